@@ -1,0 +1,239 @@
+//! What Segmind's answers mean: the status table of the contract turned into
+//! `AppError`s, and the JSON bodies of the async lifecycle.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::{AppError, ErrorCode};
+
+/// Which call an answer belongs to: the same status means different things
+/// (404 is a missing model on submit, an expired record on a job).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    Credits,
+    Submit,
+    Job,
+    Download,
+}
+
+/// A job's state as Segmind reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    Queued,
+    Processing,
+    Completed,
+    Failed,
+    /// A state this app does not know yet: keep polling rather than fail.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Numbers Segmind may add to an answer; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct Metrics {
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub cost: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub remaining_credits: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub inference_time: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub queue_time: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub total_time: Option<f64>,
+}
+
+/// Metrics are "[inferred]" in the contract: accept `3`, `"3"` or junk (ignored).
+fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(match value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// The answer to `POST /v2/kling-3-pro-text2video`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmittedJob {
+    pub request_id: String,
+    #[serde(default)]
+    pub status_url: Option<String>,
+    #[serde(default)]
+    pub response_url: Option<String>,
+}
+
+/// The answer of the status URL.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StatusReport {
+    pub status: JobStatus,
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VideoInfo {
+    pub url: Option<String>,
+}
+
+/// The answer of the response URL once a job is done.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct JobOutput {
+    pub status: JobStatus,
+    #[serde(default)]
+    pub output: Option<String>,
+    #[serde(default)]
+    pub video: Option<VideoInfo>,
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+}
+
+impl JobOutput {
+    /// `video.url` when present, else `output` (the contract's order of preference).
+    pub fn video_url(&self) -> Option<&str> {
+        self.video
+            .as_ref()
+            .and_then(|v| v.url.as_deref())
+            .or(self.output.as_deref())
+            .filter(|u| !u.trim().is_empty())
+    }
+}
+
+/// The server's own words from an error body: `{"error": …}` (or `message`,
+/// `detail`), else short plain text; HTML pages (405) give nothing.
+pub fn server_message(body: &[u8]) -> Option<String> {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        for key in ["error", "message", "detail"] {
+            if let Some(text) = json.get(key).and_then(|v| v.as_str()) {
+                return Some(text.trim().to_string()).filter(|t| !t.is_empty());
+            }
+        }
+        return None;
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() || text.starts_with('<') {
+        return None;
+    }
+    Some(text.chars().take(300).collect())
+}
+
+/// The contract's status table. `server` is the server's message, if any.
+pub fn error_for_status(status: u16, server: Option<&str>, call: Call) -> AppError {
+    use ErrorCode::*;
+    let reason = server.map(str::to_string);
+    let (code, message) = match status {
+        400 => (
+            BadRequest,
+            format!(
+                "Segmind did not accept the request: {}. Nothing was charged.",
+                reason.as_deref().unwrap_or("one of the settings is not allowed")
+            ),
+        ),
+        401 => (Auth, "Segmind did not accept your API key. Check it in Settings.".into()),
+        403 => (Forbidden, "Your Segmind key is not allowed to use Kling 3.0 Pro. Check your Segmind plan.".into()),
+        404 if call == Call::Job => (
+            JobExpired,
+            "Segmind no longer has this job: it forgets finished jobs after about an hour.".into(),
+        ),
+        404 if call == Call::Download => {
+            (NotFound, "The finished video is no longer available for download from Segmind.".into())
+        }
+        404 => (NotFound, "Segmind could not find the Kling 3.0 Pro model. The app may need an update.".into()),
+        405 => (MethodNotAllowed, "Kling Studio called Segmind the wrong way. This is a bug in the app: please report it.".into()),
+        406 if reason.as_deref().is_some_and(|r| r.to_lowercase().contains("credit")) => (
+            InsufficientCredits,
+            "Not enough Segmind credits for this video. Top up your credits, then try again. Nothing was charged.".into(),
+        ),
+        406 => (InvalidContentType, "Segmind refused the request format. This is a bug in the app: please report it.".into()),
+        410 => (ModelRetired, "Segmind has retired this model. Look for an update of Kling Studio.".into()),
+        422 => (
+            JobFailed,
+            format!(
+                "Segmind could not make this video: {}. Your credits were not used.",
+                reason.as_deref().unwrap_or("no reason was given")
+            ),
+        ),
+        429 => (RateLimited, "Segmind asked us to slow down. Try again in a minute.".into()),
+        502..=504 => (Transient, "Segmind is having a temporary problem. Try again in a few minutes.".into()),
+        _ => (ServerError, "Segmind had a problem on its side. Try again later.".into()),
+    };
+    let detail = match server {
+        Some(text) => format!("HTTP {status}: {text}"),
+        None => format!("HTTP {status}"),
+    };
+    AppError::new(code, message).with_detail(detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_that_are_not_json_still_give_a_message_or_none() {
+        assert_eq!(server_message(br#"{"error":"Invalid API key"}"#).as_deref(), Some("Invalid API key"));
+        assert_eq!(server_message(b"<html><body>405 Not Allowed</body></html>"), None);
+        assert_eq!(server_message(b"upstream timed out").as_deref(), Some("upstream timed out"));
+        assert_eq!(server_message(b""), None);
+        assert_eq!(server_message(br#"{"other":1}"#), None);
+    }
+
+    #[test]
+    fn status_table_maps_to_codes() {
+        let cases = [
+            (400, Call::Submit, ErrorCode::BadRequest),
+            (401, Call::Credits, ErrorCode::Auth),
+            (403, Call::Submit, ErrorCode::Forbidden),
+            (404, Call::Submit, ErrorCode::NotFound),
+            (404, Call::Job, ErrorCode::JobExpired),
+            (405, Call::Submit, ErrorCode::MethodNotAllowed),
+            (410, Call::Submit, ErrorCode::ModelRetired),
+            (422, Call::Job, ErrorCode::JobFailed),
+            (429, Call::Submit, ErrorCode::RateLimited),
+            (500, Call::Submit, ErrorCode::ServerError),
+            (502, Call::Job, ErrorCode::Transient),
+            (503, Call::Job, ErrorCode::Transient),
+            (504, Call::Job, ErrorCode::Transient),
+        ];
+        for (status, call, code) in cases {
+            assert_eq!(error_for_status(status, None, call).code, code, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_406_is_told_apart_by_its_message() {
+        let credits = error_for_status(406, Some("Insufficient credits. Please top up."), Call::Submit);
+        assert_eq!(credits.code, ErrorCode::InsufficientCredits);
+        let content = error_for_status(406, Some("Invalid content type"), Call::Submit);
+        assert_eq!(content.code, ErrorCode::InvalidContentType);
+        assert_eq!(content.detail.as_deref(), Some("HTTP 406: Invalid content type"));
+    }
+
+    #[test]
+    fn a_failed_job_carries_the_servers_reason() {
+        let err = error_for_status(422, Some("content filter"), Call::Job);
+        assert!(err.message.contains("content filter"), "{}", err.message);
+    }
+
+    #[test]
+    fn video_url_prefers_video_url_then_output() {
+        let both: JobOutput = serde_json::from_str(
+            r#"{"status":"COMPLETED","output":"http://a/o.mp4","video":{"url":"http://a/v.mp4"}}"#,
+        )
+        .unwrap();
+        assert_eq!(both.video_url(), Some("http://a/v.mp4"));
+        let output_only: JobOutput = serde_json::from_str(r#"{"status":"COMPLETED","output":"http://a/o.mp4"}"#).unwrap();
+        assert_eq!(output_only.video_url(), Some("http://a/o.mp4"));
+        let none: JobOutput = serde_json::from_str(r#"{"status":"COMPLETED","output":null,"error":null}"#).unwrap();
+        assert_eq!(none.video_url(), None);
+    }
+
+    #[test]
+    fn unknown_states_and_odd_metrics_do_not_break_parsing() {
+        let report: StatusReport =
+            serde_json::from_str(r#"{"status":"WARMING_UP","metrics":{"cost":"3.5","queue_time":null,"x":1}}"#).unwrap();
+        assert_eq!(report.status, JobStatus::Unknown);
+        assert_eq!(report.metrics.unwrap().cost, Some(3.5));
+    }
+}

@@ -1,0 +1,327 @@
+//! The Segmind client: submit a job, follow it, fetch its result, download the
+//! video; the blocking v1 call as a fallback; the free credits call to check a key.
+//!
+//! Two rules shape it. A POST is billable and Segmind has no idempotency, so the
+//! client retries a POST only when it surely never reached the server (the
+//! connection was refused, or a 429 said "not now"). And the key goes only to the
+//! Segmind origin: never to a download host, never across a redirect.
+
+mod answer;
+mod download;
+mod retry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use url::Url;
+
+pub use answer::{server_message, Call, JobOutput, JobStatus, Metrics, StatusReport, SubmittedJob};
+pub use download::Progress;
+pub use retry::{now_ms, parse_reset_at, RetryPolicy};
+
+use crate::api_key::ApiKey;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::request::GenerationRequest;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.segmind.com";
+pub const BASE_URL_ENV: &str = "SEGMIND_BASE_URL";
+pub const MODEL_SLUG: &str = "kling-3-pro-text2video";
+const RATE_LIMIT_RESET_HEADER: &str = "x-rate-limit-reset-at-utc";
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: Url,
+    pub connect_timeout: Duration,
+    /// The whole of one API call (submit, status, result, credits).
+    pub request_timeout: Duration,
+    /// The blocking v1 call holds the connection for the whole generation.
+    pub blocking_timeout: Duration,
+    /// The longest silence allowed in the middle of a download.
+    pub download_idle_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: Url) -> Self {
+        Self {
+            base_url,
+            connect_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(60),
+            blocking_timeout: Duration::from_secs(15 * 60),
+            download_idle_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// `SEGMIND_BASE_URL` when set (proxies, tests), else Segmind's own.
+    pub fn from_env() -> AppResult<Self> {
+        let text = std::env::var(BASE_URL_ENV).unwrap_or_else(|_| DEFAULT_BASE_URL.to_string());
+        Ok(Self::new(parse_base_url(&text)?))
+    }
+}
+
+pub fn parse_base_url(text: &str) -> AppResult<Url> {
+    let url = Url::parse(text.trim()).map_err(|e| {
+        AppError::new(ErrorCode::Internal, "The Segmind address in the settings is not a web address.").with_detail(e.to_string())
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(AppError::new(ErrorCode::Internal, "The Segmind address must start with https://.").with_detail(text.to_string()));
+    }
+    Ok(url)
+}
+
+/// What the client is doing about a problem it is riding out, for the job card.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RetryNotice {
+    /// Segmind said 429: waiting until this time (Unix ms) before trying again.
+    RateLimited { until_ms: i64 },
+    /// A temporary failure: trying again after a pause.
+    Retrying { attempt: u32, delay: Duration },
+}
+
+pub type RetryObserver = Arc<dyn Fn(RetryNotice) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct SegmindClient {
+    config: ClientConfig,
+    key: ApiKey,
+    /// Calls that carry the key: redirects are followed only within the Segmind origin.
+    api: reqwest::Client,
+    /// Downloads from wherever `output` points: no key, no overall time limit.
+    files: reqwest::Client,
+    observer: Option<RetryObserver>,
+}
+
+/// Whether a request may be sent again after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// A GET: safe to repeat.
+    Safe,
+    /// A billable POST: only if it surely never arrived.
+    OnlyIfNeverArrived,
+}
+
+impl SegmindClient {
+    pub fn new(config: ClientConfig, key: ApiKey) -> AppResult<Self> {
+        let origin = config.base_url.origin();
+        let same_origin_only = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let api = reqwest::Client::builder()
+            .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .redirect(same_origin_only)
+            .build()
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let files = reqwest::Client::builder()
+            .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.download_idle_timeout)
+            .redirect(reqwest::redirect::Policy::limited(10))
+            .build()
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        Ok(Self { config, key, api, files, observer: None })
+    }
+
+    /// The same client, telling `observer` when it waits out a rate limit or retries.
+    pub fn observed(&self, observer: RetryObserver) -> Self {
+        Self { observer: Some(observer), ..self.clone() }
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn endpoint(&self, path: &str) -> Url {
+        // `join` would drop a path prefix of the base (a proxy at /segmind/), so append.
+        let mut url = self.config.base_url.clone();
+        let base_path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base_path}{path}"));
+        url
+    }
+
+    fn is_segmind_origin(&self, url: &Url) -> bool {
+        url.origin() == self.config.base_url.origin()
+    }
+
+    fn keyed(&self, builder: RequestBuilder) -> RequestBuilder {
+        builder.header("x-api-key", self.key.expose())
+    }
+
+    /// Strips the key from anything that might echo it back (a server message).
+    fn redact(&self, mut err: AppError) -> AppError {
+        let key = self.key.expose();
+        if let Some(detail) = &err.detail {
+            if detail.contains(key) {
+                err.detail = Some(detail.replace(key, "[key]"));
+            }
+        }
+        err.message = err.message.replace(key, "[key]");
+        err
+    }
+
+    fn notify(&self, notice: RetryNotice) {
+        if let Some(observer) = &self.observer {
+            observer(notice);
+        }
+    }
+
+    /// The credits left on the account; a free call, so it also checks a key.
+    pub async fn credits(&self) -> AppResult<f64> {
+        let url = self.endpoint("/v1/get-user-credits");
+        let response = self.send(Resend::Safe, Call::Credits, || self.keyed(self.api.get(url.clone()))).await?;
+        let body: serde_json::Value = read_json(response).await?;
+        body.get("credits")
+            .and_then(|c| c.as_f64().or_else(|| c.as_str().and_then(|s| s.trim().parse().ok())))
+            .ok_or_else(|| unexpected("the credits answer has no balance"))
+    }
+
+    /// Sends one generation job. Validates first: an invalid request is never sent.
+    pub async fn submit(&self, request: &GenerationRequest) -> AppResult<SubmittedJob> {
+        let problems = request.validate();
+        if !problems.is_empty() {
+            return Err(AppError::invalid_request(problems));
+        }
+        let url = self.endpoint(&format!("/v2/{MODEL_SLUG}"));
+        let response = self
+            .send(Resend::OnlyIfNeverArrived, Call::Submit, || self.keyed(self.api.post(url.clone())).json(request))
+            .await?;
+        let job: SubmittedJob = read_json(response).await?;
+        if job.request_id.trim().is_empty() {
+            return Err(unexpected("Segmind's answer has no job id"));
+        }
+        Ok(job)
+    }
+
+    /// The status URL Segmind gave, when it points at Segmind; else the contract's form.
+    /// The key is never sent to a URL taken from an answer that leaves the origin.
+    fn job_url(&self, given: Option<&str>, request_id: &str, suffix: &str) -> Url {
+        given
+            .and_then(|u| Url::parse(u).ok())
+            .filter(|u| self.is_segmind_origin(u))
+            .unwrap_or_else(|| self.endpoint(&format!("/v2/requests/{request_id}{suffix}")))
+    }
+
+    pub async fn status(&self, job: &SubmittedJob) -> AppResult<StatusReport> {
+        let url = self.job_url(job.status_url.as_deref(), &job.request_id, "/status");
+        let response = self.send(Resend::Safe, Call::Job, || self.keyed(self.api.get(url.clone()))).await?;
+        read_json(response).await
+    }
+
+    pub async fn result(&self, job: &SubmittedJob) -> AppResult<JobOutput> {
+        let url = self.job_url(job.response_url.as_deref(), &job.request_id, "");
+        let response = self.send(Resend::Safe, Call::Job, || self.keyed(self.api.get(url.clone()))).await?;
+        read_json(response).await
+    }
+
+    /// The blocking v1 call: the answer is the video itself (`video/*`), or JSON that
+    /// points at it. Written to `target` the same safe way as a download.
+    pub async fn generate_blocking(&self, request: &GenerationRequest, target: &std::path::Path, progress: &mut Progress<'_>) -> AppResult<u64> {
+        let problems = request.validate();
+        if !problems.is_empty() {
+            return Err(AppError::invalid_request(problems));
+        }
+        let url = self.endpoint(&format!("/v1/{MODEL_SLUG}"));
+        let timeout = self.config.blocking_timeout;
+        let response = self
+            .send(Resend::OnlyIfNeverArrived, Call::Submit, || {
+                self.keyed(self.api.post(url.clone())).timeout(timeout).json(request)
+            })
+            .await?;
+        let content_type = header_text(response.headers(), CONTENT_TYPE.as_str()).unwrap_or_default().to_lowercase();
+        if content_type.starts_with("video/") || content_type.starts_with("application/octet-stream") {
+            return download::save_response(response, target, progress).await;
+        }
+        let output: JobOutput = read_json(response).await?;
+        let video_url = output.video_url().ok_or_else(|| unexpected("Segmind's answer has no video"))?.to_string();
+        self.download(&video_url, target, progress).await
+    }
+
+    /// Sends a request, riding out what may be ridden out: 429 (wait for the reset),
+    /// and for safe requests 502/503/504, resets and timeouts (backoff).
+    async fn send(&self, resend: Resend, call: Call, build: impl Fn() -> RequestBuilder) -> AppResult<Response> {
+        let policy = &self.config.retry;
+        let mut attempt = 1;
+        loop {
+            let outcome = build().send().await;
+            let (error, wait) = match outcome {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    let reset_at = header_text(response.headers(), RATE_LIMIT_RESET_HEADER).and_then(|v| parse_reset_at(&v));
+                    let error = error_from_response(response, call).await;
+                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                        || (resend == Resend::Safe
+                            && matches!(status.as_u16(), 502..=504));
+                    if !retryable {
+                        return Err(self.redact(error));
+                    }
+                    let error = AppError { retry_at_ms: reset_at, ..error };
+                    let wait = if status == StatusCode::TOO_MANY_REQUESTS {
+                        policy.rate_limit_wait(reset_at, attempt)
+                    } else {
+                        policy.backoff(attempt)
+                    };
+                    (error, wait)
+                }
+                Err(err) => {
+                    let never_arrived = err.is_connect();
+                    let error = transport_error(&err);
+                    if resend == Resend::OnlyIfNeverArrived && !never_arrived {
+                        return Err(self.redact(error));
+                    }
+                    (error, policy.backoff(attempt))
+                }
+            };
+            if attempt >= policy.max_attempts {
+                return Err(self.redact(error));
+            }
+            if error.code == ErrorCode::RateLimited {
+                self.notify(RetryNotice::RateLimited { until_ms: now_ms() + wait.as_millis() as i64 });
+            } else {
+                self.notify(RetryNotice::Retrying { attempt, delay: wait });
+            }
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+fn unexpected(what: &str) -> AppError {
+    AppError::new(ErrorCode::UnexpectedResponse, "Segmind answered in a way Kling Studio does not understand. Try again later.")
+        .with_detail(what.to_string())
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(response: Response) -> AppResult<T> {
+    let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
+    serde_json::from_slice(&bytes).map_err(|e| unexpected(&format!("unreadable answer: {e}")))
+}
+
+async fn error_from_response(response: Response, call: Call) -> AppError {
+    let status = response.status().as_u16();
+    // An error body is small; if it cannot be read, the status alone still tells.
+    let body = response.bytes().await.unwrap_or_default();
+    answer::error_for_status(status, server_message(&body).as_deref(), call)
+}
+
+fn transport_error(err: &reqwest::Error) -> AppError {
+    // reqwest's own text can carry the URL, never the key (it is a header), so it is
+    // safe as detail.
+    let detail = format!("{err:#}");
+    if err.is_timeout() {
+        AppError::new(ErrorCode::Timeout, "Segmind did not answer in time. Check your connection and try again.").with_detail(detail)
+    } else {
+        AppError::new(ErrorCode::Network, "Could not reach Segmind. Check your internet connection and try again.").with_detail(detail)
+    }
+}

@@ -1,0 +1,150 @@
+//! The Tauri commands: a few lines each, handing off to `Studio` and the request
+//! rules. Native dialogs and the file manager are opened from here, so the webview
+//! needs no permission of its own for them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::job::JobEvent;
+use crate::keystore::KeyStatus;
+use crate::request::{form_rules as rules, FieldError, FormRules, GenerationRequest};
+use crate::studio::{LoadedSettings, SavedKey, StartedJob, Studio};
+
+/// Fixed pages the app may open in the browser; the webview cannot name a URL.
+const API_KEYS_URL: &str = "https://cloud.segmind.com/console/api-keys";
+const TOP_UP_URL: &str = "https://cloud.segmind.com/console/billing";
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HelpLink {
+    ApiKeys,
+    TopUp,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedFile {
+    pub path: PathBuf,
+}
+
+#[tauri::command]
+pub fn form_rules() -> FormRules {
+    rules()
+}
+
+#[tauri::command]
+pub fn validate_request(request: GenerationRequest) -> Vec<FieldError> {
+    request.validate()
+}
+
+#[tauri::command]
+pub async fn key_status(studio: State<'_, Studio>) -> AppResult<KeyStatus> {
+    studio.key_status().await
+}
+
+#[tauri::command]
+pub async fn save_api_key(studio: State<'_, Studio>, key: String, session_only: bool) -> AppResult<SavedKey> {
+    studio.save_api_key(&key, session_only).await
+}
+
+#[tauri::command]
+pub async fn remove_api_key(studio: State<'_, Studio>) -> AppResult<KeyStatus> {
+    studio.remove_api_key().await
+}
+
+#[tauri::command]
+pub async fn get_credits(studio: State<'_, Studio>) -> AppResult<f64> {
+    studio.credits().await
+}
+
+#[tauri::command]
+pub async fn load_settings(studio: State<'_, Studio>) -> AppResult<LoadedSettings> {
+    Ok(studio.load_settings())
+}
+
+#[tauri::command]
+pub async fn remember_request(studio: State<'_, Studio>, request: GenerationRequest) -> AppResult<()> {
+    studio.remember_request(request)
+}
+
+#[tauri::command]
+pub async fn start_job(
+    studio: State<'_, Studio>,
+    request: GenerationRequest,
+    submission_id: String,
+    on_event: Channel<JobEvent>,
+) -> AppResult<StartedJob> {
+    // A closed window drops the channel; the job itself goes on regardless.
+    let report = Arc::new(move |event: JobEvent| {
+        let _ = on_event.send(event);
+    });
+    studio.start_job(request, &submission_id, report).await
+}
+
+#[tauri::command]
+pub async fn stop_following(studio: State<'_, Studio>, job_id: String) -> AppResult<()> {
+    studio.stop_following(&job_id)
+}
+
+#[tauri::command]
+pub async fn save_video(studio: State<'_, Studio>, job_id: String) -> AppResult<SavedFile> {
+    studio.save_video(&job_id, None).map(|path| SavedFile { path })
+}
+
+#[tauri::command]
+pub async fn save_video_as(app: AppHandle, studio: State<'_, Studio>, job_id: String) -> AppResult<Option<SavedFile>> {
+    let name = studio.suggested_name(&job_id)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Save video as")
+        .set_directory(studio.load_settings().output_dir)
+        .set_file_name(name)
+        .add_filter("MP4 video", &["mp4"])
+        .save_file(move |chosen| {
+            let _ = tx.send(chosen);
+        });
+    let Some(chosen) = rx.await.ok().flatten() else { return Ok(None) };
+    let path = chosen.into_path().map_err(|e| AppError::internal(e.to_string()))?;
+    studio.save_video_to(&job_id, &path).map(|path| Some(SavedFile { path }))
+}
+
+#[tauri::command]
+pub async fn choose_output_folder(app: AppHandle, studio: State<'_, Studio>) -> AppResult<Option<PathBuf>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Choose where videos are saved")
+        .set_directory(studio.load_settings().output_dir)
+        .pick_folder(move |chosen| {
+            let _ = tx.send(chosen);
+        });
+    let Some(chosen) = rx.await.ok().flatten() else { return Ok(None) };
+    let dir = chosen.into_path().map_err(|e| AppError::internal(e.to_string()))?;
+    studio.set_output_dir(dir.clone())?;
+    Ok(Some(dir))
+}
+
+#[tauri::command]
+pub async fn show_in_folder(studio: State<'_, Studio>, path: PathBuf) -> AppResult<()> {
+    let path = studio.saved_file(&path)?;
+    tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| {
+        AppError::new(ErrorCode::Io, "Could not open the folder. The video is saved at the path shown.").with_detail(e.to_string())
+    })
+}
+
+#[tauri::command]
+pub async fn open_help_link(link: HelpLink) -> AppResult<()> {
+    let url = match link {
+        HelpLink::ApiKeys => API_KEYS_URL,
+        HelpLink::TopUp => TOP_UP_URL,
+    };
+    tauri_plugin_opener::open_url(url, None::<&str>).map_err(|e| {
+        AppError::new(ErrorCode::Io, format!("Could not open your browser. The page is {url}")).with_detail(e.to_string())
+    })
+}

@@ -1,0 +1,150 @@
+//! Where the API key lives: the OS keychain (macOS Keychain, Windows Credential
+//! Manager, Linux Secret Service), or, when there is none and the creator agrees,
+//! this process's memory for this session only. Never a plain file.
+//!
+//! `keyring` calls block (D-Bus on Linux), so callers run these on a blocking thread.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::api_key::ApiKey;
+use crate::error::{AppError, AppResult, ErrorCode};
+
+pub const KEYRING_SERVICE: &str = "kling-studio";
+pub const KEYRING_USER: &str = "segmind-api-key";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    Missing,
+    Keychain,
+    Session,
+}
+
+/// What the webview may know about the key: never the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyStatus {
+    pub state: KeyState,
+    pub last4: Option<String>,
+    /// A plain sentence when the keychain cannot be used.
+    pub keychain_problem: Option<String>,
+}
+
+pub struct KeyStore {
+    service: String,
+    session: Mutex<Option<ApiKey>>,
+}
+
+const NO_KEYCHAIN: &str = "This computer has no keychain that Kling Studio can use to keep your key safe. \
+On Linux, install GNOME Keyring (the package \"gnome-keyring\") or KeePassXC with its Secret Service option, then restart the app. \
+Until then you can keep the key for this session only.";
+
+/// Sorts keyring's failures into "there is no keychain" (the app can go on with a
+/// session key) and "the keychain said no".
+fn keychain_error(err: keyring::Error) -> AppError {
+    let detail = err.to_string();
+    let lower = detail.to_lowercase();
+    let unavailable = matches!(err, keyring::Error::NoStorageAccess(_))
+        || lower.contains("dbus")
+        || lower.contains("d-bus")
+        || lower.contains("org.freedesktop.secrets")
+        || lower.contains("secret service");
+    if unavailable {
+        AppError::new(ErrorCode::KeychainUnavailable, NO_KEYCHAIN).with_detail(detail)
+    } else {
+        AppError::new(ErrorCode::Keychain, "The keychain did not let Kling Studio use your key. If it asked for a password, unlock it and try again.")
+            .with_detail(detail)
+    }
+}
+
+impl KeyStore {
+    pub fn new(service: impl Into<String>) -> Self {
+        Self { service: service.into(), session: Mutex::new(None) }
+    }
+
+    fn entry(&self) -> AppResult<keyring::Entry> {
+        keyring::Entry::new(&self.service, KEYRING_USER).map_err(keychain_error)
+    }
+
+    fn session_key(&self) -> Option<ApiKey> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_session_key(&self, key: Option<ApiKey>) {
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = key;
+    }
+
+    /// The key to use now: this session's, else the keychain's.
+    pub fn get(&self) -> AppResult<Option<ApiKey>> {
+        if let Some(key) = self.session_key() {
+            return Ok(Some(key));
+        }
+        match self.entry()?.get_password() {
+            Ok(text) => Ok(ApiKey::parse(&text)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(err) => Err(keychain_error(err)),
+        }
+    }
+
+    /// Stores the key in the keychain; the session copy, if any, gives way to it.
+    pub fn save(&self, key: &ApiKey) -> AppResult<()> {
+        self.entry()?.set_password(key.expose()).map_err(keychain_error)?;
+        self.set_session_key(None);
+        Ok(())
+    }
+
+    /// Keeps the key in memory only, until the app quits.
+    pub fn save_for_session(&self, key: ApiKey) {
+        self.set_session_key(Some(key));
+    }
+
+    /// Forgets the key everywhere it may be.
+    pub fn remove(&self) -> AppResult<()> {
+        self.set_session_key(None);
+        match self.entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(err) => Err(keychain_error(err)),
+        }
+    }
+
+    pub fn status(&self) -> KeyStatus {
+        if let Some(key) = self.session_key() {
+            return KeyStatus { state: KeyState::Session, last4: Some(key.last4()), keychain_problem: None };
+        }
+        match self.get() {
+            Ok(Some(key)) => KeyStatus { state: KeyState::Keychain, last4: Some(key.last4()), keychain_problem: None },
+            Ok(None) => KeyStatus { state: KeyState::Missing, last4: None, keychain_problem: None },
+            Err(err) => KeyStatus { state: KeyState::Missing, last4: None, keychain_problem: Some(err.message) },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_never_carries_the_key() {
+        let store = KeyStore::new("kling-studio-unit-test-session");
+        store.save_for_session(ApiKey::parse("sk-live-abcdef9876").unwrap());
+        let status = store.status();
+        assert_eq!(status.state, KeyState::Session);
+        assert_eq!(status.last4.as_deref(), Some("9876"));
+        let json = serde_json::to_string(&status).unwrap();
+        assert!(!json.contains("abcdef"), "{json}");
+        assert_eq!(json, r#"{"state":"session","last4":"9876","keychainProblem":null}"#);
+    }
+
+    #[test]
+    fn dbus_failures_mean_no_keychain_in_plain_words() {
+        let err = keychain_error(keyring::Error::PlatformFailure(
+            "The name org.freedesktop.secrets was not provided by any .service files".into(),
+        ));
+        assert_eq!(err.code, ErrorCode::KeychainUnavailable);
+        assert!(err.message.contains("gnome-keyring"));
+        let other = keychain_error(keyring::Error::BadEncoding(vec![0xff]));
+        assert_eq!(other.code, ErrorCode::Keychain);
+    }
+}

@@ -1,0 +1,1 @@
+fn main() { kling_studio::run() }

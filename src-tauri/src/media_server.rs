@@ -1,0 +1,98 @@
+//! Serves the app's own videos to its webview for inline preview.
+//!
+//! WebKitGTK's media player cannot load Tauri's custom URL schemes, and pushing
+//! hundreds of MB through IPC is slow and memory-hungry. So the videos are served
+//! over HTTP on 127.0.0.1, with `Range` (seeking in large files) handled by
+//! tower-http. Other local processes cannot read them: every URL carries a random
+//! per-run token, only files in the app's video folder with plain names are served,
+//! and a Host other than our own address (DNS rebinding) is refused.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::services::ServeFile;
+use tower::ServiceExt as _;
+
+#[derive(Clone)]
+struct Shared {
+    token: String,
+    dir: PathBuf,
+    host: String,
+}
+
+pub struct MediaServer {
+    addr: SocketAddr,
+    token: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Names the app gives its own videos: `<uuid>.mp4`.
+fn is_plain_video_name(name: &str) -> bool {
+    name.strip_suffix(".mp4")
+        .is_some_and(|stem| !stem.is_empty() && stem.len() <= 64 && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+async fn serve_video(
+    State(shared): State<Shared>,
+    UrlPath((token, name)): UrlPath<(String, String)>,
+    request: Request,
+) -> Response {
+    let host_ok = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()) == Some(shared.host.as_str());
+    if !host_ok || token != shared.token || !is_plain_video_name(&name) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match ServeFile::new(shared.dir.join(&name)).oneshot(request).await {
+        Ok(response) => {
+            let mut response = response.map(Body::new);
+            // Previews are private: no caching outside this process.
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(never) => match never {},
+    }
+}
+
+impl MediaServer {
+    /// Starts serving `dir` on an ephemeral loopback port.
+    pub async fn start(dir: &Path) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let shared = Shared { token: token.clone(), dir: dir.to_path_buf(), host: addr.to_string() };
+        let app = Router::new().route("/{token}/videos/{name}", get(serve_video)).with_state(shared);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, token, task })
+    }
+
+    /// The URL the webview's `<video>` plays for a file of the video folder.
+    pub fn url_for(&self, file_name: &str) -> String {
+        format!("http://{}/{}/videos/{}", self.addr, self.token, file_name)
+    }
+}
+
+impl Drop for MediaServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_names_are_served() {
+        assert!(is_plain_video_name("0b6c4bb2-7f1e-4f83-9a57-0d7b1d3c4e11.mp4"));
+        for bad in ["../secret.mp4", ".mp4", "a/b.mp4", "clip.mov", "clip.mp4.part", "%2e%2e.mp4"] {
+            assert!(!is_plain_video_name(bad), "{bad}");
+        }
+    }
+}

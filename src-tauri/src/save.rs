@@ -1,0 +1,103 @@
+//! Copying a finished video to where the creator wants it: a name made from the
+//! prompt and the time that is safe on every OS, and never over an existing file.
+
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Local};
+
+const MAX_SLUG_CHARS: usize = 48;
+/// Names Windows refuses whatever the extension.
+const WINDOWS_RESERVED: [&str; 22] = [
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
+    "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// The first words of the prompt as a file name part: letters and digits of any
+/// script, joined by dashes; nothing any OS reserves.
+pub fn slug(prompt: &str) -> String {
+    let mut slug = String::new();
+    for c in prompt.chars() {
+        if c.is_alphanumeric() {
+            slug.extend(c.to_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.chars().count() >= MAX_SLUG_CHARS {
+            break;
+        }
+    }
+    let slug = slug.trim_matches('-').to_string();
+    if slug.is_empty() || WINDOWS_RESERVED.contains(&slug.as_str()) {
+        "video".to_string()
+    } else {
+        slug
+    }
+}
+
+/// `kling-2026-11-24-0530-a-fox-runs-through-snow.mp4`
+pub fn file_name(prompt: &str, at: DateTime<Local>) -> String {
+    format!("kling-{}-{}.mp4", at.format("%Y-%m-%d-%H%M%S"), slug(prompt))
+}
+
+/// Copies `source` into `dir` as `name`, or `name (2)`, `(3)`… when taken.
+/// The name is claimed with create-new, so two saves never share a file.
+pub fn copy_without_overwrite(source: &Path, dir: &Path, name: &str) -> io::Result<PathBuf> {
+    fs::create_dir_all(dir)?;
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) => (stem.to_string(), format!(".{ext}")),
+        None => (name.to_string(), String::new()),
+    };
+    for n in 1..10_000 {
+        let candidate = if n == 1 { dir.join(name) } else { dir.join(format!("{stem} ({n}){ext}")) };
+        match OpenOptions::new().write(true).create_new(true).open(&candidate) {
+            Ok(mut target) => {
+                let copied = io::copy(&mut fs::File::open(source)?, &mut target).and_then(|_| target.sync_all());
+                if let Err(err) = copied {
+                    drop(target);
+                    let _ = fs::remove_file(&candidate);
+                    return Err(err);
+                }
+                return Ok(candidate);
+            }
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    Err(io::Error::new(io::ErrorKind::AlreadyExists, "too many files with this name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_everywhere() {
+        assert_eq!(slug("A fox runs: through \"snow\"!"), "a-fox-runs-through-snow");
+        assert_eq!(slug("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slug("雪の中を走る狐"), "雪の中を走る狐");
+        assert_eq!(slug("???"), "video");
+        assert_eq!(slug("CON"), "video");
+        assert_eq!(slug("<<<voice_1>>> says hi"), "voice-1-says-hi");
+        assert!(slug(&"long words ".repeat(20)).chars().count() <= MAX_SLUG_CHARS);
+        let name = file_name("a\\b/c:d*e?f\"g<h>i|j", Local::now());
+        assert!(!name.contains(['\\', '/', ':', '*', '?', '"', '<', '>', '|']), "{name}");
+    }
+
+    #[test]
+    fn never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.mp4");
+        fs::write(&source, b"new").unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("clip.mp4"), b"old").unwrap();
+        let first = copy_without_overwrite(&source, &out, "clip.mp4").unwrap();
+        let second = copy_without_overwrite(&source, &out, "clip.mp4").unwrap();
+        assert_eq!(first, out.join("clip (2).mp4"));
+        assert_eq!(second, out.join("clip (3).mp4"));
+        assert_eq!(fs::read(out.join("clip.mp4")).unwrap(), b"old");
+        assert_eq!(fs::read(first).unwrap(), b"new");
+    }
+}

@@ -1,0 +1,93 @@
+//! What the app remembers between runs: the last form and the output folder.
+//! Written atomically (temp file, fsync, rename), so a crash never leaves half a file;
+//! a damaged file is set aside and the defaults are used.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+use crate::request::GenerationRequest;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    #[serde(default)]
+    pub last_request: Option<GenerationRequest>,
+    #[serde(default)]
+    pub output_dir: Option<PathBuf>,
+}
+
+pub struct SettingsFile {
+    path: PathBuf,
+}
+
+impl SettingsFile {
+    pub fn new(config_dir: &Path) -> Self {
+        Self { path: config_dir.join("settings.json") }
+    }
+
+    pub fn load(&self) -> Settings {
+        let Ok(text) = fs::read(&self.path) else { return Settings::default() };
+        serde_json::from_slice(&text).unwrap_or_else(|_| {
+            // Keep the damaged file for a support request rather than overwrite it.
+            let _ = fs::rename(&self.path, self.path.with_extension("json.damaged"));
+            Settings::default()
+        })
+    }
+
+    pub fn store(&self, settings: &Settings) -> AppResult<()> {
+        let json = serde_json::to_vec_pretty(settings).map_err(|e| AppError::internal(e.to_string()))?;
+        write_atomically(&self.path, &json).map_err(|e| AppError::io("remember your settings", &e))
+    }
+
+    /// Loads, changes and stores in one step.
+    pub fn update(&self, change: impl FnOnce(&mut Settings)) -> AppResult<Settings> {
+        let mut settings = self.load();
+        change(&mut settings);
+        self.store(&settings)?;
+        Ok(settings)
+    }
+}
+
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let temp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut file = fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temp, path)?;
+    // The rename itself is durable only once the folder is synced (where that exists).
+    if let Ok(dir) = fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_survive_a_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SettingsFile::new(dir.path());
+        assert_eq!(file.load(), Settings::default());
+        let request = GenerationRequest { prompt: "a whale".into(), duration: "9".into(), ..Default::default() };
+        file.update(|s| s.last_request = Some(request.clone())).unwrap();
+        assert_eq!(SettingsFile::new(dir.path()).load().last_request, Some(request));
+    }
+
+    #[test]
+    fn a_damaged_file_gives_defaults_and_is_kept_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("settings.json"), b"{\"lastRequest\": {\"prom").unwrap();
+        let file = SettingsFile::new(dir.path());
+        assert_eq!(file.load(), Settings::default());
+        assert!(dir.path().join("settings.json.damaged").exists());
+    }
+}
