@@ -1,0 +1,300 @@
+//! The API origin: credits, submitting jobs (async and blocking), and job status and results.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use serde_json::{json, Value};
+
+use crate::faults::{self, Target};
+use crate::record::{self, Origin, Recorder};
+use crate::reply::{self, ApiError};
+use crate::state::{NewJob, Phase, Shared, FAIL_MARKER};
+use crate::validate;
+
+/// The only model this fake serves.
+pub(crate) const MODEL: &str = "kling-3-pro-text2video";
+const EMAIL: &str = "test@example.com";
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let recorder = Recorder {
+        shared: shared.clone(),
+        origin: Origin::Api,
+    };
+    Router::new()
+        .route("/v1/get-user-credits", get(credits))
+        // GET on the model routes is nginx's 405 page, like any other wrong method.
+        .route("/v2/{slug}", post(submit))
+        .route("/v1/{slug}", post(submit_blocking))
+        .route("/v2/requests/{id}/status", get(status))
+        .route("/v2/requests/{id}", get(result))
+        .route("/v1/requests/{id}", get(result))
+        .merge(crate::admin::router())
+        .fallback(reply::not_found)
+        .method_not_allowed_fallback(reply::method_not_allowed)
+        .layer(middleware::from_fn_with_state(recorder, record::record))
+        .with_state(shared)
+}
+
+/// Segmind's two 401s differ: no key at all (including a key sent as a Bearer token)
+/// versus a key it does not know.
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get("x-api-key") {
+        Some(key) if key.as_bytes() == shared.api_key.as_bytes() => Ok(()),
+        Some(key) if !key.is_empty() => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "Invalid API key"))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "No API key provided. Send it in the x-api-key header.",
+        )),
+    }
+}
+
+async fn credits(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    faults::answer(&shared, Target::Credits, || async {
+        if let Err(e) = authorize(&shared, &headers) {
+            return e.into_response();
+        }
+        let credits = shared.credits();
+        let mut response = Json(json!({ "credits": credits, "email": EMAIL })).into_response();
+        set(&mut response, "x-remaining-credits", credits.to_string());
+        response
+    })
+    .await
+}
+
+/// Everything both submit routes check, in order, before the job is opened and billed.
+fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<NewJob, ApiError> {
+    authorize(shared, headers)?;
+    // Parameters such as `; charset=utf-8` are fine; only the media type matters.
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Invalid content type. Use application/json.",
+        ));
+    }
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {e}")))?;
+    let accepted = validate::generation_request(&body)
+        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
+    let flagged = accepted.prompts.iter().any(|p| p.contains(FAIL_MARKER));
+    shared.open_job(flagged).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Insufficient credits. Please top up your account.",
+        )
+    })
+}
+
+/// An unknown model is a 404, but only for a caller with a valid key.
+fn unknown_model(shared: &Shared, headers: &HeaderMap) -> Response {
+    authorize(shared, headers)
+        .err()
+        .unwrap_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "Model not found"))
+        .into_response()
+}
+
+async fn submit(
+    State(shared): State<Arc<Shared>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if slug != MODEL {
+        return unknown_model(&shared, &headers);
+    }
+    faults::answer(&shared, Target::Submit, || async {
+        let job = match admit(&shared, &headers, &body) {
+            Ok(job) => job,
+            Err(e) => return e.into_response(),
+        };
+        let base = &shared.api_base;
+        let id = &job.id;
+        let mut response = Json(json!({
+            "request_id": id,
+            "status": "QUEUED",
+            "poll_url": format!("{base}/v1/requests/{id}"),
+            "status_url": format!("{base}/v2/requests/{id}/status"),
+            "response_url": format!("{base}/v2/requests/{id}"),
+        }))
+        .into_response();
+        set(&mut response, "x-request-id", job.id.clone());
+        set(
+            &mut response,
+            "x-remaining-credits",
+            job.remaining_credits.to_string(),
+        );
+        response
+    })
+    .await
+}
+
+/// The v1 call holds the connection for the whole generation, then answers the MP4 itself.
+async fn submit_blocking(
+    State(shared): State<Arc<Shared>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if slug != MODEL {
+        return unknown_model(&shared, &headers);
+    }
+    faults::answer(&shared, Target::SubmitBlocking, || async {
+        let job = match admit(&shared, &headers, &body) {
+            Ok(job) => job,
+            Err(e) => return e.into_response(),
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(job.done_at) => {}
+            // Never delivered: the connection refuses writes once shutdown has fired.
+            () = shared.shutdown.wait() => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+        let Some(view) = shared.job(&job.id) else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        if view.phase == Phase::Failed {
+            return failed(view.failure.unwrap_or_default());
+        }
+        let mut response = (
+            [(header::CONTENT_TYPE, "video/mp4")],
+            Bytes::from_static(crate::CLIP),
+        )
+            .into_response();
+        set(&mut response, "x-cost", view.cost.to_string());
+        set(
+            &mut response,
+            "x-remaining-credits",
+            shared.credits().to_string(),
+        );
+        set(&mut response, "x-request-id", job.id);
+        set(
+            &mut response,
+            "x-generation-time",
+            seconds(shared.timings.total()).to_string(),
+        );
+        response
+    })
+    .await
+}
+
+async fn status(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    faults::answer(&shared, Target::Status, || async {
+        if let Err(e) = authorize(&shared, &headers) {
+            return e.into_response();
+        }
+        let Some(job) = shared.job(&id).filter(|job| !job.expired) else {
+            return request_not_found();
+        };
+        let t = shared.timings;
+        let (status, metrics) = match job.phase {
+            Phase::Queued => ("QUEUED", json!({ "queue_time": seconds(job.elapsed) })),
+            Phase::Processing => (
+                "PROCESSING",
+                json!({
+                    "queue_time": seconds(t.queued),
+                    "inference_time": seconds(job.elapsed.saturating_sub(t.queued)),
+                }),
+            ),
+            Phase::Completed => (
+                "COMPLETED",
+                completed_metrics(&shared, job.cost, shared.credits()),
+            ),
+            Phase::Failed => return failed(job.failure.unwrap_or_default()),
+        };
+        Json(json!({ "status": status, "request_id": id, "metrics": metrics })).into_response()
+    })
+    .await
+}
+
+async fn result(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    faults::answer(&shared, Target::Result, || async {
+        if let Err(e) = authorize(&shared, &headers) {
+            return e.into_response();
+        }
+        let Some(job) = shared.job(&id).filter(|job| !job.expired) else {
+            return request_not_found();
+        };
+        let pending = |status| Json(json!({ "status": status, "error": null, "output": null }));
+        match job.phase {
+            Phase::Queued => pending("QUEUED").into_response(),
+            Phase::Processing => pending("PROCESSING").into_response(),
+            Phase::Failed => failed(job.failure.unwrap_or_default()),
+            Phase::Completed => {
+                let url = crate::files::url(&shared.file_base, &id);
+                let credits = shared.credits();
+                let mut response = Json(json!({
+                    "status": "COMPLETED",
+                    "error": null,
+                    "output": url,
+                    "video": {
+                        "url": url,
+                        "content_type": "video/mp4",
+                        "file_name": format!("{id}.mp4"),
+                        "file_size": crate::CLIP.len(),
+                    },
+                    "metrics": completed_metrics(&shared, job.cost, credits),
+                }))
+                .into_response();
+                set(&mut response, "x-remaining-credits", credits.to_string());
+                response
+            }
+        }
+    })
+    .await
+}
+
+fn completed_metrics(shared: &Shared, cost: f64, credits: f64) -> Value {
+    let t = shared.timings;
+    json!({
+        "cost": cost,
+        "remaining_credits": credits,
+        "inference_time": seconds(t.processing),
+        "queue_time": seconds(t.queued),
+        "total_time": seconds(t.total()),
+    })
+}
+
+/// A failed job answers 422, from every job endpoint, with the reason.
+fn failed(reason: String) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "status": "FAILED", "error": reason, "metrics": {} })),
+    )
+        .into_response()
+}
+
+fn request_not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "Request not found").into_response()
+}
+
+/// Seconds with millisecond precision, as Segmind reports times.
+fn seconds(d: Duration) -> f64 {
+    d.as_millis() as f64 / 1000.0
+}
+
+fn set(response: &mut Response, name: &'static str, value: String) {
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(name), value);
+    }
+}

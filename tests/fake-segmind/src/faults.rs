@@ -1,0 +1,275 @@
+//! One-shot faults: what they are, and how a route answers when one is queued for it.
+
+use std::future::{ready, Future};
+use std::io;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::{stream, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::reply::ApiError;
+use crate::server::Shutdown;
+use crate::state::Shared;
+
+/// A route (or group of routes) that faults can be queued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// `GET /v1/get-user-credits`
+    Credits,
+    /// `POST /v2/kling-3-pro-text2video`
+    Submit,
+    /// `POST /v1/kling-3-pro-text2video`
+    SubmitBlocking,
+    /// `GET /v2/requests/<id>/status`
+    Status,
+    /// `GET /v2/requests/<id>` and `GET /v1/requests/<id>`
+    Result,
+    /// `GET /files/<id>.mp4` on the files origin
+    File,
+}
+
+/// What the next request to a target gets instead of (or on top of) its normal answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer this status, body and content type instead.
+    Status {
+        code: u16,
+        body: String,
+        #[serde(deserialize_with = "static_str")]
+        content_type: StaticStr,
+    },
+    /// 429 `{"error":"Rate limit exceeded"}` with `x-rate-limit-reset-at-utc` set
+    /// `reset_after` from now (rounded up to the second), and no `Retry-After`.
+    RateLimited {
+        #[serde(rename = "reset_after_ms", with = "millis")]
+        reset_after: Duration,
+    },
+    /// Accept the request and never answer; the connection closes at shutdown.
+    Hang,
+    /// The normal status and headers, `Content-Length` of the full body, then only
+    /// `after` bytes of it before the connection is cut.
+    TruncatedBody { after: usize },
+    /// The normal answer, body sent `chunk` bytes at a time, one chunk per `delay`.
+    SlowBody {
+        chunk: usize,
+        #[serde(rename = "delay_ms", with = "millis")]
+        delay: Duration,
+    },
+}
+
+/// Answers a request to `target`: the normal answer from `normal`, unless a fault is
+/// queued for the target, in which case the oldest one is used up.
+///
+/// Faults that only damage the delivery (`TruncatedBody`, `SlowBody`) still run the
+/// normal handling: on a submit the job is then created and billed even though the
+/// client may never learn its id, which is the case the client must never retry.
+pub(crate) async fn answer<F, Fut>(shared: &Shared, target: Target, normal: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let Some(fault) = shared.pop_fault(target) else {
+        return normal().await;
+    };
+    match fault {
+        Fault::Status {
+            code,
+            body,
+            content_type,
+        } => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let content_type = HeaderValue::from_str(content_type)
+                .unwrap_or(HeaderValue::from_static("text/plain"));
+            (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        Fault::RateLimited { reset_after } => {
+            let mut response =
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded").into_response();
+            if let Ok(value) = HeaderValue::from_str(&reset_at(Utc::now(), reset_after)) {
+                response
+                    .headers_mut()
+                    .insert("x-rate-limit-reset-at-utc", value);
+            }
+            response
+        }
+        Fault::Hang => {
+            shared.shutdown.wait().await;
+            // Never delivered: the connection refuses writes once shutdown has fired.
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+        Fault::TruncatedBody { after } => truncate(normal().await, after).await,
+        Fault::SlowBody { chunk, delay } => {
+            slow(normal().await, chunk, delay, shared.shutdown.clone()).await
+        }
+    }
+}
+
+/// `now + after` as RFC 3339 UTC to the second, rounded up so that a client waiting
+/// until then has waited at least `after`.
+fn reset_at(now: DateTime<Utc>, after: Duration) -> String {
+    // Capped so absurd durations cannot overflow the calendar.
+    let after_ms = after.as_millis().min(10 * 365 * 24 * 3600 * 1000) as i64;
+    let secs = (now.timestamp_millis() + after_ms + 999).div_euclid(1000);
+    DateTime::<Utc>::from_timestamp(secs, 0)
+        .unwrap_or(now)
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The body of a response, whole: faults rework the bytes a handler produced.
+async fn split(response: Response) -> (axum::http::response::Parts, Bytes) {
+    let (parts, body) = response.into_parts();
+    // Handler bodies are in-memory buffers, so this cannot fail.
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    (parts, bytes)
+}
+
+/// How long the cut waits after the last bytes: hyper sends buffered bytes only once
+/// the body stops yielding, so erroring at once would lose the head and the prefix.
+const FLUSH_PAUSE: Duration = Duration::from_millis(25);
+
+async fn truncate(response: Response, after: usize) -> Response {
+    let (mut parts, bytes) = split(response).await;
+    // The promised length is the full one, so the client sees a short body, not a short file.
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let head = bytes.slice(..after.min(bytes.len()));
+    let cut = async {
+        tokio::time::sleep(FLUSH_PAUSE).await;
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "fake-segmind: truncated body fault",
+        ))
+    };
+    let body = stream::once(ready(Ok::<Bytes, io::Error>(head))).chain(stream::once(cut));
+    Response::from_parts(parts, Body::from_stream(body))
+}
+
+async fn slow(response: Response, chunk: usize, delay: Duration, shutdown: Shutdown) -> Response {
+    let (mut parts, bytes) = split(response).await;
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let chunk = chunk.max(1);
+    let chunks: Vec<Bytes> = (0..bytes.len())
+        .step_by(chunk)
+        .map(|start| bytes.slice(start..(start + chunk).min(bytes.len())))
+        .collect();
+    let body = stream::iter(chunks).then(move |piece| {
+        let shutdown = shutdown.clone();
+        async move {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => Ok(piece),
+                () = shutdown.wait() => Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "fake-segmind is shutting down",
+                )),
+            }
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(body))
+}
+
+/// Durations as whole milliseconds in JSON.
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis().try_into().unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+/// `&'static str` by another name: serde's derive treats a field spelt `&str` as
+/// borrowed from the input, which would tie `Fault` to `'static` input and rule out
+/// deserializing it from a request body.
+type StaticStr = &'static str;
+
+/// `Fault::Status` keeps its content type `&'static str` so tests can write literals;
+/// from JSON, the common ones map to constants and any other is leaked (a handful of
+/// bytes per admin call, in a test server).
+fn static_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    const KNOWN: &[&str] = &[
+        "application/json",
+        "text/html",
+        "text/plain",
+        "text/html; charset=utf-8",
+        "text/plain; charset=utf-8",
+        "application/json; charset=utf-8",
+    ];
+    let s = String::deserialize(d)?;
+    Ok(KNOWN
+        .iter()
+        .find(|k| **k == s)
+        .copied()
+        .unwrap_or_else(|| Box::leak(s.into_boxed_str())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_time_rounds_up_to_the_second() {
+        let now = DateTime::<Utc>::from_timestamp(1_795_498_200, 250_000_000).unwrap();
+        assert_eq!(
+            reset_at(now, Duration::from_millis(500)),
+            "2026-11-24T05:30:01Z"
+        );
+        assert_eq!(
+            reset_at(now, Duration::from_millis(750)),
+            "2026-11-24T05:30:01Z"
+        );
+        assert_eq!(
+            reset_at(now, Duration::from_secs(2)),
+            "2026-11-24T05:30:03Z"
+        );
+    }
+
+    #[test]
+    fn faults_round_trip_through_json() {
+        let faults = [
+            Fault::Status {
+                code: 405,
+                body: "<html></html>".into(),
+                content_type: "text/html",
+            },
+            Fault::RateLimited {
+                reset_after: Duration::from_millis(1500),
+            },
+            Fault::Hang,
+            Fault::TruncatedBody { after: 10 },
+            Fault::SlowBody {
+                chunk: 4,
+                delay: Duration::from_millis(20),
+            },
+        ];
+        for fault in faults {
+            let text = serde_json::to_string(&fault).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Fault>(&text).unwrap(),
+                fault,
+                "{text}"
+            );
+        }
+        let parsed: Fault =
+            serde_json::from_str(r#"{"kind":"rate_limited","reset_after_ms":2000}"#).unwrap();
+        assert_eq!(
+            parsed,
+            Fault::RateLimited {
+                reset_after: Duration::from_secs(2)
+            }
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! A local stand-in for Segmind's API for Kling 3.0 Pro text-to-video, following
+//! `shared/segmind-api.md`, failures included. It is a real HTTP server on 127.0.0.1
+//! with two origins: the API (`base_url`) and a second host for output files
+//! (`file_base_url`), since the client must never send its key to a download URL.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use fake_segmind::{Config, FakeSegmind, Fault, Target};
+//! let fake = FakeSegmind::start(Config::default()).await?;
+//! fake.push_fault(Target::Submit, Fault::Status {
+//!     code: 503,
+//!     body: r#"{"error":"Service unavailable"}"#.into(),
+//!     content_type: "application/json",
+//! });
+//! // ... point the client at fake.base_url() ...
+//! assert_eq!(fake.count("POST", "/v2/kling-3-pro-text2video"), 1);
+//! # Ok(()) }
+//! ```
+//!
+//! # Behaviour worth knowing
+//! - A job is QUEUED for `Config::queued`, PROCESSING for `Config::processing`, then
+//!   COMPLETED, or FAILED if `fail_next_job` was armed or a prompt contains `[fail]`.
+//!   A job is billed at submit; a failed one is refunded when it reaches FAILED.
+//! - Job endpoints answer 404 once `record_ttl` has passed after the end, or after
+//!   `expire_all_records`; the file of a completed job stays downloadable regardless.
+//! - Faults are one-shot and FIFO per [`Target`]. `Status`, `RateLimited` and `Hang`
+//!   replace the answer, so a faulted submit creates and bills nothing.
+//!   `TruncatedBody` and `SlowBody` damage the delivery of the normal answer, so a
+//!   submit hit by them *does* create and bill a job, whose id the client may never
+//!   see: the case where it must not retry.
+//! - The request body is validated strictly: unknown fields and `null`s are 400s.
+//!
+//! # Admin HTTP API (API origin; never recorded, never faulted)
+//! | call | body | answer |
+//! |---|---|---|
+//! | `GET /_fake/requests` | – | 200, JSON array of [`RecordedRequest`] |
+//! | `POST /_fake/reset-requests` | – | 204, forgets recorded requests |
+//! | `POST /_fake/faults` | `{"target": <Target>, "fault": <Fault>}` | 204 |
+//! | `GET /_fake/credits` | – | 200, `{"credits": 97.0}` |
+//! | `POST /_fake/credits` | `{"credits": 12.5}` | 204 |
+//! | `POST /_fake/fail-next-job` | `{"reason": "…"}` | 204 |
+//! | `POST /_fake/expire-records` | – | 204 |
+//!
+//! JSON shapes:
+//! - `Target`: `"credits"`, `"submit"`, `"submit_blocking"`, `"status"`, `"result"`, `"file"`.
+//! - `Fault`, tagged by `kind`:
+//!   `{"kind":"status","code":503,"body":"{\"error\":\"busy\"}","content_type":"application/json"}`,
+//!   `{"kind":"rate_limited","reset_after_ms":2000}`, `{"kind":"hang"}`,
+//!   `{"kind":"truncated_body","after":1000}`, `{"kind":"slow_body","chunk":4096,"delay_ms":50}`.
+//! - `RecordedRequest`: `{"origin":"api"|"files","method":"POST","path":"/v2/…",
+//!   "query":null,"headers":[["x-api-key","sk-test"],…],"body":"<text>"}`; the body is
+//!   the raw body as a string (invalid UTF-8 replaced).
+
+mod admin;
+mod api;
+mod faults;
+mod files;
+mod record;
+mod reply;
+mod server;
+mod state;
+mod validate;
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, Target};
+pub use record::{Origin, RecordedRequest};
+
+use state::Shared;
+
+/// The MP4 served as every job's output: 2 s, 320x180, 24 fps, H.264 + AAC, faststart.
+pub(crate) const CLIP: &[u8] = include_bytes!("../assets/clip.mp4");
+
+/// How the fake behaves; `Config::default()` suits most tests.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The only key accepted in `x-api-key`.
+    pub api_key: String,
+    /// The starting balance.
+    pub credits: f64,
+    /// Billed at submit; refunded if the job fails.
+    pub cost_per_job: f64,
+    /// Time a job spends QUEUED.
+    pub queued: Duration,
+    /// Time a job then spends PROCESSING.
+    pub processing: Duration,
+    /// How long after COMPLETED/FAILED a job's record answers, before 404s.
+    pub record_ttl: Duration,
+    /// The API port; 0 picks a free one.
+    pub port: u16,
+    /// The files port; `None` is a free one when `port` is 0, else `port + 1`.
+    pub file_port: Option<u16>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            api_key: "sk-test".into(),
+            credits: 100.0,
+            cost_per_job: 3.0,
+            queued: Duration::from_millis(300),
+            processing: Duration::from_millis(700),
+            record_ttl: Duration::from_secs(3600),
+            port: 0,
+            file_port: None,
+        }
+    }
+}
+
+/// A running fake. Dropping it (or `shutdown`) stops both servers and closes every
+/// connection, hung ones included.
+#[derive(Debug)]
+pub struct FakeSegmind {
+    shared: Arc<Shared>,
+    api_addr: SocketAddr,
+    files_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl FakeSegmind {
+    /// Binds both listeners on 127.0.0.1 and serves them in tokio tasks; it accepts
+    /// connections as soon as this returns.
+    pub async fn start(config: Config) -> io::Result<FakeSegmind> {
+        let api = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+        let file_port = match (config.file_port, config.port) {
+            (Some(port), _) => port,
+            (None, 0) => 0,
+            (None, port) => port.checked_add(1).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "port 65535 leaves no room for the files port; set file_port (--file-port)",
+                )
+            })?,
+        };
+        let files = TcpListener::bind((Ipv4Addr::LOCALHOST, file_port)).await?;
+        let api_addr = api.local_addr()?;
+        let files_addr = files.local_addr()?;
+
+        let (stop, shutdown) = server::shutdown_channel();
+        let shared = Arc::new(Shared::new(
+            &config,
+            format!("http://{api_addr}"),
+            format!("http://{files_addr}"),
+            shutdown.clone(),
+        ));
+        let tasks = vec![
+            server::spawn(api, api::router(shared.clone()), shutdown.clone()),
+            server::spawn(files, files::router(shared.clone()), shutdown),
+        ];
+        Ok(FakeSegmind {
+            shared,
+            api_addr,
+            files_addr,
+            stop,
+            tasks,
+        })
+    }
+
+    /// `http://127.0.0.1:P`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.api_addr)
+    }
+
+    /// `http://127.0.0.1:Q`: the other origin, which serves output files.
+    pub fn file_base_url(&self) -> String {
+        format!("http://{}", self.files_addr)
+    }
+
+    /// Every request either origin saw (admin calls excepted), in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// Forgets the requests recorded so far.
+    pub fn reset_requests(&self) {
+        self.shared.reset_requests();
+    }
+
+    /// How many recorded requests had this method (any case) and exactly this path.
+    pub fn count(&self, method: &str, path: &str) -> usize {
+        self.shared
+            .requests()
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
+            .count()
+    }
+
+    /// Queues a one-shot fault: the next request to `target` gets it (FIFO per target).
+    pub fn push_fault(&self, target: Target, fault: Fault) {
+        self.shared.push_fault(target, fault);
+    }
+
+    /// The balance now (failed jobs already refunded).
+    pub fn credits(&self) -> f64 {
+        self.shared.credits()
+    }
+
+    pub fn set_credits(&self, credits: f64) {
+        self.shared.set_credits(credits);
+    }
+
+    /// The next job submitted (either path) ends FAILED with this reason.
+    pub fn fail_next_job(&self, reason: &str) {
+        self.shared.fail_next_job(reason);
+    }
+
+    /// Every existing job record answers 404 from now on, as after Segmind's 1 h expiry.
+    /// Their files stay downloadable.
+    pub fn expire_all_records(&self) {
+        self.shared.expire_all_records();
+    }
+
+    /// The bytes of the MP4 every job outputs.
+    pub fn clip() -> &'static [u8] {
+        CLIP
+    }
+
+    /// Stops both servers; the same as dropping the handle.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for FakeSegmind {
+    fn drop(&mut self) {
+        // The signal closes live connections (and ends hangs); aborting stops accepting
+        // at once and releases the ports, without waiting for any connection.
+        self.stop.send_replace(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

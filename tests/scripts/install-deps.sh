@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Kling Studio need on Debian/Ubuntu,
+# and only what is missing: system packages with apt-get (sudo when not root),
+# Rust tools with `cargo install --locked`. Elsewhere it says what to install.
+set -euo pipefail
+
+BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev
+  librsvg2-dev libayatana-appindicator3-dev libssl-dev libxdo-dev libdbus-1-dev pkg-config
+  build-essential file)
+# Video playback in WebKitGTK needs gstreamer1.0-libav (H.264/AAC): without it every
+# <video> fails silently. --no-install-recommends drops it, so it is named here.
+RUN_PACKAGES=(gstreamer1.0-libav gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gnome-keyring)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus-x11 libsecret-tools ffmpeg imagemagick)
+
+want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
+[ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: not a Debian/Ubuntu system; see README.md for what to install on yours." >&2
+  exit 0
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--test" ] && ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  echo "install-deps: installing tauri-driver"
+  cargo install tauri-driver --locked
+fi
