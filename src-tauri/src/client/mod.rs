@@ -261,6 +261,11 @@ impl SegmindClient {
                         || (resend == Resend::Safe
                             && matches!(status.as_u16(), 502..=504));
                     if !retryable {
+                        let error = if resend == Resend::OnlyIfNeverArrived && matches!(status.as_u16(), 502..=504) {
+                            may_have_arrived(error)
+                        } else {
+                            error
+                        };
                         return Err(self.redact(error));
                     }
                     let error = AppError { retry_at_ms: reset_at, ..error };
@@ -275,7 +280,7 @@ impl SegmindClient {
                     let never_arrived = err.is_connect();
                     let error = transport_error(&err);
                     if resend == Resend::OnlyIfNeverArrived && !never_arrived {
-                        return Err(self.redact(error));
+                        return Err(self.redact(may_have_arrived(error)));
                     }
                     (error, policy.backoff(attempt))
                 }
@@ -296,6 +301,19 @@ impl SegmindClient {
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// A billable request that may or may not have reached Segmind: say so, because
+/// sending it again could pay twice.
+fn may_have_arrived(error: AppError) -> AppError {
+    AppError {
+        message: format!(
+            "{} Segmind may have received the request and may bill it, so it was not sent again. \
+             Check your Segmind dashboard before trying again.",
+            error.message
+        ),
+        ..error
+    }
 }
 
 fn unexpected(what: &str) -> AppError {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every test suite of Kling Studio and prints what ran. A suite that fails,
+# or that runs no test at all, fails the whole run: a missing prerequisite is a
+# failure, never a skip.
+#
+# All suites run inside with-test-session.sh: a private D-Bus with a real Secret
+# Service, so the keychain is real in tests and the user's own is never touched.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+
+if [ -z "${KLING_TEST_SESSION:-}" ]; then
+  exec "$root/tests/scripts/with-test-session.sh" "$root/tests/scripts/run-tests.sh" "$@"
+fi
+
+mkdir -p tests/artifacts
+summary=()
+failed=0
+
+# run_suite NAME COMMAND...: runs one suite, counts its passed tests.
+run_suite() {
+  local name=$1; shift
+  local log="tests/artifacts/$name.log"
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  local passed
+  passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+  local failed_tests
+  failed_tests=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+  if [ "$status" -ne 0 ]; then
+    summary+=("FAIL  $name: exit $status, $passed passed, $failed_tests failed")
+    failed=1
+  elif [ "$passed" -eq 0 ]; then
+    summary+=("FAIL  $name: no test ran")
+    failed=1
+  else
+    summary+=("ok    $name: $passed passed")
+  fi
+}
+
+run_suite unit cargo test --locked -p kling-studio -p fake-segmind
+run_suite integration cargo test --locked -p integration-tests
+# The end-to-end suite drives the real debug app (with the UI embedded) in a real
+# X server through tauri-driver and WebKitWebDriver.
+echo "=== build the app: cargo build -p kling-studio"
+if cargo build --locked -p kling-studio; then
+  run_suite e2e xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked -p e2e -- --test-threads=1
+else
+  summary+=("FAIL  e2e: the app did not build")
+  failed=1
+fi
+
+echo
+echo "=== Test summary"
+printf '%s\n' "${summary[@]}"
+echo "Artifacts (logs, screenshots): $root/tests/artifacts"
+exit $failed

@@ -1,0 +1,99 @@
+// api.js: the only module that talks to the Rust side.
+// Every command is one small function here, and every failure, whatever shape it
+// arrives in, becomes an AppError { code, message, detail, fields, retryAtMs }, so
+// the rest of the UI never has to guess what a rejection looks like.
+
+function core() {
+  const tauri = window.__TAURI__;
+  return tauri && tauri.core ? tauri.core : null;
+}
+
+function normalizeFields(list) {
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter((f) => f && typeof f === 'object')
+    .map((f) => ({ field: String(f.field ?? ''), message: String(f.message ?? '') }))
+    .filter((f) => f.message !== '');
+}
+
+// Turns anything thrown by invoke (object, JSON string, plain string, Error) into an AppError.
+export function toAppError(raw) {
+  let e = raw;
+  if (typeof e === 'string') {
+    try {
+      const parsed = JSON.parse(e);
+      if (parsed && typeof parsed === 'object') e = parsed;
+    } catch {
+      // A bare string is usually a low-level message: keep it for Details only.
+      return { code: 'internal', message: '', detail: e, fields: [], retryAtMs: null };
+    }
+  }
+  if (e instanceof Error) {
+    return { code: 'internal', message: '', detail: String(e.message || e), fields: [], retryAtMs: null };
+  }
+  if (!e || typeof e !== 'object') {
+    return { code: 'internal', message: '', detail: String(e ?? ''), fields: [], retryAtMs: null };
+  }
+  const retry = e.retryAtMs ?? e.retry_at_ms;
+  let detail = e.detail ?? '';
+  if (typeof detail !== 'string') {
+    try { detail = JSON.stringify(detail); } catch { detail = String(detail); }
+  }
+  return {
+    code: typeof e.code === 'string' && e.code ? e.code : 'internal',
+    message: typeof e.message === 'string' ? e.message : '',
+    detail,
+    fields: normalizeFields(e.fields),
+    retryAtMs: retry != null && Number.isFinite(Number(retry)) ? Number(retry) : null,
+  };
+}
+
+async function call(cmd, args) {
+  const c = core();
+  if (!c || typeof c.invoke !== 'function') {
+    throw toAppError({ code: 'internal', message: '', detail: `The app's engine is not available (command ${cmd}).` });
+  }
+  try {
+    return await c.invoke(cmd, args);
+  } catch (err) {
+    throw toAppError(err);
+  }
+}
+
+export const formRules = () => call('form_rules');
+export const loadSettings = () => call('load_settings');
+export const rememberRequest = (request) => call('remember_request', { request });
+export const keyStatus = () => call('key_status');
+// The key goes straight to Rust and is never logged or kept by the UI.
+export const saveApiKey = (key, sessionOnly) => call('save_api_key', { key, sessionOnly: !!sessionOnly });
+export const removeApiKey = () => call('remove_api_key');
+export const getCredits = () => call('get_credits');
+export const stopFollowing = (jobId) => call('stop_following', { jobId });
+export const saveVideo = (jobId) => call('save_video', { jobId });
+export const saveVideoAs = (jobId) => call('save_video_as', { jobId });
+export const chooseOutputFolder = () => call('choose_output_folder');
+export const showInFolder = (path) => call('show_in_folder', { path });
+export const openHelpLink = (link) => call('open_help_link', { link });
+
+export async function validateRequest(request) {
+  const list = await call('validate_request', { request });
+  return normalizeFields(list);
+}
+
+// Starts a job; onEvent receives every progress event from the Channel.
+// A bug in the handler must never break the channel, so it is contained here.
+export function startJob(request, submissionId, onEvent) {
+  const c = core();
+  if (!c || typeof c.Channel !== 'function') {
+    return Promise.reject(toAppError({ code: 'internal', message: '', detail: "The app's engine is not available (start_job)." }));
+  }
+  const channel = new c.Channel();
+  channel.onmessage = (msg) => {
+    try {
+      onEvent(msg);
+    } catch (err) {
+      console.error('Could not show a job update', err);
+    }
+  };
+  return call('start_job', { request, submissionId, onEvent: channel });
+}

@@ -1,0 +1,511 @@
+// form.js: the brief on the left: prompt, length, shape, more options, voices and
+// the storyboard. It keeps the form's state, builds the wire request, and shows
+// Rust's validation messages beside the fields they belong to.
+import * as api from './api.js';
+
+// Used only if form_rules cannot be read; Rust stays the judge of what is valid.
+const FALLBACK_RULES = {
+  durations: ['3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15'],
+  aspectRatios: ['16:9', '9:16', '1:1'],
+  shotTypes: ['customize', 'intelligent'],
+  promptMaxChars: 2500,
+  shotPromptMaxChars: 512,
+  maxShots: 5,
+  maxVoices: 2,
+  defaults: { prompt: '', duration: '5', aspect_ratio: '16:9', cfg_scale: 0.5, generate_audio: true },
+};
+
+const RATIO_NAMES = { '16:9': 'Wide', '9:16': 'Tall', '1:1': 'Square' };
+const SHOT_TYPE_NAMES = { customize: 'As I wrote them', intelligent: 'Let Kling decide the cuts' };
+const FIELD_NAMES = {
+  prompt: 'Prompt', negative_prompt: 'Things to avoid', duration: 'Length', aspect_ratio: 'Shape',
+  cfg_scale: 'Prompt strength', generate_audio: 'Sound', multi_prompt: 'Storyboard',
+  shot_type: 'How the shots are cut', voice_ids: 'Voices',
+};
+const VALIDATE_DELAY_MS = 150;
+
+const $ = (id) => document.getElementById(id);
+const chars = (s) => Array.from(String(s ?? '')).length; // Rust counts characters, not UTF-16 units
+const secs = (n) => `${n} second${Number(n) === 1 ? '' : 's'}`;
+
+// A creator-facing name for a field path such as "multi_prompt[2].prompt".
+export function fieldName(path) {
+  const shot = /^multi_prompt\[(\d+)\](?:\.(\w+))?$/.exec(path);
+  if (shot) {
+    const n = Number(shot[1]) + 1;
+    return shot[2] === 'duration' ? `Shot ${n} length` : `Shot ${n}`;
+  }
+  const voice = /^voice_ids\[(\d+)\]$/.exec(path);
+  if (voice) return `Voice ${Number(voice[1]) + 1}`;
+  return FIELD_NAMES[path] || 'Settings';
+}
+
+export function createForm({ onChange, onValidated }) {
+  let rules = FALLBACK_RULES;
+  const state = {
+    prompt: '', negative_prompt: '', duration: '5', aspect_ratio: '16:9', cfg_scale: 0.5,
+    generate_audio: true, multiShot: false, shot_type: 'customize', shots: [], voices: ['', ''],
+  };
+  let keptShots = null;     // shots from before the storyboard was switched off, restored if switched back on
+  let lastPromptEl = null;  // where "Insert ‹voice N›" writes
+  let errors = [];
+  let revealed = false;     // until the first edit, messages are shown as quiet hints, so a fresh form is not scolded
+  let validateTimer = 0;
+  let sentSeq = 0;
+  let appliedSeq = 0;
+  let lastSentAt = 0;
+
+  const el = {
+    prompt: $('prompt'), promptCount: $('prompt-count'), negative: $('negative-prompt'), negativeCount: $('negative-count'),
+    duration: $('duration'), aspect: $('aspect-ratio'), frames: $('frames'), cfg: $('cfg-scale'), cfgValue: $('cfg-value'),
+    audio: $('generate-audio'), voice1: $('voice-id-1'), voice2: $('voice-id-2'), more: $('more'),
+    multi: $('multi-shot'), storyboard: $('storyboard'), shotType: $('shot-type'), shots: $('shots'),
+    addShot: $('add-shot'), planFill: $('plan-fill'), planText: $('plan-text'),
+  };
+
+  // ---------- building the controls from Rust's rules ----------
+
+  function fillSelect(select, values, text) {
+    select.replaceChildren(...values.map((v) => {
+      const o = document.createElement('option');
+      o.value = v;
+      o.textContent = text(v);
+      return o;
+    }));
+  }
+
+  function setup(r) {
+    if (r && typeof r === 'object') {
+      rules = { ...FALLBACK_RULES, ...r, defaults: { ...FALLBACK_RULES.defaults, ...(r.defaults || {}) } };
+      for (const k of ['durations', 'aspectRatios', 'shotTypes']) {
+        if (!Array.isArray(rules[k]) || rules[k].length === 0) rules[k] = FALLBACK_RULES[k];
+        rules[k] = rules[k].map(String);
+      }
+    }
+    fillSelect(el.duration, rules.durations, secs);
+    fillSelect(el.aspect, rules.aspectRatios, (v) => (RATIO_NAMES[v] ? `${v} · ${RATIO_NAMES[v]}` : v));
+    fillSelect(el.shotType, rules.shotTypes, (v) => SHOT_TYPE_NAMES[v] || v);
+    el.frames.replaceChildren(...rules.aspectRatios.map((v) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.tabIndex = -1; // keyboard users get the select; these are a pointer shortcut
+      b.className = 'frame';
+      b.dataset.ratio = v;
+      const [w, h] = v.split(':').map(Number);
+      const shape = document.createElement('span');
+      shape.className = 'frame-shape';
+      const scale = 22 / Math.max(w || 1, h || 1);
+      shape.style.width = `${Math.round((w || 1) * scale)}px`;
+      shape.style.height = `${Math.round((h || 1) * scale)}px`;
+      const label = document.createElement('span');
+      label.className = 'frame-label';
+      label.textContent = RATIO_NAMES[v] || v;
+      b.append(shape, label);
+      b.addEventListener('click', () => {
+        el.aspect.value = v;
+        el.aspect.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+      return b;
+    }));
+    updateCounters();
+  }
+
+  // ---------- state ⇄ controls ----------
+
+  function setRequest(req) {
+    const d = rules.defaults || {};
+    const r = req && typeof req === 'object' ? req : d;
+    const pick = (k, fallback) => (r[k] !== undefined && r[k] !== null ? r[k] : (d[k] !== undefined ? d[k] : fallback));
+    state.prompt = String(pick('prompt', ''));
+    state.negative_prompt = r.negative_prompt != null ? String(r.negative_prompt) : (req ? '' : String(d.negative_prompt ?? ''));
+    state.duration = String(pick('duration', '5'));
+    if (!rules.durations.includes(state.duration)) state.duration = String(d.duration ?? rules.durations[0]);
+    state.aspect_ratio = String(pick('aspect_ratio', '16:9'));
+    if (!rules.aspectRatios.includes(state.aspect_ratio)) state.aspect_ratio = rules.aspectRatios[0];
+    const cfg = Number(pick('cfg_scale', 0.5));
+    state.cfg_scale = Number.isFinite(cfg) ? cfg : 0.5;
+    state.generate_audio = !!pick('generate_audio', true);
+    state.shot_type = String(r.shot_type ?? d.shot_type ?? rules.shotTypes[0]);
+    if (!rules.shotTypes.includes(state.shot_type)) state.shot_type = rules.shotTypes[0];
+    state.multiShot = Array.isArray(r.multi_prompt) && r.multi_prompt.length > 0;
+    state.shots = state.multiShot
+      ? r.multi_prompt.slice(0, rules.maxShots).map((s) => ({ prompt: String(s?.prompt ?? ''), duration: String(s?.duration ?? '1') }))
+      : [];
+    const voices = Array.isArray(r.voice_ids) ? r.voice_ids.map((v) => String(v ?? '')) : [];
+    state.voices = [voices[0] ?? '', voices[1] ?? ''];
+    revealed = state.prompt.trim() !== '';
+
+    el.prompt.value = state.prompt;
+    el.negative.value = state.negative_prompt;
+    el.duration.value = state.duration;
+    el.aspect.value = state.aspect_ratio;
+    el.cfg.value = String(state.cfg_scale);
+    el.audio.checked = state.generate_audio;
+    el.voice1.value = state.voices[0];
+    el.voice2.value = state.voices[1];
+    el.multi.checked = state.multiShot;
+    el.shotType.value = state.shot_type;
+    renderShots();
+    syncDisplays();
+  }
+
+  // The wire shape: optional fields the creator left unset are omitted, not null.
+  function getRequest() {
+    const r = {
+      prompt: state.prompt,
+      duration: state.duration,
+      aspect_ratio: state.aspect_ratio,
+      cfg_scale: Math.round(state.cfg_scale * 100) / 100,
+      generate_audio: state.generate_audio,
+    };
+    if (state.negative_prompt !== '') r.negative_prompt = state.negative_prompt;
+    if (state.multiShot) {
+      r.multi_prompt = state.shots.map((s) => ({ prompt: s.prompt, duration: s.duration }));
+      r.shot_type = state.shot_type;
+    }
+    // Send voices as typed (Rust validates), dropping only empty boxes at the end.
+    const voices = state.voices.slice(0, rules.maxVoices || 2);
+    while (voices.length && voices[voices.length - 1] === '') voices.pop();
+    if (voices.length) r.voice_ids = voices;
+    return r;
+  }
+
+  function syncDisplays() {
+    el.cfgValue.textContent = state.cfg_scale.toFixed(2);
+    for (const b of el.frames.querySelectorAll('.frame')) {
+      b.classList.toggle('selected', b.dataset.ratio === state.aspect_ratio);
+    }
+    el.storyboard.hidden = !state.multiShot;
+    el.addShot.disabled = state.shots.length >= rules.maxShots;
+    el.addShot.title = el.addShot.disabled ? `Up to ${rules.maxShots} shots` : '';
+    updateCounters();
+    updatePlan();
+  }
+
+  function counter(node, text, max) {
+    const n = chars(text);
+    node.textContent = `${n} / ${max}`;
+    node.classList.toggle('near', n > max * 0.9 && n <= max);
+    node.classList.toggle('over', n > max);
+  }
+
+  function updateCounters() {
+    counter(el.promptCount, state.prompt, rules.promptMaxChars);
+    counter(el.negativeCount, state.negative_prompt, rules.promptMaxChars);
+    state.shots.forEach((s, i) => {
+      const c = $(`shot-count-${i + 1}`);
+      if (c) counter(c, s.prompt, rules.shotPromptMaxChars);
+    });
+  }
+
+  // The bar fills up to the video's length; text says what is left or too much.
+  function updatePlan() {
+    if (!state.multiShot) return;
+    const total = Number(state.duration) || 0;
+    const planned = state.shots.reduce((sum, s) => sum + (Number(s.duration) || 0), 0);
+    el.planFill.replaceChildren(...state.shots.map((s, i) => {
+      const seg = document.createElement('span');
+      seg.className = 'plan-seg';
+      seg.style.width = `${total ? ((Number(s.duration) || 0) / Math.max(total, planned)) * 100 : 0}%`;
+      seg.textContent = String(i + 1);
+      return seg;
+    }));
+    let text;
+    if (planned === total) text = `${planned} s of ${total} s planned — all set`;
+    else if (planned < total) text = `${planned} s of ${total} s planned — ${total - planned} s left`;
+    else text = `${planned} s of ${total} s planned — ${planned - total} s too long`;
+    el.planText.textContent = text;
+    el.planText.classList.toggle('over', planned > total);
+    el.planFill.classList.toggle('over', planned > total);
+  }
+
+  // ---------- storyboard ----------
+
+  function newShot() {
+    const total = Number(state.duration) || 1;
+    const planned = state.shots.reduce((sum, s) => sum + (Number(s.duration) || 0), 0);
+    return { prompt: '', duration: String(Math.max(1, total - planned)) };
+  }
+
+  function shotDurations() {
+    const max = Math.max(...rules.durations.map(Number).filter(Number.isFinite), 15);
+    return Array.from({ length: max }, (_, i) => String(i + 1));
+  }
+
+  // Shots are re-drawn only when one is added or removed, so typing never loses focus.
+  function renderShots() {
+    const durations = shotDurations();
+    el.shots.replaceChildren(...state.shots.map((shot, i) => {
+      const n = i + 1;
+      const li = document.createElement('li');
+      li.className = 'shot';
+
+      const head = document.createElement('div');
+      head.className = 'shot-head';
+      const num = document.createElement('span');
+      num.className = 'shot-num';
+      num.textContent = `Shot ${n}`;
+      const durLabel = document.createElement('label');
+      durLabel.htmlFor = `shot-duration-${n}`;
+      durLabel.className = 'shot-dur-label';
+      durLabel.textContent = 'Length';
+      const dur = document.createElement('select');
+      dur.id = `shot-duration-${n}`;
+      dur.dataset.testid = `shot-duration-${n}`;
+      dur.className = 'compact';
+      dur.append(...durations.map((v) => {
+        const o = document.createElement('option');
+        o.value = v;
+        o.textContent = secs(v);
+        return o;
+      }));
+      if (!durations.includes(shot.duration)) {
+        const o = document.createElement('option');
+        o.value = shot.duration;
+        o.textContent = shot.duration;
+        dur.append(o);
+      }
+      dur.value = shot.duration;
+      dur.addEventListener('change', () => { shot.duration = dur.value; changed(); });
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'btn btn-quiet btn-small';
+      remove.id = `remove-shot-${n}`;
+      remove.dataset.testid = `remove-shot-${n}`;
+      remove.textContent = 'Remove';
+      remove.setAttribute('aria-label', `Remove shot ${n}`);
+      remove.disabled = state.shots.length <= 1; // turn the storyboard off instead
+      if (remove.disabled) remove.title = 'A storyboard needs at least one shot';
+      remove.addEventListener('click', () => removeShot(i));
+      head.append(num, durLabel, dur, remove);
+
+      const labelRow = document.createElement('div');
+      labelRow.className = 'label-row';
+      const pLabel = document.createElement('label');
+      pLabel.htmlFor = `shot-prompt-${n}`;
+      pLabel.textContent = `What happens in shot ${n}`;
+      const count = document.createElement('span');
+      count.className = 'counter';
+      count.id = `shot-count-${n}`;
+      labelRow.append(pLabel, count);
+
+      const ta = document.createElement('textarea');
+      ta.id = `shot-prompt-${n}`;
+      ta.dataset.testid = `shot-prompt-${n}`;
+      ta.className = 'prompt-input';
+      ta.rows = 2;
+      ta.value = shot.prompt;
+      ta.setAttribute('aria-describedby', count.id);
+      ta.dataset.describedby = count.id;
+      ['input', 'change'].forEach((t) => ta.addEventListener(t, () => { shot.prompt = ta.value; changed(); }));
+
+      const slots = ['', '.prompt', '.duration'].map((suffix) => {
+        const s = document.createElement('div');
+        s.className = 'err-slot';
+        s.dataset.slot = `multi_prompt[${i}]${suffix}`;
+        return s;
+      });
+      li.append(head, labelRow, ta, ...slots);
+      return li;
+    }));
+    syncDisplays();
+    renderErrors();
+  }
+
+  function addShot() {
+    if (state.shots.length >= rules.maxShots) return;
+    state.shots.push(newShot());
+    renderShots();
+    $(`shot-prompt-${state.shots.length}`)?.focus();
+    changed();
+  }
+
+  function removeShot(i) {
+    if (state.shots.length <= 1) return;
+    state.shots.splice(i, 1);
+    renderShots();
+    ($(`shot-prompt-${Math.min(i + 1, state.shots.length)}`) || el.addShot).focus();
+    changed();
+  }
+
+  function setMultiShot(on) {
+    state.multiShot = on;
+    if (on) {
+      const kept = keptShots && keptShots.some((s) => s.prompt.trim() !== '');
+      // Start with one shot that fills the whole video, unless there is earlier work to bring back.
+      state.shots = kept ? keptShots : [{ prompt: '', duration: state.duration }];
+      keptShots = null;
+    } else {
+      keptShots = state.shots;
+      state.shots = [];
+    }
+    renderShots();
+    changed();
+  }
+
+  // ---------- voices ----------
+
+  function insertVoice(n) {
+    const ta = lastPromptEl && document.body.contains(lastPromptEl) ? lastPromptEl : el.prompt;
+    const token = `<<<voice_${n}>>>`;
+    const start = Number.isInteger(ta.selectionStart) ? ta.selectionStart : ta.value.length;
+    const end = Number.isInteger(ta.selectionEnd) ? ta.selectionEnd : start;
+    ta.setRangeText(token, start, end, 'end');
+    ta.focus();
+    ta.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+
+  // ---------- validation ----------
+
+  function changed() {
+    revealed = true;
+    syncDisplays();
+    scheduleValidate();
+    onChange?.();
+  }
+
+  // Leading edge + trailing debounce: the first change after a pause is checked at
+  // once (so Generate reacts within a frame); a burst of typing is checked once it settles.
+  function scheduleValidate() {
+    clearTimeout(validateTimer);
+    validateTimer = 0;
+    if (Date.now() - lastSentAt > VALIDATE_DELAY_MS) {
+      validateNow();
+    } else {
+      validateTimer = setTimeout(() => { validateTimer = 0; validateNow(); }, VALIDATE_DELAY_MS);
+    }
+  }
+
+  // Asks Rust; answers that arrive after a newer one are ignored for the display,
+  // but the caller still gets the answer for exactly the request it asked about.
+  async function validateNow(request = getRequest()) {
+    clearTimeout(validateTimer);
+    validateTimer = 0;
+    const seq = ++sentSeq;
+    lastSentAt = Date.now();
+    let list = null;
+    try {
+      list = await api.validateRequest(request);
+    } catch {
+      list = null; // cannot check here: Rust checks again when the job starts
+    }
+    if (seq > appliedSeq) {
+      appliedSeq = seq;
+      if (list) showErrors(list);
+    }
+    return list || [];
+  }
+
+  function showErrors(list, { reveal = false } = {}) {
+    errors = Array.isArray(list) ? list : [];
+    if (reveal) revealed = true;
+    renderErrors();
+    onValidated?.();
+  }
+
+  function slotFor(field, slots) {
+    if (slots.has(field)) return slots.get(field);
+    const shot = /^multi_prompt\[(\d+)\]/.exec(field);
+    if (shot && slots.has(`multi_prompt[${shot[1]}]`)) return slots.get(`multi_prompt[${shot[1]}]`);
+    if (field.startsWith('multi_prompt') && slots.has('multi_prompt')) return slots.get('multi_prompt');
+    if (field.startsWith('voice_ids')) return slots.get('voice_ids');
+    return slots.get('other');
+  }
+
+  function controlFor(field) {
+    const shot = /^multi_prompt\[(\d+)\](?:\.(\w+))?$/.exec(field);
+    if (shot) return $(`shot-${shot[2] === 'duration' ? 'duration' : 'prompt'}-${Number(shot[1]) + 1}`);
+    const voice = /^voice_ids\[(\d+)\]$/.exec(field);
+    if (voice) return $(`voice-id-${Number(voice[1]) + 1}`);
+    const ids = { prompt: 'prompt', negative_prompt: 'negative-prompt', duration: 'duration', aspect_ratio: 'aspect-ratio',
+      cfg_scale: 'cfg-scale', generate_audio: 'generate-audio', shot_type: 'shot-type' };
+    return ids[field] ? $(ids[field]) : null;
+  }
+
+  function renderErrors() {
+    document.querySelectorAll('[data-testid="field-error"]').forEach((n) => n.remove());
+    document.querySelectorAll('[aria-invalid="true"]').forEach((n) => {
+      n.removeAttribute('aria-invalid');
+      if (n.dataset.describedby !== undefined) n.setAttribute('aria-describedby', n.dataset.describedby);
+    });
+    const slots = new Map();
+    document.querySelectorAll('[data-slot]').forEach((s) => slots.set(s.dataset.slot, s));
+    const grouped = new Map();
+    for (const { field, message } of errors) {
+      if (!grouped.has(field)) grouped.set(field, []);
+      grouped.get(field).push(message);
+    }
+    let k = 0;
+    for (const [field, messages] of grouped) {
+      const slot = slotFor(field, slots);
+      if (!slot) continue;
+      const p = document.createElement('p');
+      // Before the first edit a message is a quiet hint, not an alarm.
+      p.className = revealed ? 'field-error' : 'field-error pending';
+      p.id = `field-error-${k++}`;
+      p.dataset.testid = 'field-error';
+      p.dataset.field = field;
+      p.textContent = messages.join(' ');
+      slot.append(p);
+      const control = controlFor(field);
+      if (control && revealed) {
+        if (control.dataset.describedby === undefined) control.dataset.describedby = control.getAttribute('aria-describedby') || '';
+        control.setAttribute('aria-invalid', 'true');
+        control.setAttribute('aria-describedby', `${control.dataset.describedby} ${p.id}`.trim());
+      }
+      // A message inside a closed "More options" would be invisible: open it.
+      if (revealed && el.more.contains(slot) && !el.more.open) el.more.open = true;
+    }
+  }
+
+  // "Fix 2 things above: Prompt: …": the first reason, in the creator's words.
+  function reasonText() {
+    if (!errors.length) return '';
+    const first = errors[0];
+    const n = new Set(errors.map((e) => e.field)).size;
+    return `Fix ${n} thing${n === 1 ? '' : 's'} above: ${fieldName(first.field)}: ${first.message}`;
+  }
+
+  // ---------- wiring ----------
+
+  // Free text and the slider listen to both events: typing fires input, scripted or
+  // pasted changes may only fire change. Duplicates are harmless (validation is debounced).
+  const onEdit = (node, apply) => ['input', 'change'].forEach((t) => node.addEventListener(t, () => { apply(); changed(); }));
+  onEdit(el.prompt, () => { state.prompt = el.prompt.value; });
+  onEdit(el.negative, () => { state.negative_prompt = el.negative.value; });
+  el.duration.addEventListener('change', () => {
+    const before = state.duration;
+    state.duration = el.duration.value;
+    // A single shot that filled the old length keeps filling the new one.
+    if (state.multiShot && state.shots.length === 1 && state.shots[0].duration === before) {
+      state.shots[0].duration = state.duration;
+      const sel = $('shot-duration-1');
+      if (sel) sel.value = state.duration;
+    }
+    changed();
+  });
+  el.aspect.addEventListener('change', () => { state.aspect_ratio = el.aspect.value; changed(); });
+  onEdit(el.cfg, () => { state.cfg_scale = Number(el.cfg.value) || 0; });
+  el.audio.addEventListener('change', () => { state.generate_audio = el.audio.checked; changed(); });
+  onEdit(el.voice1, () => { state.voices[0] = el.voice1.value; });
+  onEdit(el.voice2, () => { state.voices[1] = el.voice2.value; });
+  el.shotType.addEventListener('change', () => { state.shot_type = el.shotType.value; changed(); });
+  el.multi.addEventListener('change', () => setMultiShot(el.multi.checked));
+  el.addShot.addEventListener('click', addShot);
+  $('insert-voice-1').addEventListener('click', () => insertVoice(1));
+  $('insert-voice-2').addEventListener('click', () => insertVoice(2));
+  document.addEventListener('focusin', (e) => {
+    if (e.target instanceof HTMLTextAreaElement && e.target.classList.contains('prompt-input')) lastPromptEl = e.target;
+  });
+
+  return {
+    setup,
+    setRequest,
+    getRequest,
+    validateNow,
+    showErrors,
+    reasonText,
+    hasErrors: () => errors.length > 0,
+    aspect: () => state.aspect_ratio,
+  };
+}
