@@ -316,6 +316,11 @@ impl App {
     }
 
     pub async fn screenshot(&self, name: &str) {
+        // A WebDriver screenshot is the last painted frame: let the latest change paint.
+        self.client
+            .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()))", vec![])
+            .await
+            .expect("a frame is painted");
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
     }
