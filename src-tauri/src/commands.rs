@@ -11,10 +11,13 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::job::JobEvent;
+use crate::jobs::{JobView, StudioEvent};
 use crate::keystore::KeyStatus;
 use crate::request::{form_rules as rules, FieldError, FormRules, GenerationRequest};
-use crate::studio::{LoadedSettings, SavedKey, StartedJob, Studio};
+use crate::studio::{LibrarySnapshot, LoadedSettings, SavedKey, Studio};
+
+/// Set once the creator chose to quit although jobs run (they resume next start).
+pub static QUIT_CONFIRMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Fixed pages the app may open in the browser; the webview cannot name a URL.
 const API_KEYS_URL: &str = "https://cloud.segmind.com/console/api-keys";
@@ -73,22 +76,49 @@ pub async fn remember_request(studio: State<'_, Studio>, request: GenerationRequ
 }
 
 #[tauri::command]
-pub async fn start_job(
-    studio: State<'_, Studio>,
-    request: GenerationRequest,
-    submission_id: String,
-    on_event: Channel<JobEvent>,
-) -> AppResult<StartedJob> {
-    // A closed window drops the channel; the job itself goes on regardless.
-    let report = Arc::new(move |event: JobEvent| {
-        let _ = on_event.send(event);
-    });
-    studio.start_job(request, &submission_id, report).await
+pub async fn set_max_running_jobs(studio: State<'_, Studio>, count: usize) -> AppResult<usize> {
+    studio.set_max_running_jobs(count)
+}
+
+/// The library now, and every change to it from now on through `on_event`.
+#[tauri::command]
+pub async fn watch_jobs(studio: State<'_, Studio>, on_event: Channel<StudioEvent>) -> AppResult<LibrarySnapshot> {
+    // A reloaded or closed page drops its channel; it is then forgotten.
+    let subscriber = Arc::new(move |event: &StudioEvent| on_event.send(event.clone()).is_ok());
+    Ok(studio.watch_jobs(subscriber))
 }
 
 #[tauri::command]
-pub async fn stop_following(studio: State<'_, Studio>, job_id: String) -> AppResult<()> {
+pub async fn start_job(studio: State<'_, Studio>, request: GenerationRequest, submission_id: String) -> AppResult<JobView> {
+    studio.start_job(request, &submission_id).await
+}
+
+#[tauri::command]
+pub async fn stop_following(studio: State<'_, Studio>, job_id: String) -> AppResult<JobView> {
     studio.stop_following(&job_id)
+}
+
+#[tauri::command]
+pub async fn resume_job(studio: State<'_, Studio>, job_id: String) -> AppResult<JobView> {
+    studio.resume_job(&job_id).await
+}
+
+#[tauri::command]
+pub async fn delete_job(studio: State<'_, Studio>, job_id: String) -> AppResult<()> {
+    studio.delete_job(&job_id)
+}
+
+/// "Quit anyway": unfinished jobs wait in the library for the next start.
+#[tauri::command]
+pub fn quit_app(app: AppHandle) {
+    QUIT_CONFIRMED.store(true, std::sync::atomic::Ordering::SeqCst);
+    app.exit(0);
+}
+
+/// "Keep making them": the window gets out of the way, the jobs go on.
+#[tauri::command]
+pub fn run_in_background(window: tauri::WebviewWindow) -> AppResult<()> {
+    window.minimize().map_err(|e| AppError::internal(e.to_string()))
 }
 
 #[tauri::command]
@@ -132,7 +162,7 @@ pub async fn choose_output_folder(app: AppHandle, studio: State<'_, Studio>) -> 
 
 #[tauri::command]
 pub async fn show_in_folder(studio: State<'_, Studio>, path: PathBuf) -> AppResult<()> {
-    let path = studio.saved_file(&path)?;
+    let path = studio.revealable(&path)?;
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| {
         AppError::new(ErrorCode::Io, "Could not open the folder. The video is saved at the path shown.").with_detail(e.to_string())
     })

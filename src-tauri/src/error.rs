@@ -4,11 +4,11 @@
 //! Codes are part of the contract with the UI (and with tests outside this repo);
 //! the shape is pinned by a test below. Rename a code only with the UI's `errors.js`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::request::FieldError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The form has problems; nothing was sent.
@@ -63,7 +63,7 @@ pub enum ErrorCode {
     Internal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppError {
     pub code: ErrorCode,
@@ -74,11 +74,14 @@ pub struct AppError {
     pub fields: Vec<FieldError>,
     /// When a rate limit lifts, as Unix milliseconds, if Segmind said.
     pub retry_at_ms: Option<i64>,
+    /// The request may have reached Segmind, so it may be billed (and is never re-sent).
+    #[serde(default)]
+    pub may_be_billed: bool,
 }
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), detail: None, fields: Vec::new(), retry_at_ms: None }
+        Self { code, message: message.into(), detail: None, fields: Vec::new(), retry_at_ms: None, may_be_billed: false }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -143,7 +146,8 @@ mod tests {
                 "message": "Segmind is busy.",
                 "detail": "HTTP 429",
                 "fields": [],
-                "retryAtMs": 1_700_000_000_000_i64
+                "retryAtMs": 1_700_000_000_000_i64,
+                "mayBeBilled": false
             })
         );
         let invalid = AppError::invalid_request(vec![FieldError { field: "prompt".into(), message: "m".into() }]);

@@ -1,25 +1,28 @@
 //! Kling Studio: make short films with Kling 3.0 Pro on Segmind.
 //!
-//! The domain modules (`request`, `client`, `job`, `keystore`, `settings`, `save`,
-//! `media_server`, `studio`) know nothing of Tauri and are tested without a window;
-//! `commands` and `run` are the thin shell around them.
+//! The domain modules (`request`, `client`, `library`, `jobs`, `slots`, `keystore`,
+//! `settings`, `save`, `media_server`, `studio`) know nothing of Tauri and are
+//! tested without a window; `commands`, `desktop` and `run` are the thin shell.
 
 pub mod api_key;
 pub mod client;
 pub mod commands;
+mod desktop;
 pub mod error;
-pub mod job;
+pub mod jobs;
 pub mod keystore;
+pub mod library;
 pub mod media_server;
 pub mod request;
 pub mod save;
 pub mod settings;
+pub mod slots;
 pub mod studio;
 
 use tauri::Manager;
 
 use crate::client::ClientConfig;
-use crate::job::PollPolicy;
+use crate::jobs::PollPolicy;
 use crate::keystore::KEYRING_SERVICE;
 use crate::studio::{Studio, StudioPaths};
 
@@ -27,7 +30,7 @@ fn studio_paths(app: &tauri::App) -> tauri::Result<StudioPaths> {
     let path = app.path();
     let videos_root = path.video_dir().or_else(|_| path.home_dir().map(|home| home.join("Videos")))?;
     Ok(StudioPaths {
-        videos_dir: path.app_data_dir()?.join("videos"),
+        library_dir: path.app_data_dir()?.join("library"),
         config_dir: path.app_config_dir()?,
         default_output_dir: videos_root.join("Kling Studio"),
     })
@@ -36,17 +39,21 @@ fn studio_paths(app: &tauri::App) -> tauri::Result<StudioPaths> {
 pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let config = ClientConfig::from_env()?;
-            let studio = tauri::async_runtime::block_on(Studio::start(
-                studio_paths(app)?,
-                config,
-                PollPolicy::default(),
-                KEYRING_SERVICE,
-            ))?;
+            let paths = studio_paths(app)?;
+            let studio = tauri::async_runtime::block_on(async {
+                let studio = Studio::start(paths, config, PollPolicy::default(), KEYRING_SERVICE).await?;
+                // Jobs of an earlier run go on at once, whether or not a window looks.
+                studio.resume_jobs().await;
+                Ok::<_, std::io::Error>(studio)
+            })?;
+            desktop::notify_when_ready(app.handle(), &studio);
             app.manage(studio);
             Ok(())
         })
+        .on_window_event(desktop::on_window_event)
         .invoke_handler(tauri::generate_handler![
             commands::form_rules,
             commands::validate_request,
@@ -56,8 +63,14 @@ pub fn run() {
             commands::get_credits,
             commands::load_settings,
             commands::remember_request,
+            commands::set_max_running_jobs,
+            commands::watch_jobs,
             commands::start_job,
             commands::stop_following,
+            commands::resume_job,
+            commands::delete_job,
+            commands::quit_app,
+            commands::run_in_background,
             commands::save_video,
             commands::save_video_as,
             commands::choose_output_folder,

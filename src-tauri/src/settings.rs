@@ -18,6 +18,9 @@ pub struct Settings {
     pub last_request: Option<GenerationRequest>,
     #[serde(default)]
     pub output_dir: Option<PathBuf>,
+    /// How many jobs may run at once; more wait in line.
+    #[serde(default)]
+    pub max_running_jobs: Option<usize>,
 }
 
 pub struct SettingsFile {

@@ -1,41 +1,35 @@
 //! The app's state and use cases, free of any window: the key, the settings, the
-//! jobs in flight and their videos. The Tauri commands are thin calls into this.
+//! job library and its running jobs. The Tauri commands are thin calls into this.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::{DateTime, Local};
+use chrono::{DateTime, Local, TimeZone};
 use serde::Serialize;
 
 use crate::api_key::ApiKey;
-use crate::client::{ClientConfig, RetryNotice, SegmindClient};
+use crate::client::{ClientConfig, SegmindClient};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::job::{run_job, JobEvent, PollPolicy};
+use crate::jobs::{JobManager, JobView, PollPolicy, StudioEvent, Subscriber};
 use crate::keystore::{KeyStatus, KeyStore};
+use crate::library::{DamagedEntry, Library, RecordStatus};
 use crate::media_server::MediaServer;
 use crate::request::GenerationRequest;
 use crate::save;
 use crate::settings::{Settings, SettingsFile};
 
+pub const DEFAULT_MAX_RUNNING_JOBS: usize = 2;
+pub const MAX_RUNNING_JOBS_LIMIT: usize = 5;
+
 /// Where the app keeps things.
 #[derive(Debug, Clone)]
 pub struct StudioPaths {
-    /// Finished videos, named `<job id>.mp4`, served to the preview.
-    pub videos_dir: PathBuf,
+    /// The job library: `jobs/<id>.json` and `videos/<id>.mp4`.
+    pub library_dir: PathBuf,
     pub config_dir: PathBuf,
     /// Save's folder until the creator picks another: Videos/Kling Studio.
     pub default_output_dir: PathBuf,
-}
-
-pub type Reporter = Arc<dyn Fn(JobEvent) + Send + Sync>;
-
-struct JobEntry {
-    request: GenerationRequest,
-    created: DateTime<Local>,
-    report: Reporter,
-    task: Option<tokio::task::AbortHandle>,
-    video: Option<PathBuf>,
 }
 
 pub struct Studio {
@@ -43,9 +37,7 @@ pub struct Studio {
     keys: Arc<KeyStore>,
     settings: SettingsFile,
     client_config: ClientConfig,
-    poll: PollPolicy,
-    media: MediaServer,
-    jobs: Mutex<HashMap<String, JobEntry>>,
+    jobs: Arc<JobManager>,
     /// Every Generate click's id, so a repeated click or shortcut never sends twice.
     submissions: Mutex<HashSet<String>>,
     /// Files saved this session: the only ones "Show in folder" will reveal.
@@ -61,15 +53,19 @@ pub struct SavedKey {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StartedJob {
-    pub job_id: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct LoadedSettings {
     pub request: GenerationRequest,
     pub output_dir: PathBuf,
+    pub max_running_jobs: usize,
+}
+
+/// The library as the window first sees it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LibrarySnapshot {
+    pub jobs: Vec<JobView>,
+    /// Records that could not be read, set aside; every other job is kept.
+    pub damaged: Vec<DamagedEntry>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -77,25 +73,29 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn job_not_found(job_id: &str) -> AppError {
-    AppError::new(ErrorCode::JobNotFound, "That video is no longer in this session.").with_detail(format!("job {job_id}"))
-}
-
 impl Studio {
     pub async fn start(paths: StudioPaths, client_config: ClientConfig, poll: PollPolicy, keyring_service: &str) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&paths.videos_dir)?;
-        let media = MediaServer::start(&paths.videos_dir).await?;
+        let library = Library::open(&paths.library_dir)?;
+        let media = MediaServer::start(library.videos_dir()).await?;
+        let settings = SettingsFile::new(&paths.config_dir);
+        let max_running = settings.load().max_running_jobs.unwrap_or(DEFAULT_MAX_RUNNING_JOBS);
         Ok(Self {
-            settings: SettingsFile::new(&paths.config_dir),
+            jobs: JobManager::new(library, media, max_running, poll),
+            settings,
             paths,
             keys: Arc::new(KeyStore::new(keyring_service)),
             client_config,
-            poll,
-            media,
-            jobs: Mutex::new(HashMap::new()),
             submissions: Mutex::new(HashSet::new()),
             saved: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// Picks up every unfinished job of an earlier run. Without a key nothing can be
+    /// fetched yet; saving a key resumes them.
+    pub async fn resume_jobs(&self) {
+        if let Ok(client) = self.client().await {
+            self.jobs.resume_all(&client);
+        }
     }
 
     /// Runs a keychain call off the async threads: it blocks on D-Bus.
@@ -111,7 +111,8 @@ impl Studio {
     /// Checks the key with Segmind's free credits call, then stores it.
     pub async fn save_api_key(&self, text: &str, session_only: bool) -> AppResult<SavedKey> {
         let key = ApiKey::parse(text).ok_or_else(|| AppError::new(ErrorCode::Auth, "Paste your Segmind API key first."))?;
-        let credits = SegmindClient::new(self.client_config.clone(), key.clone())?.credits().await?;
+        let client = SegmindClient::new(self.client_config.clone(), key.clone())?;
+        let credits = client.credits().await?;
         let status = self
             .with_keys(move |keys| {
                 if session_only {
@@ -122,6 +123,7 @@ impl Studio {
                 Ok(keys.status())
             })
             .await?;
+        self.jobs.resume_all(&client);
         Ok(SavedKey { status, credits })
     }
 
@@ -145,10 +147,11 @@ impl Studio {
     }
 
     pub fn load_settings(&self) -> LoadedSettings {
-        let Settings { last_request, output_dir } = self.settings.load();
+        let Settings { last_request, output_dir, max_running_jobs } = self.settings.load();
         LoadedSettings {
             request: last_request.unwrap_or_default(),
             output_dir: output_dir.unwrap_or_else(|| self.paths.default_output_dir.clone()),
+            max_running_jobs: max_running_jobs.unwrap_or(DEFAULT_MAX_RUNNING_JOBS),
         }
     }
 
@@ -160,9 +163,31 @@ impl Studio {
         self.settings.update(|s| s.output_dir = Some(dir)).map(drop)
     }
 
+    pub fn set_max_running_jobs(&self, cap: usize) -> AppResult<usize> {
+        let cap = cap.clamp(1, MAX_RUNNING_JOBS_LIMIT);
+        self.settings.update(|s| s.max_running_jobs = Some(cap))?;
+        self.jobs.set_max_running(cap);
+        Ok(cap)
+    }
+
+    /// The whole library, and from now on every change to it, through `subscriber`.
+    pub fn watch_jobs(&self, subscriber: Subscriber) -> LibrarySnapshot {
+        self.jobs.subscribe(subscriber);
+        LibrarySnapshot { jobs: self.jobs.views(), damaged: self.jobs.library().damaged().to_vec() }
+    }
+
+    /// Tells the window (and any other subscriber); answers how many listened.
+    pub fn publish(&self, event: &StudioEvent) -> usize {
+        self.jobs.publish(event)
+    }
+
+    pub fn active_jobs(&self) -> usize {
+        self.jobs.active_count()
+    }
+
     /// Starts one job for one Generate click. A repeated `submission_id` is refused,
-    /// an invalid request is refused before anything is sent.
-    pub async fn start_job(&self, request: GenerationRequest, submission_id: &str, report: Reporter) -> AppResult<StartedJob> {
+    /// an invalid request is refused before anything is recorded or sent.
+    pub async fn start_job(&self, request: GenerationRequest, submission_id: &str) -> AppResult<JobView> {
         if submission_id.trim().is_empty() || !lock(&self.submissions).insert(submission_id.to_string()) {
             return Err(AppError::new(
                 ErrorCode::DuplicateSubmission,
@@ -174,62 +199,37 @@ impl Studio {
             return Err(AppError::invalid_request(problems));
         }
         let client = self.client().await?;
-        let job_id = uuid::Uuid::new_v4().to_string();
-        let target = self.paths.videos_dir.join(format!("{job_id}.mp4"));
-        let video_url = self.media.url_for(&format!("{job_id}.mp4"));
-
-        let waiting = Arc::clone(&report);
-        let client = client.observed(Arc::new(move |notice| {
-            if let RetryNotice::RateLimited { until_ms } = notice {
-                waiting(JobEvent::Waiting { until_ms, reason: "rate_limited" });
-            }
-        }));
-        lock(&self.jobs).insert(
-            job_id.clone(),
-            JobEntry { request: request.clone(), created: Local::now(), report: Arc::clone(&report), task: None, video: None },
-        );
-        let poll = self.poll.clone();
-        let task = tokio::spawn(async move {
-            let event = match run_job(&client, &request, &target, &poll, report.as_ref()).await {
-                Ok(done) => JobEvent::Ready { video_url, path: done.path, bytes: done.bytes, metrics: done.metrics },
-                Err(error) => JobEvent::Failed { error },
-            };
-            report(event);
-        });
-        if let Some(entry) = lock(&self.jobs).get_mut(&job_id) {
-            entry.task = Some(task.abort_handle());
-        }
-        Ok(StartedJob { job_id })
+        self.jobs.create(uuid::Uuid::new_v4().to_string(), request, client)
     }
 
     /// Stops following a job. Segmind has no cancel: the job may still be billed.
-    pub fn stop_following(&self, job_id: &str) -> AppResult<()> {
-        let jobs = lock(&self.jobs);
-        let entry = jobs.get(job_id).ok_or_else(|| job_not_found(job_id))?;
-        if let Some(task) = &entry.task {
-            if !task.is_finished() {
-                task.abort();
-                (entry.report)(JobEvent::Stopped);
-            }
-        }
-        Ok(())
+    pub fn stop_following(&self, job_id: &str) -> AppResult<JobView> {
+        self.jobs.stop(job_id)
     }
 
-    /// The finished video of a job, once it is on disk.
+    /// Tries an interrupted job again: follows it or resumes its download.
+    pub async fn resume_job(&self, job_id: &str) -> AppResult<JobView> {
+        let client = self.client().await?;
+        self.jobs.resume(job_id, client)
+    }
+
+    pub fn delete_job(&self, job_id: &str) -> AppResult<()> {
+        self.jobs.delete(job_id)
+    }
+
+    /// The finished video of a job in the library, with what names it.
     fn video_of(&self, job_id: &str) -> AppResult<(PathBuf, String, DateTime<Local>)> {
-        let mut jobs = lock(&self.jobs);
-        let entry = jobs.get_mut(job_id).ok_or_else(|| job_not_found(job_id))?;
-        let path = self.paths.videos_dir.join(format!("{job_id}.mp4"));
-        if entry.video.is_none() && path.is_file() {
-            entry.video = Some(path);
+        let record = self.jobs.library().get(job_id)?;
+        let path = self.jobs.library().video_path(job_id);
+        if record.status != RecordStatus::Ready || !path.is_file() {
+            return Err(AppError::new(ErrorCode::JobNotFound, "This video is not ready yet.").with_detail(format!("job {job_id}")));
         }
-        let video = entry.video.clone().ok_or_else(|| {
-            AppError::new(ErrorCode::JobNotFound, "This video is not ready yet.").with_detail(format!("job {job_id}"))
-        })?;
-        Ok((video, entry.request.prompt.clone(), entry.created))
+        let created = Local.timestamp_millis_opt(record.created_at_ms).single().unwrap_or_else(Local::now);
+        Ok((path, record.request.prompt, created))
     }
 
     /// Copies a job's video into `dir` (default: the output folder) under a new name.
+    /// It copies from the library, so it works long after Segmind forgot the job.
     pub fn save_video(&self, job_id: &str, dir: Option<&Path>) -> AppResult<PathBuf> {
         let (video, prompt, created) = self.video_of(job_id)?;
         let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| self.load_settings().output_dir);
@@ -248,18 +248,19 @@ impl Studio {
         Ok(path.to_path_buf())
     }
 
-    /// `path` if this session saved it: the webview cannot make the app reveal
-    /// arbitrary files.
-    pub fn saved_file(&self, path: &Path) -> AppResult<PathBuf> {
-        lock(&self.saved)
-            .get(path)
-            .cloned()
-            .ok_or_else(|| AppError::new(ErrorCode::JobNotFound, "Save the video first, then show it in its folder."))
-    }
-
     /// A suggested name for "Save as…".
     pub fn suggested_name(&self, job_id: &str) -> AppResult<String> {
         let (_, prompt, created) = self.video_of(job_id)?;
         Ok(save::file_name(&prompt, created))
+    }
+
+    /// `path` if this session saved it, or a video of the library: the webview
+    /// cannot make the app reveal arbitrary files.
+    pub fn revealable(&self, path: &Path) -> AppResult<PathBuf> {
+        let in_library = path.parent() == Some(self.jobs.library().videos_dir()) && path.is_file();
+        if in_library || lock(&self.saved).contains(path) {
+            return Ok(path.to_path_buf());
+        }
+        Err(AppError::new(ErrorCode::JobNotFound, "Save the video first, then show it in its folder."))
     }
 }

@@ -28,19 +28,20 @@ pub enum JobStatus {
     Unknown,
 }
 
-/// Numbers Segmind may add to an answer; every one is optional.
+/// Numbers Segmind may add to an answer; every one is optional. Read in Segmind's
+/// snake_case or the library's own camelCase.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "camelCase"))]
 pub struct Metrics {
     #[serde(default, deserialize_with = "lenient_number")]
     pub cost: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_number")]
+    #[serde(default, alias = "remainingCredits", deserialize_with = "lenient_number")]
     pub remaining_credits: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_number")]
+    #[serde(default, alias = "inferenceTime", deserialize_with = "lenient_number")]
     pub inference_time: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_number")]
+    #[serde(default, alias = "queueTime", deserialize_with = "lenient_number")]
     pub queue_time: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_number")]
+    #[serde(default, alias = "totalTime", deserialize_with = "lenient_number")]
     pub total_time: Option<f64>,
 }
 

@@ -18,7 +18,7 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use url::Url;
 
 pub use answer::{server_message, Call, JobOutput, JobStatus, Metrics, StatusReport, SubmittedJob};
-pub use download::Progress;
+pub use download::{part_path, Progress};
 pub use retry::{now_ms, parse_reset_at, RetryPolicy};
 
 use crate::api_key::ApiKey;
@@ -312,6 +312,7 @@ fn may_have_arrived(error: AppError) -> AppError {
              Check your Segmind dashboard before trying again.",
             error.message
         ),
+        may_be_billed: true,
         ..error
     }
 }

@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use fake_segmind::{Config, FakeSegmind, Fault, Origin, Target};
-use kling_studio::client::SubmittedJob;
+use kling_studio::client::{JobStatus, SubmittedJob};
 use kling_studio::error::ErrorCode;
-use kling_studio::job::{run_job, JobEvent};
 use kling_studio::request::{GenerationRequest, Shot};
 
 const SUBMIT: &str = "/v2/kling-3-pro-text2video";
@@ -31,22 +30,35 @@ async fn submitted(fake: &FakeSegmind) -> SubmittedJob {
     client(fake).submit(&request()).await.expect("submit")
 }
 
+/// Polls a job the way the app does, until Segmind says COMPLETED (or fails).
+async fn until_completed(fake: &FakeSegmind, job: &SubmittedJob) -> Result<(), kling_studio::error::AppError> {
+    loop {
+        let report = client(fake).status(job).await?;
+        if report.status == JobStatus::Completed {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_job_goes_from_submit_to_a_byte_identical_file_with_one_post() {
     let fake = fake().await;
+    let client = client(&fake);
+    let job = client.submit(&request()).await.expect("submit");
+    until_completed(&fake, &job).await.expect("completes");
+    let output = client.result(&job).await.expect("result");
+    assert_eq!(output.metrics.as_ref().and_then(|m| m.cost), Some(3.0), "metrics are read");
     let dir = tempfile::tempdir().unwrap();
-    let events = Events::default();
-    let reporter = events.reporter();
-    let done = run_job(&client(&fake), &request(), &target_in(&dir), &fast_poll(), &reporter).await.expect("job");
+    let mut last = (0, None);
+    let mut progress = |received, total| last = (received, total);
+    let bytes = client.download(output.video_url().unwrap(), &target_in(&dir), &mut progress).await.expect("download");
 
-    assert_eq!(std::fs::read(&done.path).unwrap(), FakeSegmind::clip());
-    assert_eq!(done.bytes, FakeSegmind::clip().len() as u64);
-    assert_eq!(fake.count("POST", SUBMIT), 1);
-    assert_eq!(events.phases(), ["sending", "queued", "processing", "downloading"]);
-    let last = events.all().into_iter().last().unwrap();
     let total = FakeSegmind::clip().len() as u64;
-    assert_eq!(last, JobEvent::Downloading { received: total, total: Some(total) });
-    assert_eq!(done.metrics.and_then(|m| m.cost), Some(3.0), "metrics from the result are kept");
+    assert_eq!(bytes, total);
+    assert_eq!(last, (total, Some(total)), "progress ends at the whole file");
+    assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
+    assert_eq!(fake.count("POST", SUBMIT), 1);
     assert_eq!(fake.credits(), 97.0, "one job billed once");
     assert_key_only_to_segmind(&fake);
     // The body sent is the wire format: duration as a string, unset fields omitted.
@@ -161,13 +173,10 @@ async fn a_wrong_key_is_refused_with_401() {
 async fn a_failed_job_reports_the_servers_reason() {
     let fake = fake().await;
     fake.fail_next_job("The prompt was rejected by the content filter.");
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::default();
-    let reporter = events.reporter();
-    let err = run_job(&client(&fake), &request(), &target_in(&dir), &fast_poll(), &reporter).await.unwrap_err();
+    let job = submitted(&fake).await;
+    let err = until_completed(&fake, &job).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::JobFailed);
     assert!(err.message.contains("rejected by the content filter"), "{}", err.message);
-    assert!(!target_in(&dir).exists());
     assert_eq!(fake.count("POST", SUBMIT), 1);
 }
 
@@ -239,6 +248,7 @@ async fn a_hung_submit_is_never_sent_again() {
     let err = client(&fake).submit(&request()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Timeout);
     assert!(err.message.contains("may have received"), "honest about billing: {}", err.message);
+    assert!(err.may_be_billed);
     assert_eq!(fake.count("POST", SUBMIT), 1);
 }
 

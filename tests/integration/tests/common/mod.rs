@@ -3,13 +3,12 @@
 #![allow(dead_code)] // Each test file uses its own part of this.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_segmind::{Config, FakeSegmind, Origin};
 use kling_studio::api_key::ApiKey;
 use kling_studio::client::{parse_base_url, ClientConfig, RetryPolicy, SegmindClient};
-use kling_studio::job::{JobEvent, PollPolicy};
+use kling_studio::jobs::PollPolicy;
 
 pub const KEY: &str = "sk-test";
 
@@ -48,42 +47,7 @@ pub fn client_with_key(fake: &FakeSegmind, key: &str) -> SegmindClient {
 }
 
 pub fn fast_poll() -> PollPolicy {
-    PollPolicy { interval: Duration::from_millis(50), deadline: Duration::from_secs(20) }
-}
-
-/// Collects a job's events for later assertions.
-#[derive(Clone, Default)]
-pub struct Events(Arc<Mutex<Vec<JobEvent>>>);
-
-impl Events {
-    pub fn reporter(&self) -> impl Fn(JobEvent) + Send + Sync + 'static {
-        let events = Arc::clone(&self.0);
-        move |event| events.lock().unwrap().push(event)
-    }
-
-    pub fn phases(&self) -> Vec<&'static str> {
-        let mut phases: Vec<&'static str> = Vec::new();
-        for event in self.0.lock().unwrap().iter() {
-            let phase = match event {
-                JobEvent::Sending => "sending",
-                JobEvent::Queued { .. } => "queued",
-                JobEvent::Processing => "processing",
-                JobEvent::Waiting { .. } => "waiting",
-                JobEvent::Downloading { .. } => "downloading",
-                JobEvent::Ready { .. } => "ready",
-                JobEvent::Failed { .. } => "failed",
-                JobEvent::Stopped => "stopped",
-            };
-            if phases.last() != Some(&phase) {
-                phases.push(phase);
-            }
-        }
-        phases
-    }
-
-    pub fn all(&self) -> Vec<JobEvent> {
-        self.0.lock().unwrap().clone()
-    }
+    PollPolicy { interval: Duration::from_millis(50), max_interval: Duration::from_millis(100), deadline: Duration::from_secs(20) }
 }
 
 pub fn target_in(dir: &tempfile::TempDir) -> PathBuf {

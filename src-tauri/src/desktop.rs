@@ -1,0 +1,51 @@
+//! What the app does with the desktop around its window: a notification when a
+//! video is ready and nobody is looking, and no job lost when the window closes.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use tauri::{AppHandle, Manager, Window, WindowEvent};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::commands::QUIT_CONFIRMED;
+use crate::jobs::StudioEvent;
+use crate::library::RecordStatus;
+use crate::studio::Studio;
+
+/// Shows a desktop notification when a video becomes ready while the window is
+/// not focused. Where notifications are not permitted, nothing is shown.
+pub fn notify_when_ready(app: &AppHandle, studio: &Studio) {
+    let app = app.clone();
+    let told: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
+    studio.watch_jobs(Arc::new(move |event| {
+        if let StudioEvent::Job { job } = event {
+            let ready = job.record.status == RecordStatus::Ready;
+            if ready && told.lock().unwrap_or_else(|e| e.into_inner()).insert(job.record.id.clone()) {
+                let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
+                if !focused {
+                    let first_line: String = job.record.request.prompt.lines().next().unwrap_or_default().chars().take(80).collect();
+                    let _ = app.notification().builder().title("Your video is ready").body(first_line).show();
+                }
+            }
+        }
+        true
+    }));
+}
+
+/// Closing the window while jobs run asks first (in the page); with no page to
+/// ask, or once the creator chose to quit, it closes: nothing is lost either way,
+/// unfinished jobs resume at the next start.
+pub fn on_window_event(window: &Window, event: &WindowEvent) {
+    if let WindowEvent::CloseRequested { api, .. } = event {
+        if QUIT_CONFIRMED.load(Ordering::SeqCst) {
+            return;
+        }
+        let studio = window.state::<Studio>();
+        let active_jobs = studio.active_jobs();
+        // More than one listener: the notifier above, and a page that can ask.
+        if active_jobs > 0 && studio.publish(&StudioEvent::CloseRequested { active_jobs }) > 1 {
+            api.prevent_close();
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The job library: one JSON record per job in the app's data folder, written
+//! atomically (temp file, fsync, rename) at every change of state. A crash at any
+//! instant leaves every record readable; a record damaged by hand is set aside and
+//! reported, and every other job is kept.
+//!
+//! A record is written *before* the POST (status `Sending`) and gets the
+//! `request_id` the moment the answer arrives, so no restart can lose a job that
+//! Segmind accepted, nor send one twice.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::{now_ms, Metrics};
+use crate::error::{AppError, AppResult};
+use crate::request::GenerationRequest;
+use crate::settings::write_atomically;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Waiting for a free slot (the cap on jobs at once) or for a rate limit to lift.
+    /// Nothing was sent: safe to send after a restart.
+    Waiting,
+    /// The POST is under way. Found like this after a crash, its outcome is unknown.
+    Sending,
+    /// The POST may have reached Segmind and may be billed; never sent again.
+    Unknown,
+    Queued,
+    Processing,
+    Downloading,
+    Ready,
+    Failed,
+    /// Segmind forgot the job before its video was fetched.
+    Expired,
+    /// The creator stopped following it (or the deadline passed).
+    Stopped,
+}
+
+impl RecordStatus {
+    /// Whether the app still has work to do for this job.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Waiting | Self::Sending | Self::Queued | Self::Processing | Self::Downloading)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRecord {
+    pub id: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub request: GenerationRequest,
+    pub status: RecordStatus,
+    #[serde(default)]
+    pub request_id: Option<String>,
+    #[serde(default)]
+    pub status_url: Option<String>,
+    #[serde(default)]
+    pub response_url: Option<String>,
+    /// Where the finished video is downloaded from (kept to resume a download).
+    #[serde(default)]
+    pub output_url: Option<String>,
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+    #[serde(default)]
+    pub error: Option<AppError>,
+    /// Size of the finished video in the library, once it is there.
+    #[serde(default)]
+    pub bytes: Option<u64>,
+}
+
+impl JobRecord {
+    pub fn new(id: String, request: GenerationRequest) -> Self {
+        let now = now_ms();
+        Self {
+            id,
+            created_at_ms: now,
+            updated_at_ms: now,
+            request,
+            status: RecordStatus::Waiting,
+            request_id: None,
+            status_url: None,
+            response_url: None,
+            output_url: None,
+            metrics: None,
+            error: None,
+            bytes: None,
+        }
+    }
+}
+
+/// A record that could not be read, kept aside under `file`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DamagedEntry {
+    pub file: PathBuf,
+    pub problem: String,
+}
+
+pub struct Library {
+    jobs_dir: PathBuf,
+    videos_dir: PathBuf,
+    records: Mutex<HashMap<String, JobRecord>>,
+    damaged: Vec<DamagedEntry>,
+}
+
+/// Job ids are uuids; nothing else may become a file name.
+fn is_job_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+impl Library {
+    /// Reads every record; unreadable ones are renamed `*.damaged` and listed.
+    pub fn open(root: &Path) -> std::io::Result<Self> {
+        let jobs_dir = root.join("jobs");
+        let videos_dir = root.join("videos");
+        fs::create_dir_all(&jobs_dir)?;
+        fs::create_dir_all(&videos_dir)?;
+        let mut records = HashMap::new();
+        let mut damaged = Vec::new();
+        for entry in fs::read_dir(&jobs_dir)?.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let parsed = fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| serde_json::from_slice::<JobRecord>(&bytes).map_err(|e| e.to_string()))
+                .and_then(|record| {
+                    let expected = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                    if record.id == expected && is_job_id(&record.id) {
+                        Ok(record)
+                    } else {
+                        Err(format!("the record inside names job {:?}", record.id))
+                    }
+                });
+            match parsed {
+                Ok(record) => {
+                    records.insert(record.id.clone(), record);
+                }
+                Err(problem) => {
+                    let aside = path.with_extension("json.damaged");
+                    let _ = fs::rename(&path, &aside);
+                    damaged.push(DamagedEntry { file: aside, problem });
+                }
+            }
+        }
+        Ok(Self { jobs_dir, videos_dir, records: Mutex::new(records), damaged })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, JobRecord>> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn videos_dir(&self) -> &Path {
+        &self.videos_dir
+    }
+
+    /// Where a job's finished video lives in the library.
+    pub fn video_path(&self, id: &str) -> PathBuf {
+        self.videos_dir.join(format!("{id}.mp4"))
+    }
+
+    pub fn damaged(&self) -> &[DamagedEntry] {
+        &self.damaged
+    }
+
+    /// Writes the record to disk, then to memory: memory never runs ahead of disk.
+    pub fn put(&self, mut record: JobRecord) -> AppResult<JobRecord> {
+        if !is_job_id(&record.id) {
+            return Err(AppError::internal(format!("not a job id: {:?}", record.id)));
+        }
+        record.updated_at_ms = now_ms();
+        let json = serde_json::to_vec_pretty(&record).map_err(|e| AppError::internal(e.to_string()))?;
+        let path = self.jobs_dir.join(format!("{}.json", record.id));
+        write_atomically(&path, &json).map_err(|e| AppError::io("record the job in the library", &e))?;
+        self.lock().insert(record.id.clone(), record.clone());
+        Ok(record)
+    }
+
+    /// Changes one record and stores it.
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
+        let mut record = self.get(id)?;
+        change(&mut record);
+        self.put(record)
+    }
+
+    pub fn get(&self, id: &str) -> AppResult<JobRecord> {
+        self.lock().get(id).cloned().ok_or_else(|| {
+            AppError::new(crate::error::ErrorCode::JobNotFound, "That video is not in your library.").with_detail(format!("job {id}"))
+        })
+    }
+
+    /// Every job, newest first.
+    pub fn list(&self) -> Vec<JobRecord> {
+        let mut all: Vec<JobRecord> = self.lock().values().cloned().collect();
+        all.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms).then_with(|| b.id.cmp(&a.id)));
+        all
+    }
+
+    /// Removes a job's record and its video.
+    pub fn delete(&self, id: &str) -> AppResult<()> {
+        self.get(id)?;
+        for path in [self.video_path(id), crate::client::part_path(&self.video_path(id))] {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AppError::io("delete the video file", &e)),
+            }
+        }
+        match fs::remove_file(self.jobs_dir.join(format!("{id}.json"))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AppError::io("delete the job from the library", &e)),
+        }
+        self.lock().remove(id);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, prompt: &str) -> JobRecord {
+        JobRecord::new(id.into(), GenerationRequest { prompt: prompt.into(), ..Default::default() })
+    }
+
+    #[test]
+    fn records_survive_a_reopen_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path()).unwrap();
+        library.put(record("a-1", "first")).unwrap();
+        let mut second = record("b-2", "second");
+        second.created_at_ms += 10;
+        library.put(second).unwrap();
+        library.update("a-1", |r| r.request_id = Some("req-1".into())).unwrap();
+        let reopened = Library::open(dir.path()).unwrap();
+        let ids: Vec<String> = reopened.list().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["b-2", "a-1"]);
+        assert_eq!(reopened.get("a-1").unwrap().request_id.as_deref(), Some("req-1"));
+        assert!(reopened.damaged().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_record_is_set_aside_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path()).unwrap();
+        library.put(record("good-1", "kept")).unwrap();
+        library.put(record("bad-1", "damaged")).unwrap();
+        let bad = dir.path().join("jobs/bad-1.json");
+        let text = fs::read(&bad).unwrap();
+        fs::write(&bad, &text[..text.len() / 2]).unwrap();
+        fs::write(dir.path().join("jobs/zero-1.json"), b"").unwrap();
+        let reopened = Library::open(dir.path()).unwrap();
+        assert_eq!(reopened.list().len(), 1);
+        assert_eq!(reopened.get("good-1").unwrap().request.prompt, "kept");
+        assert_eq!(reopened.damaged().len(), 2);
+        assert!(dir.path().join("jobs/bad-1.json.damaged").exists());
+    }
+
+    #[test]
+    fn delete_removes_the_record_and_the_video() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path()).unwrap();
+        library.put(record("gone-1", "x")).unwrap();
+        fs::write(library.video_path("gone-1"), b"video").unwrap();
+        library.delete("gone-1").unwrap();
+        assert!(!library.video_path("gone-1").exists());
+        assert!(library.get("gone-1").is_err());
+        assert!(Library::open(dir.path()).unwrap().list().is_empty());
+    }
+
+    #[test]
+    fn only_job_ids_become_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path()).unwrap();
+        assert!(library.put(record("../escape", "x")).is_err());
+    }
+}
