@@ -1,7 +1,7 @@
 // api.js: the only module that talks to the Rust side.
 // Every command is one small function here, and every failure, whatever shape it
-// arrives in, becomes an AppError { code, message, detail, fields, retryAtMs }, so
-// the rest of the UI never has to guess what a rejection looks like.
+// arrives in, becomes an AppError { code, message, detail, fields, retryAtMs,
+// mayBeBilled }, so the rest of the UI never has to guess what a rejection looks like.
 
 function core() {
   const tauri = window.__TAURI__;
@@ -16,6 +16,10 @@ function normalizeFields(list) {
     .filter((f) => f.message !== '');
 }
 
+function plain(detail) {
+  return { code: 'internal', message: '', detail, fields: [], retryAtMs: null, mayBeBilled: false };
+}
+
 // Turns anything thrown by invoke (object, JSON string, plain string, Error) into an AppError.
 export function toAppError(raw) {
   let e = raw;
@@ -25,15 +29,11 @@ export function toAppError(raw) {
       if (parsed && typeof parsed === 'object') e = parsed;
     } catch {
       // A bare string is usually a low-level message: keep it for Details only.
-      return { code: 'internal', message: '', detail: e, fields: [], retryAtMs: null };
+      return plain(e);
     }
   }
-  if (e instanceof Error) {
-    return { code: 'internal', message: '', detail: String(e.message || e), fields: [], retryAtMs: null };
-  }
-  if (!e || typeof e !== 'object') {
-    return { code: 'internal', message: '', detail: String(e ?? ''), fields: [], retryAtMs: null };
-  }
+  if (e instanceof Error) return plain(String(e.message || e));
+  if (!e || typeof e !== 'object') return plain(String(e ?? ''));
   const retry = e.retryAtMs ?? e.retry_at_ms;
   let detail = e.detail ?? '';
   if (typeof detail !== 'string') {
@@ -45,6 +45,8 @@ export function toAppError(raw) {
     detail,
     fields: normalizeFields(e.fields),
     retryAtMs: retry != null && Number.isFinite(Number(retry)) ? Number(retry) : null,
+    // "The request may have reached Segmind and may be billed": Rust knows, the UI never guesses.
+    mayBeBilled: (e.mayBeBilled ?? e.may_be_billed) === true,
   };
 }
 
@@ -68,7 +70,6 @@ export const keyStatus = () => call('key_status');
 export const saveApiKey = (key, sessionOnly) => call('save_api_key', { key, sessionOnly: !!sessionOnly });
 export const removeApiKey = () => call('remove_api_key');
 export const getCredits = () => call('get_credits');
-export const stopFollowing = (jobId) => call('stop_following', { jobId });
 export const saveVideo = (jobId) => call('save_video', { jobId });
 export const saveVideoAs = (jobId) => call('save_video_as', { jobId });
 export const chooseOutputFolder = () => call('choose_output_folder');
@@ -80,20 +81,33 @@ export async function validateRequest(request) {
   return normalizeFields(list);
 }
 
-// Starts a job; onEvent receives every progress event from the Channel.
+export const setMaxRunningJobs = (count) => call('set_max_running_jobs', { count });
+
+// ---------- the job library ----------
+
+// One Generate click: answers the new job (status "waiting"). Progress arrives through watchJobs.
+export const startJob = (request, submissionId) => call('start_job', { request, submissionId });
+export const stopFollowing = (jobId) => call('stop_following', { jobId });
+export const resumeJob = (jobId) => call('resume_job', { jobId });
+export const deleteJob = (jobId) => call('delete_job', { jobId });
+export const runInBackground = () => call('run_in_background');
+export const quitApp = () => call('quit_app');
+
+// Called once at start-up: answers { jobs (newest first), damaged } and from then on
+// hands every change ({ kind: "job" | "deleted" | "closeRequested", … }) to onEvent.
 // A bug in the handler must never break the channel, so it is contained here.
-export function startJob(request, submissionId, onEvent) {
+export function watchJobs(onEvent) {
   const c = core();
   if (!c || typeof c.Channel !== 'function') {
-    return Promise.reject(toAppError({ code: 'internal', message: '', detail: "The app's engine is not available (start_job)." }));
+    return Promise.reject(toAppError({ code: 'internal', message: '', detail: "The app's engine is not available (watch_jobs)." }));
   }
   const channel = new c.Channel();
   channel.onmessage = (msg) => {
     try {
       onEvent(msg);
     } catch (err) {
-      console.error('Could not show a job update', err);
+      console.error('Could not show a library update', err);
     }
   };
-  return call('start_job', { request, submissionId, onEvent: channel });
+  return call('watch_jobs', { onEvent: channel });
 }

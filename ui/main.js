@@ -1,26 +1,39 @@
 // main.js: start-up and wiring: which screen shows, the header balance, Settings,
-// and the one guarded path from "Generate" to start_job.
+// the job library's channel, the close question, and the one guarded path from
+// "Generate" to start_job.
 import * as api from './api.js';
-import { shortError } from './errors.js';
+import { shortError, describeError } from './errors.js';
 import { createForm } from './form.js';
-import { createJobs } from './job.js';
+import { createLibrary } from './library.js';
+import { createStage } from './stage.js';
+import { createHistory } from './history.js';
 import { createKey } from './key.js';
+import { choose } from './dialogs.js';
+import { isActive, shortStatus, elapsed, mmss } from './status.js';
 
 const $ = (id) => document.getElementById(id);
 const REMEMBER_DELAY_MS = 500;
+const NOTICE_MS = 9000;
 
 const el = {
   setup: $('setup-view'), studio: $('studio-view'), account: $('account'), credits: $('credits'),
   topUp: $('top-up'), openSettings: $('open-settings'), settings: $('settings-dialog'), settingsClose: $('settings-close'),
-  generate: $('generate'), reason: $('generate-reason'), announcer: $('announcer'),
+  generate: $('generate'), reason: $('generate-reason'), notice: $('form-notice'), announcer: $('announcer'),
+  prompt: $('prompt'), more: $('more'), formScroll: document.querySelector('.form-scroll'),
   folderRow: $('folder-row'), stageFolderSlot: $('stage-folder-slot'), settingsFolderSlot: $('settings-folder-slot'),
+  maxRunning: $('max-running-jobs'), maxRunningStatus: $('max-running-status'),
+  closeDialog: $('close-dialog'), closeTitle: $('close-title'), closeText: $('close-text'),
+  closeKeep: $('close-keep'), closeQuit: $('close-quit'),
 };
 
 let submitting = false; // true from the Generate click until start_job has answered
 let rememberTimer = 0;
+let noticeTimer = 0;
+let ticker = 0;
 
 // Screen-reader announcements; cleared first so a repeated sentence is read again.
 function announce(text) {
+  if (!text) return;
   el.announcer.textContent = '';
   requestAnimationFrame(() => { el.announcer.textContent = text; });
 }
@@ -44,27 +57,35 @@ async function refreshCredits({ quiet = false } = {}) {
   }
 }
 
+const library = createLibrary();
+
 const form = createForm({
   onChange: () => {
     // Keep the last settings across restarts, without writing on every keystroke.
     clearTimeout(rememberTimer);
     rememberTimer = setTimeout(() => api.rememberRequest(form.getRequest()).catch(() => {}), REMEMBER_DELAY_MS);
-    jobs.refreshShape(); // the empty stage follows the chosen shape
+    stage.refreshShape(); // the empty stage follows the chosen shape
+    hideNotice();
   },
   onValidated: () => refreshGenerate(),
 });
 
-const jobs = createJobs({
+const stage = createStage({
+  library,
   getAspect: () => form.aspect(),
-  onChange: () => {
-    refreshGenerate();
-    if (!jobs.isBusy()) refreshCredits({ quiet: true }); // a finished job may have changed the balance
-  },
   onErrorAction: (id) => {
     if (id === 'top_up') api.openHelpLink('top_up').catch(() => {});
     if (id === 'open_settings') openSettings({ replace: true });
   },
+  onSelect: (id) => historyView.setSelected(id),
   setCredits,
+  announce,
+});
+
+const historyView = createHistory({
+  library,
+  onSelect: (id) => stage.select(id),
+  onRerun: rerun,
   announce,
 });
 
@@ -79,12 +100,73 @@ const key = createKey({
   setCredits,
 });
 
+// ---------- the library: one channel for the whole session ----------
+
+function onStudioEvent(msg) {
+  if (!msg || typeof msg !== 'object') return;
+  if (msg.kind === 'job') library.put(msg.job);
+  else if (msg.kind === 'deleted' && typeof msg.jobId === 'string') library.remove(msg.jobId);
+  else if (msg.kind === 'closeRequested') askClose(Number(msg.activeJobs) || 0);
+}
+
+library.subscribe((change) => {
+  // A job that ended may have changed the balance.
+  if (change.type === 'job' && change.prev && isActive(change.prev) && !isActive(change.job)) refreshCredits({ quiet: true });
+  syncTicker();
+});
+
+// One tick a second while anything is under way: elapsed times and the window title.
+function syncTicker() {
+  const busy = submitting || library.all().some(isActive);
+  if (busy && !ticker) {
+    ticker = setInterval(() => {
+      stage.tick();
+      historyView.tick();
+      updateTitle();
+      syncTicker();
+    }, 1000);
+  } else if (!busy && ticker) {
+    clearInterval(ticker);
+    ticker = 0;
+  }
+  updateTitle();
+}
+
+function updateTitle() {
+  const active = library.all().filter(isActive);
+  if (active.length === 1) document.title = `${shortStatus(active[0])} ${mmss(elapsed(active[0]))} — Kling Studio`;
+  else if (active.length > 1) document.title = `${active.length} videos in progress — Kling Studio`;
+  else {
+    const shown = stage.current();
+    document.title = shown && shown.status === 'ready' && !document.hasFocus() ? 'Your video is ready — Kling Studio' : 'Kling Studio';
+  }
+}
+
+// The window was closed while videos are being made: ask, in the page.
+async function askClose(count) {
+  if (count <= 0) return;
+  const one = count === 1;
+  el.closeTitle.textContent = one ? 'A video is still being made' : 'Videos are still being made';
+  el.closeText.textContent = one
+    ? '1 video is still being made. Keep making it in the background, or quit? If you quit, it continues the next time you open Kling Studio — nothing is lost and nothing is charged twice.'
+    : `${count} videos are still being made. Keep making them in the background, or quit? If you quit, they continue the next time you open Kling Studio — nothing is lost and nothing is charged twice.`;
+  el.closeKeep.textContent = one ? 'Keep making it' : 'Keep making them';
+  if (el.closeDialog.open) return; // already asking: the words are updated
+  // Esc or the backdrop: not now, the window stays as it is.
+  const answer = await choose(el.closeDialog, { keep: el.closeKeep, quit: el.closeQuit }, el.closeKeep);
+  try {
+    if (answer === 'quit') await api.quitApp();
+    else if (answer === 'keep') await api.runInBackground();
+  } catch (err) {
+    announce(describeError(err).headline);
+  }
+}
+
 // ---------- Generate: exactly one start_job per deliberate click ----------
 
 function refreshGenerate() {
   let reason = '';
   if (submitting) reason = 'Sending your request…';
-  else if (jobs.isBusy()) reason = 'A video is being made. You can start the next one when it is ready.';
   else if (form.hasErrors()) reason = form.reasonText();
   el.generate.disabled = !!reason;
   el.reason.textContent = reason;
@@ -105,33 +187,72 @@ function newSubmissionId() {
 async function generate() {
   // Guard and disable in the same tick as the click, before any await: a double
   // click or a held shortcut must never reach start_job twice (each call costs money).
+  // Earlier videos do not hold Generate back: each click after start_job answered is a new video.
   // (A stale "invalid" from the live check is not a reason to refuse: the fresh check below decides.)
-  if (submitting || jobs.isBusy() || el.studio.hidden) return;
+  if (submitting || el.studio.hidden) return;
   submitting = true;
   refreshGenerate();
+  syncTicker();
+  hideNotice();
   const submissionId = newSubmissionId();
   const request = form.getRequest();
-  let job = null;
+  let pending = null;
   try {
-    // When the form already looks valid, the card says "Sending…" in this same tick.
-    if (!form.hasErrors()) job = jobs.prepare(request, submissionId);
+    // When the form already looks valid, the stage says "Sending…" in this same tick.
+    if (!form.hasErrors()) pending = stage.beginSubmission(request);
     clearTimeout(rememberTimer);
     api.rememberRequest(request).catch(() => {});
     // Check exactly what will be sent; the live check may be a keystroke behind.
     const problems = await form.validateNow(request);
     if (problems.length) {
-      if (job) jobs.discard(job);
+      if (pending) stage.dropSubmission(pending);
       return;
     }
-    if (!job) job = jobs.prepare(request, submissionId);
-    const result = await jobs.launch(job);
-    if (!result.ok && result.error && result.error.code === 'invalid_request') {
-      form.showErrors(result.error.fields, { reveal: true });
+    if (!pending) pending = stage.beginSubmission(request);
+    try {
+      stage.submissionStarted(pending, await api.startJob(request, submissionId));
+    } catch (err) {
+      if (err.code === 'invalid_request') {
+        stage.dropSubmission(pending); // nothing was sent: the form shows what to fix
+        form.showErrors(err.fields, { reveal: true });
+      } else {
+        stage.submissionFailed(pending, err);
+      }
     }
   } finally {
     submitting = false;
     refreshGenerate();
+    syncTicker();
   }
+}
+
+// ---------- Re-run: the form gets exactly that video's settings; nothing is sent ----------
+
+function rerun(job) {
+  if (!job || !job.request) return;
+  const r = job.request;
+  form.setRequest(r);
+  if (r.negative_prompt || (Array.isArray(r.voice_ids) && r.voice_ids.length) || (Array.isArray(r.multi_prompt) && r.multi_prompt.length)) {
+    el.more.open = true; // the options it used are in view
+  }
+  form.validateNow();
+  clearTimeout(rememberTimer);
+  api.rememberRequest(form.getRequest()).catch(() => {});
+  stage.refreshShape();
+  el.formScroll.scrollTop = 0;
+  el.prompt.focus({ preventScroll: true });
+  el.prompt.setSelectionRange(el.prompt.value.length, el.prompt.value.length);
+  const text = 'Form filled from that video — press Generate to make it again (uses credits).';
+  clearTimeout(noticeTimer);
+  el.notice.textContent = text;
+  el.notice.hidden = false;
+  noticeTimer = setTimeout(hideNotice, NOTICE_MS);
+  announce(text);
+}
+
+function hideNotice() {
+  clearTimeout(noticeTimer);
+  el.notice.hidden = true;
 }
 
 // ---------- screens and Settings ----------
@@ -149,8 +270,9 @@ function showStudio() {
   el.account.hidden = false;
   refreshCredits();
   refreshGenerate();
-  jobs.render();
-  requestAnimationFrame(() => $('prompt').focus());
+  stage.render();
+  historyView.render();
+  requestAnimationFrame(() => el.prompt.focus());
 }
 
 function openSettings({ replace = false } = {}) {
@@ -160,9 +282,36 @@ function openSettings({ replace = false } = {}) {
   }
   key.mountSettings();
   el.settingsFolderSlot.append(el.folderRow);
+  el.maxRunningStatus.textContent = '';
   el.settings.showModal();
   if (replace) key.revealReplace();
   else el.settingsClose.focus();
+}
+
+function setMaxRunning(n) {
+  const v = Math.min(5, Math.max(1, Math.round(Number(n)) || 2));
+  el.maxRunning.value = String(v);
+  el.maxRunning.dataset.saved = String(v);
+}
+
+async function changeMaxRunning() {
+  const wanted = Number(el.maxRunning.value);
+  el.maxRunning.disabled = true;
+  el.maxRunningStatus.dataset.tone = '';
+  el.maxRunningStatus.textContent = 'Saving…';
+  try {
+    const count = await api.setMaxRunningJobs(wanted);
+    setMaxRunning(Number.isFinite(Number(count)) ? count : wanted);
+    const n = Number(el.maxRunning.value);
+    el.maxRunningStatus.textContent = `Saved: up to ${n} video${n === 1 ? '' : 's'} at once.`;
+  } catch (err) {
+    el.maxRunning.value = el.maxRunning.dataset.saved || '2';
+    el.maxRunningStatus.dataset.tone = 'error';
+    el.maxRunningStatus.textContent = [describeError(err).headline, 'The setting was not changed.'].join(' ');
+  } finally {
+    el.maxRunning.disabled = false;
+    el.maxRunning.focus();
+  }
 }
 
 el.settings.addEventListener('close', () => {
@@ -177,6 +326,8 @@ el.settingsClose.addEventListener('click', () => el.settings.close());
 el.openSettings.addEventListener('click', () => openSettings());
 el.topUp.addEventListener('click', () => api.openHelpLink('top_up').catch(() => {}));
 el.generate.addEventListener('click', generate);
+el.maxRunning.addEventListener('change', changeMaxRunning);
+window.addEventListener('focus', updateTitle);
 
 // Clicking the dimmed backdrop closes Settings, as Esc does.
 el.settings.addEventListener('click', (e) => {
@@ -205,12 +356,22 @@ document.addEventListener('keydown', (e) => {
 // ---------- start-up ----------
 
 async function boot() {
-  const [rules, settings, status] = await Promise.allSettled([api.formRules(), api.loadSettings(), api.keyStatus()]);
+  // The library first: every later change comes through this one channel.
+  const watching = api.watchJobs(onStudioEvent).then(
+    (snapshot) => library.load(snapshot),
+    (err) => {
+      console.error('Could not open the video library', err);
+      library.load({ jobs: [], damaged: [] });
+      announce('Your earlier videos could not be loaded. Please restart Kling Studio.');
+    },
+  );
+  const [rules, settings, status] = await Promise.allSettled([api.formRules(), api.loadSettings(), api.keyStatus(), watching]);
   form.setup(rules.status === 'fulfilled' ? rules.value : null);
   const saved = settings.status === 'fulfilled' && settings.value ? settings.value : {};
   const defaults = rules.status === 'fulfilled' && rules.value ? rules.value.defaults : null;
   form.setRequest(saved.request || defaults || null);
-  jobs.setOutputDir(saved.outputDir);
+  stage.setOutputDir(saved.outputDir);
+  setMaxRunning(saved.maxRunningJobs ?? 2);
   // Show the window even if the first check is slow; the answer fills in when it comes.
   await Promise.race([form.validateNow(), new Promise((r) => setTimeout(r, 1500))]);
 
@@ -221,6 +382,7 @@ async function boot() {
     key.mountHeader();
     showStudio();
   }
+  syncTicker();
   document.body.classList.add('ready');
 }
 
@@ -228,4 +390,5 @@ boot().catch((err) => {
   // Start-up must never leave a blank window.
   console.error('Start-up problem', err);
   showSetup('The app could not start properly. Please restart it.');
+  document.body.classList.add('ready');
 });

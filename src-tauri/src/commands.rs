@@ -35,8 +35,10 @@ pub struct SavedFile {
     pub path: PathBuf,
 }
 
+/// The page's first call at start-up.
 #[tauri::command]
 pub fn form_rules() -> FormRules {
+    crate::desktop::report_first_command();
     rules()
 }
 

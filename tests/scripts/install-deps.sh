@@ -10,7 +10,7 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-d
 # Video playback in WebKitGTK needs gstreamer1.0-libav (H.264/AAC): without it every
 # <video> fails silently. --no-install-recommends drops it, so it is named here.
 RUN_PACKAGES=(gstreamer1.0-libav gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gnome-keyring)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus-x11 libsecret-tools ffmpeg imagemagick)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus-x11 libsecret-tools ffmpeg imagemagick curl desktop-file-utils)
 
 want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
@@ -31,6 +31,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# The Tauri CLI that bundles the .deb comes from npm (make bundle).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: npm is missing; installing nodejs and npm"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends nodejs npm
 fi
 
 if [ "${1:-}" = "--test" ] && ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then

@@ -43,6 +43,15 @@ run_suite unit cargo test --locked -p kling-studio -p fake-segmind
 run_suite integration cargo test --locked -p integration-tests
 # The end-to-end suite drives the real debug app (with the UI embedded) in a real
 # X server through tauri-driver and WebKitWebDriver.
+# The installer: the release build bundled as .deb, then checked as a user gets it.
+echo "=== bundle the release app: make bundle"
+if make --no-print-directory bundle; then
+  run_suite package tests/scripts/check-deb.sh
+else
+  summary+=("FAIL  package: make bundle failed")
+  failed=1
+fi
+
 echo "=== build the app: cargo build -p kling-studio"
 if cargo build --locked -p kling-studio; then
   run_suite e2e xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked -p e2e -- --test-threads=1

@@ -5,6 +5,7 @@
 //! where the server allows it.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
@@ -22,6 +23,7 @@ pub type Progress<'a> = dyn FnMut(u64, Option<u64>) + Send + 'a;
 
 /// Large writes keep the disk busy without holding more than this in memory.
 const WRITE_BUFFER: usize = 1 << 20;
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 pub fn part_path(target: &Path) -> PathBuf {
     let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
@@ -149,12 +151,19 @@ async fn write_body(response: Response, file: File, offset: u64, progress: &mut 
     progress(received, expected);
     let mut body = response.bytes_stream();
     let mut cut = false;
+    let mut flushed_at = Instant::now();
     while let Some(chunk) = body.next().await {
         match chunk {
             Ok(chunk) => {
                 writer.write_all(&chunk).await.map_err(io_error)?;
                 received += chunk.len() as u64;
                 progress(received, expected);
+                // A slow download still reaches the disk every second, so that if
+                // the app dies a restart resumes after those bytes.
+                if flushed_at.elapsed() >= FLUSH_EVERY {
+                    writer.flush().await.map_err(io_error)?;
+                    flushed_at = Instant::now();
+                }
             }
             Err(_) => {
                 cut = true;

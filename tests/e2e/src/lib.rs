@@ -1,1 +1,415 @@
-//! End-to-end tests live in `tests/`.
+//! The harness of the end-to-end tests (and of the benchmarks that need a window).
+//! Drives the real app: the debug binary (UI embedded) started by tauri-driver and
+//! WebKitWebDriver in the X server of `xvfb-run`, against a fake Segmind, with a
+//! temporary HOME and the real Secret Service of the test session's D-Bus
+//! (`tests/scripts/run-tests.sh` starts both).
+
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_segmind::{Config, FakeSegmind};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// A key long enough to be found anywhere it must not be.
+pub const KEY: &str = "sk-e2e-live-key-7788";
+pub const KEY_SERVICE: [&str; 4] = ["service", "kling-studio", "username", "segmind-api-key"];
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+pub fn artifacts() -> PathBuf {
+    let dir = workspace().join("tests/artifacts/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The debug app, or the binary named by `KLING_STUDIO_BINARY` (the benchmarks
+/// measure the release build).
+pub fn app_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("KLING_STUDIO_BINARY") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    let binary = target.join("debug/kling-studio");
+    assert!(binary.is_file(), "build the app first (cargo build -p kling-studio): {} is missing", binary.display());
+    binary
+}
+
+pub fn tool(name: &str) -> PathBuf {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"))
+        .join("bin")
+        .join(name);
+    if cargo_bin.is_file() {
+        return cargo_bin;
+    }
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().unwrap();
+    assert!(found.status.success(), "{name} is not installed (make test-deps installs it)");
+    PathBuf::from(String::from_utf8(found.stdout).unwrap().trim())
+}
+
+/// Every process below `root`, from /proc's parent links.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name may hold spaces or parentheses: read after the last ')'.
+            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until `check` holds, trying every 100 ms; panics with `what` after `limit`.
+pub async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The keychain as another client sees it (`secret-tool`, as a user would).
+pub fn keychain_lookup() -> Option<String> {
+    let out = Command::new("secret-tool").arg("lookup").args(KEY_SERVICE).output().expect("secret-tool runs");
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+pub fn keychain_store(key: &str) {
+    use std::io::Write;
+    let mut child = Command::new("secret-tool")
+        .args(["store", "--label=Kling Studio test key"])
+        .args(KEY_SERVICE)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("secret-tool runs");
+    child.stdin.take().unwrap().write_all(key.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "secret-tool store failed: is the test Secret Service running?");
+}
+
+pub fn keychain_clear() {
+    let _ = Command::new("secret-tool").arg("clear").args(KEY_SERVICE).status();
+    assert_eq!(keychain_lookup(), None);
+}
+
+/// One fake Segmind, one HOME and one tauri-driver; apps are launched from it
+/// (twice to test a restart: same HOME, same keychain).
+pub struct Env {
+    pub fake: FakeSegmind,
+    pub home: tempfile::TempDir,
+    driver: Child,
+    port: u16,
+    pub log: PathBuf,
+}
+
+impl Env {
+    pub async fn start(name: &str) -> Env {
+        Self::start_with(name, Config::default()).await
+    }
+
+    pub async fn start_with(name: &str, config: Config) -> Env {
+        let fake = FakeSegmind::start(Config {
+            api_key: KEY.into(),
+            // Long enough that the app's 3 s polls see each phase.
+            queued: Duration::from_millis(1000),
+            processing: Duration::from_millis(3500),
+            ..config
+        })
+        .await
+        .unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = artifacts().join(format!("{name}.app.log"));
+        let log_file = std::fs::File::create(&log).unwrap();
+        let driver = Command::new(tool("tauri-driver"))
+            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .arg("--native-driver")
+            .arg(tool("WebKitWebDriver"))
+            // The app inherits this environment through the drivers.
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("XDG_DATA_HOME", home.path().join(".local/share"))
+            .env("XDG_CACHE_HOME", home.path().join(".cache"))
+            .env("SEGMIND_BASE_URL", fake.base_url())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .expect("tauri-driver starts");
+        let env = Env { fake, home, driver, port, log };
+        wait_until("tauri-driver to listen", Duration::from_secs(20), || async {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+        .await;
+        env
+    }
+
+    /// Starts the app and waits until its form is ready.
+    pub async fn launch(&self) -> App {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": app_binary() }));
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a WebDriver session with the app");
+        let app = App { client };
+        wait_until("the page to load", Duration::from_secs(30), || async {
+            app.js("return document.readyState === 'complete' && document.body.classList.contains('ready')", vec![])
+                .await
+                .as_bool()
+                == Some(true)
+        })
+        .await;
+        app
+    }
+
+    /// Every file the app wrote under HOME, for "the key is nowhere on disk".
+    pub fn files_under_home(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.home.path(), &mut out);
+        out
+    }
+
+    /// The app's library folder under this HOME.
+    pub fn library_videos(&self) -> Vec<PathBuf> {
+        let dir = self.home.path().join(".local/share/app.klingstudio.desktop/library/videos");
+        let mut videos: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+            .collect();
+        videos.sort();
+        videos
+    }
+
+    /// Kills the app like a crash or a power cut would (SIGKILL): the app process
+    /// that our own tauri-driver started, found by walking /proc from its PID.
+    pub fn kill_app(&self) {
+        let app = app_binary();
+        let mut killed = 0;
+        for pid in descendants(self.driver.id()) {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            if exe == app {
+                let status = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+                assert!(status.success());
+                killed += 1;
+            }
+        }
+        assert_eq!(killed, 1, "exactly one app process to kill");
+    }
+
+    pub fn posts(&self) -> usize {
+        self.fake.count("POST", "/v2/kling-3-pro-text2video")
+    }
+
+    /// The app's output (through the drivers) and every file it wrote: no key in any.
+    pub fn assert_key_written_nowhere(&self) {
+        let log = std::fs::read_to_string(&self.log).unwrap();
+        assert!(!log.contains(KEY), "the key is in the app's output");
+        for file in self.files_under_home() {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            assert!(!String::from_utf8_lossy(&bytes).contains(KEY), "the key is in {}", file.display());
+        }
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+pub struct App {
+    pub client: Client,
+}
+
+pub fn testid(id: &str) -> String {
+    format!("[data-testid='{id}']")
+}
+
+impl App {
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client.execute(script, args).await.expect("script runs")
+    }
+
+    pub async fn el(&self, id: &str) -> Element {
+        self.client.find(Locator::Css(&testid(id))).await.unwrap_or_else(|e| panic!("no element {id}: {e}"))
+    }
+
+    /// The element's text, whether or not it is on screen.
+    pub async fn text(&self, id: &str) -> String {
+        self.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null", vec![json!(testid(id))])
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub async fn visible(&self, id: &str) -> bool {
+        self.js(
+            "const e = document.querySelector(arguments[0]); return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'",
+            vec![json!(testid(id))],
+        )
+        .await
+        .as_bool()
+            == Some(true)
+    }
+
+    pub async fn value(&self, id: &str) -> String {
+        self.js("const e = document.querySelector(arguments[0]); return e ? e.value : null", vec![json!(testid(id))])
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub async fn wait_visible(&self, id: &str) {
+        wait_until(&format!("{id} to show"), Duration::from_secs(20), || self.visible(id)).await;
+    }
+
+    pub async fn wait_text(&self, id: &str, needle: &str, limit: Duration) {
+        let started = Instant::now();
+        loop {
+            let last = self.text(id).await;
+            if last.contains(needle) {
+                return;
+            }
+            assert!(started.elapsed() < limit, "{id} never said {needle:?}; it says {last:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn status(&self) -> String {
+        self.js(
+            "const e = document.querySelector(\"[data-testid='job-status']\"); return e ? e.getAttribute('data-status') : null",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
+    pub async fn field_errors(&self) -> Vec<String> {
+        let value = self
+            .js(
+                "return [...document.querySelectorAll(\"[data-testid='field-error']\")].filter(e => e.textContent.trim() && e.getClientRects().length).map(e => e.getAttribute('data-field'))",
+                vec![],
+            )
+            .await;
+        value.as_array().unwrap().iter().filter_map(|v| v.as_str().map(String::from)).collect()
+    }
+
+    /// Replaces a text field's content the way a person would: select all, type.
+    pub async fn type_into(&self, id: &str, text: &str) {
+        // The Generate bar is sticky at the bottom of the form: centre the field so
+        // it is not under the bar, as a person would scroll it.
+        self.js("document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", vec![json!(testid(id))]).await;
+        let el = self.el(id).await;
+        el.clear().await.unwrap();
+        if !text.is_empty() {
+            el.send_keys(text).await.unwrap();
+        }
+        // WebDriver's clear() fires no input event in every engine; make sure the form hears it.
+        self.js(
+            "document.querySelector(arguments[0]).dispatchEvent(new Event('input', {bubbles: true}))",
+            vec![json!(testid(id))],
+        )
+        .await;
+    }
+
+    /// Chooses an option. WebKitWebDriver cannot click into GTK's native select
+    /// popup, so the choice is made as the popup would: set the value, fire change.
+    pub async fn select(&self, id: &str, value: &str) {
+        let chosen = self
+            .js(
+                "const e = document.querySelector(arguments[0]); \
+                 if (![...e.options].some(o => o.value === arguments[1])) return false; \
+                 e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true})); \
+                 e.dispatchEvent(new Event('change', {bubbles: true})); return true",
+                vec![json!(testid(id)), json!(value)],
+            )
+            .await;
+        assert_eq!(chosen.as_bool(), Some(true), "{id} has no option {value}");
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        // A WebDriver screenshot is the last painted frame: let the latest change paint.
+        self.client
+            .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()))", vec![])
+            .await
+            .expect("a frame is painted");
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// The whole page, for "the key is not here".
+    pub async fn page_state(&self) -> String {
+        self.js(
+            "return document.documentElement.outerHTML + JSON.stringify(Object.assign({}, localStorage)) + JSON.stringify(Object.assign({}, sessionStorage)) + [...document.querySelectorAll('input,textarea')].map(e => e.value).join('|')",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
+    pub async fn quit(self) {
+        self.client.close().await.expect("the app closes");
+    }
+
+    /// Forgets a session whose app was killed: there is nothing left to close.
+    pub fn abandon(self) {
+        drop(self.client);
+    }
+
+    /// Statuses of the history's cards, newest first.
+    pub async fn history(&self) -> Vec<String> {
+        let value = self
+            .js("return [...document.querySelectorAll(\"[data-testid='history-item']\")].map(e => e.getAttribute('data-status'))", vec![])
+            .await;
+        value.as_array().unwrap().iter().filter_map(|v| v.as_str().map(String::from)).collect()
+    }
+}

@@ -5,12 +5,10 @@
 //! Tests share the test session's keychain, so each sets the keychain state it
 //! needs first; `run-tests.sh` runs them one at a time.
 
-mod harness;
-
 use std::time::Duration;
 
 use fake_segmind::FakeSegmind;
-use harness::*;
+use e2e::*;
 
 
 const JOB_LIMIT: Duration = Duration::from_secs(60);

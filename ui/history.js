@@ -1,0 +1,317 @@
+// history.js: every video in the library, newest first, as cards: a still (or a
+// calm placeholder while it is being made), the prompt's first line, length, shape,
+// status, date and cost. A filter and a search narrow the list. A card shows its
+// video on the stage when clicked, and offers Re-run, Copy prompt and Delete.
+// Cards are kept and updated in place, so focus and stills survive every update.
+import * as api from './api.js';
+import { describeError } from './errors.js';
+import { ask } from './dialogs.js';
+import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, credits, num } from './status.js';
+
+const $ = (id) => document.getElementById(id);
+
+function make(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// Copies text; falls back to a hidden textarea where the clipboard API is refused.
+async function copyText(text) {
+  try {
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch { /* fall back below */ }
+  const ta = document.createElement('textarea');
+  ta.value = text;
+  ta.setAttribute('readonly', '');
+  ta.className = 'copy-buffer';
+  document.body.append(ta);
+  const active = document.activeElement;
+  ta.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  ta.remove();
+  if (active instanceof HTMLElement) active.focus();
+  return ok;
+}
+
+export function createHistory({ library, onSelect, onRerun, announce }) {
+  const el = {
+    section: $('history'), list: $('history-list'), count: $('history-count'), empty: $('history-empty'),
+    filter: $('history-filter'), search: $('history-search'), message: $('history-message'),
+    damaged: $('history-damaged'), damagedText: $('history-damaged-text'), damagedList: $('history-damaged-list'),
+    deleteDialog: $('delete-dialog'), deleteExtra: $('delete-extra'), deleteConfirm: $('delete-confirm'), deleteCancel: $('delete-cancel'),
+  };
+  const cards = new Map(); // job id → { li, parts… }
+  let selectedId = null;
+  let messageTimer = 0;
+  let uid = 0;
+
+  // Stills load only when their card scrolls into view: a long library stays light.
+  const looker = 'IntersectionObserver' in window
+    ? new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        if (!e.isIntersecting) continue;
+        const v = e.target;
+        looker.unobserve(v);
+        if (v.dataset.src && !v.getAttribute('src')) v.src = v.dataset.src;
+      }
+    }, { rootMargin: '200px' })
+    : null;
+
+  function say(text, tone = '') {
+    clearTimeout(messageTimer);
+    el.message.textContent = text;
+    el.message.dataset.tone = tone;
+    el.message.hidden = !text;
+    if (text && tone !== 'error') messageTimer = setTimeout(() => { el.message.hidden = true; }, 6000);
+  }
+
+  // ---------- one card ----------
+
+  function makeCard(job) {
+    const n = ++uid;
+    const li = make('li', 'h-card');
+    li.dataset.testid = 'history-item';
+    li.dataset.jobId = job.id;
+
+    const pick = make('button', 'h-select');
+    pick.type = 'button';
+    const poster = make('span', 'h-poster');
+    poster.setAttribute('aria-hidden', 'true');
+    const body = make('span', 'h-body');
+    const title = make('span', 'h-prompt');
+    title.id = `h-title-${n}`;
+    const facts = make('span', 'h-facts');
+    const status = make('span', 'h-status');
+    const date = make('span', 'h-when');
+    body.append(title, facts, status, date);
+    pick.append(poster, body);
+    pick.addEventListener('click', () => onSelect?.(job.id));
+
+    const actions = make('div', 'h-actions');
+    const button = (testid, label, handler) => {
+      const b = make('button', 'btn btn-quiet btn-small', label);
+      b.type = 'button';
+      b.dataset.testid = testid;
+      b.setAttribute('aria-describedby', title.id); // "Re-run" — which video: the title says
+      b.addEventListener('click', () => handler(library.get(job.id), b));
+      actions.append(b);
+      return b;
+    };
+    button('history-rerun', 'Re-run', (j) => j && onRerun?.(j));
+    button('history-copy-prompt', 'Copy prompt', copyPrompt);
+    const del = button('history-delete', 'Delete', askDelete);
+    del.classList.add('h-delete');
+    del.setAttribute('aria-haspopup', 'dialog');
+    li.append(pick, actions);
+    return { li, pick, poster, title, facts, status, date, video: null, key: '' };
+  }
+
+  function updatePoster(card, job) {
+    const src = job.status === 'ready' && job.videoUrl ? `${job.videoUrl}#t=0.1` : '';
+    card.poster.dataset.state = isActive(job) ? 'active' : job.status;
+    if (card.video && card.video.dataset.src === src) return;
+    if (card.video) {
+      looker?.unobserve(card.video);
+      card.video.removeAttribute('src');
+      card.video.remove();
+      card.video = null;
+    }
+    card.poster.replaceChildren();
+    if (!src) {
+      card.poster.append(make('span', 'h-ph'));
+      return;
+    }
+    // A still, not a player: no controls, muted, only the first frames are fetched.
+    const v = document.createElement('video');
+    v.muted = true;
+    v.preload = 'metadata';
+    v.tabIndex = -1;
+    v.setAttribute('playsinline', '');
+    v.dataset.src = src;
+    v.addEventListener('error', () => { v.hidden = true; card.poster.append(make('span', 'h-ph')); });
+    card.video = v;
+    card.poster.append(v);
+    if (looker) looker.observe(v);
+    else v.src = src;
+  }
+
+  function factsText(job) {
+    const r = job.request || {};
+    const parts = [];
+    if (r.duration) parts.push(`${r.duration} s`);
+    if (r.aspect_ratio) parts.push(r.aspect_ratio);
+    if (Array.isArray(r.multi_prompt) && r.multi_prompt.length) parts.push(`${r.multi_prompt.length} shot${r.multi_prompt.length === 1 ? '' : 's'}`);
+    const cost = credits(job.metrics && job.metrics.cost);
+    if (cost) parts.push(cost);
+    return parts.join(' · ');
+  }
+
+  function statusLine(job) {
+    return isActive(job) && !isResumable(job) ? `${shortStatus(job)} · ${mmss(elapsed(job))}` : shortStatus(job);
+  }
+
+  function updateCard(card, job) {
+    card.li.dataset.status = job.status;
+    card.status.dataset.group = statusGroup(job);
+    card.status.dataset.status = job.status;
+    card.title.textContent = firstLine(job.request.prompt);
+    card.title.title = job.request.prompt || '';
+    card.facts.textContent = factsText(job);
+    card.status.textContent = statusLine(job);
+    card.date.textContent = when(job.createdAtMs);
+    updatePoster(card, job);
+    markSelected(card, job.id === selectedId);
+  }
+
+  function markSelected(card, on) {
+    card.li.classList.toggle('selected', on);
+    if (on) card.pick.setAttribute('aria-current', 'true');
+    else card.pick.removeAttribute('aria-current');
+  }
+
+  // ---------- the list ----------
+
+  function matches(job, group, words) {
+    if (group !== 'all' && statusGroup(job) !== group) return false;
+    if (!words) return true;
+    const r = job.request || {};
+    const text = [r.prompt, ...(Array.isArray(r.multi_prompt) ? r.multi_prompt.map((s) => s && s.prompt) : [])]
+      .filter(Boolean).join('\n').toLowerCase();
+    return text.includes(words);
+  }
+
+  function render() {
+    const all = library.all();
+    const damaged = library.damaged();
+    el.section.hidden = all.length === 0 && damaged.length === 0;
+    renderDamaged(damaged);
+    const group = el.filter.value || 'all';
+    const words = el.search.value.trim().toLowerCase();
+    const shown = all.filter((job) => matches(job, group, words));
+
+    for (const [id, card] of cards) {
+      if (!library.get(id)) {
+        card.li.remove();
+        cards.delete(id);
+      }
+    }
+    // Put the shown cards in order, touching only what moved (focus stays where it is).
+    let at = el.list.firstElementChild;
+    for (const job of shown) {
+      let card = cards.get(job.id);
+      if (!card) {
+        card = makeCard(job);
+        cards.set(job.id, card);
+      }
+      updateCard(card, job);
+      if (card.li !== at) el.list.insertBefore(card.li, at);
+      else at = at.nextElementSibling;
+    }
+    while (at) {
+      const next = at.nextElementSibling;
+      at.remove();
+      at = next;
+    }
+    const filtered = group !== 'all' || !!words;
+    el.count.textContent = filtered ? `${shown.length} of ${all.length}` : String(all.length);
+    el.empty.hidden = shown.length > 0 || all.length === 0;
+  }
+
+  function renderDamaged(damaged) {
+    el.damaged.hidden = damaged.length === 0;
+    if (!damaged.length) return;
+    const n = damaged.length;
+    el.damagedText.textContent = `${n} damaged ${n === 1 ? 'entry' : 'entries'} in your library ${n === 1 ? 'was' : 'were'} set aside; all other videos are safe.`;
+    if (el.damagedList.childElementCount === n) return;
+    el.damagedList.replaceChildren(...damaged.map((d) => {
+      const li = make('li');
+      li.append(make('code', '', d.file));
+      if (d.problem) li.append(make('span', 'muted', ` — ${d.problem}`));
+      return li;
+    }));
+  }
+
+  // One job changed: update its card only, unless it is new, gone, or moves between filters.
+  function libraryChanged(change) {
+    if (change.type !== 'job') {
+      render();
+      return;
+    }
+    const card = cards.get(change.job.id);
+    const group = el.filter.value || 'all';
+    const sameGroup = change.prev && statusGroup(change.prev) === statusGroup(change.job);
+    if (card && card.li.isConnected && (group === 'all' || sameGroup)) updateCard(card, change.job);
+    else render();
+  }
+
+  // Elapsed times of cards that are still being made.
+  function tick() {
+    for (const [id, card] of cards) {
+      const job = library.get(id);
+      if (job && isActive(job) && !isResumable(job) && card.li.isConnected) card.status.textContent = statusLine(job);
+    }
+  }
+
+  function setSelected(id) {
+    selectedId = id;
+    for (const [cid, card] of cards) markSelected(card, cid === id);
+  }
+
+  // ---------- card actions ----------
+
+  async function copyPrompt(job, button) {
+    if (!job) return;
+    const ok = await copyText(String(job.request.prompt || ''));
+    if (ok) {
+      button.textContent = 'Copied';
+      setTimeout(() => { button.textContent = 'Copy prompt'; }, 1500);
+      say('Prompt copied.');
+      announce?.('Prompt copied.');
+    } else {
+      say('Could not copy the prompt. Select it in the form with Re-run and copy it from there.', 'error');
+    }
+  }
+
+  async function askDelete(job) {
+    if (!job) return;
+    let extra = 'Copies you saved with Save or Save as… stay where they are.';
+    if (isActive(job)) {
+      extra = job.requestId
+        ? 'It is still being made: the app stops following it. Segmind may still finish it and bill your credits.'
+        : 'It has not been sent yet, so nothing is billed.';
+    }
+    el.deleteExtra.textContent = extra;
+    const yes = await ask(el.deleteDialog, { confirm: el.deleteConfirm, cancel: el.deleteCancel });
+    if (!yes) return;
+    const card = cards.get(job.id);
+    const next = card && (card.li.nextElementSibling || card.li.previousElementSibling);
+    try {
+      await api.deleteJob(job.id);
+      library.remove(job.id);
+      say('Video deleted.');
+      announce?.('Video deleted.');
+      const target = next && next.isConnected ? next.querySelector('.h-select') : el.search;
+      target?.focus();
+    } catch (err) {
+      const d = describeError(err);
+      say([d.headline, d.next].filter(Boolean).join(' '), 'error');
+    }
+  }
+
+  el.filter.addEventListener('change', render);
+  ['input', 'change', 'search'].forEach((t) => el.search.addEventListener(t, render));
+  library.subscribe(libraryChanged);
+  render();
+
+  return { render, tick, setSelected };
+}

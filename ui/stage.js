@@ -1,0 +1,418 @@
+// stage.js: the right-hand stage shows ONE job: by default the newest one started
+// in this session (followed as it goes), or the one picked in the history. The job
+// card (status in words, elapsed time, progress), the error box with "Try again",
+// the preview, Save / Save as / Show in folder, and the output folder live here.
+import * as api from './api.js';
+import { describeError, describeJobError } from './errors.js';
+import { ask } from './dialogs.js';
+import {
+  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, credits, formatBytes, num,
+} from './status.js';
+
+const $ = (id) => document.getElementById(id);
+
+export function createStage({ library, getAspect, onErrorAction, onSelect, setCredits, announce }) {
+  let selection = null;   // { id } for a library job, or { pending } while a Generate click is on its way
+  const session = [];     // ids of jobs started in this session, oldest first
+  const savedPaths = new Map(); // job id → where "Save" put it this session
+  const playErrors = new Set();
+  let actionError = null; // a failed save / folder / stop / retry, shown in the error box
+  let busyAction = '';    // 'save' | 'as' | 'show' | 'folder' | 'resume' | 'stop' while a step runs
+  let shownVideoKey = null;
+  let shownErrorKey = null;
+
+  const el = {
+    screen: $('screen'), empty: $('empty-state'), placeholder: $('placeholder'), card: $('job-card'),
+    status: $('job-status'), elapsed: $('job-elapsed'), progress: $('job-progress'), progressFill: $('job-progress-fill'),
+    note: $('job-note'), extra: $('job-extra'), stop: $('stop-following'),
+    errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $('error-retry'),
+    errorDetails: $('error-details'), errorDetailText: $('error-detail-text'),
+    save: $('save-video'), saveAs: $('save-video-as'), show: $('show-in-folder'), savedPath: $('saved-path'),
+    folder: $('output-folder'), changeFolder: $('change-folder'),
+    stopDialog: $('stop-dialog'), stopTitle: $('stop-title'), stopText: $('stop-text'),
+    stopConfirm: $('stop-confirm'), stopCancel: $('stop-cancel'),
+  };
+
+  // The job (or pending click) on the stage now.
+  function current() {
+    if (!selection) return null;
+    if (selection.pending) return selection.pending;
+    return library.get(selection.id);
+  }
+
+  function select(id, { scroll = false } = {}) {
+    const changed = !selection || selection.id !== id;
+    selection = id ? { id } : null;
+    if (changed) actionError = null;
+    render();
+    onSelect?.(id);
+    if (scroll) el.screen.scrollIntoView({ block: 'nearest', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+  }
+
+  // The newest job of this session that still exists, for when the shown one goes away.
+  function fallback() {
+    for (let i = session.length - 1; i >= 0; i--) if (library.get(session[i])) return session[i];
+    return null;
+  }
+
+  // ---------- a Generate click on its way ----------
+
+  // Called in the same tick as the click, so the stage says "Sending…" at once.
+  function beginSubmission(request) {
+    const now = Date.now();
+    const pending = { pending: true, id: '', request, status: 'sending', createdAtMs: now, updatedAtMs: now, error: null, before: selection };
+    selection = { pending };
+    actionError = null;
+    announce?.('Sending your request to Segmind.');
+    render();
+    onSelect?.(null);
+    return pending;
+  }
+
+  // Nothing was sent (the last check found a problem): the stage goes back to what it showed.
+  function dropSubmission(pending) {
+    if (selection && selection.pending === pending) {
+      const before = pending.before;
+      selection = before && (before.pending || library.get(before.id)) ? before : null;
+      render();
+      onSelect?.(selection && selection.id ? selection.id : null);
+    }
+  }
+
+  // start_job answered with the new job: follow it, unless the creator picked another meanwhile.
+  function submissionStarted(pending, view) {
+    const job = library.put(view, { onlyIfNew: true }) || library.get(view && view.id);
+    if (!job) return;
+    session.push(job.id);
+    if (selection && selection.pending === pending) select(job.id);
+  }
+
+  // start_job refused: nothing was recorded or sent. The stage says why, in plain words.
+  function submissionFailed(pending, err) {
+    pending.status = 'failed';
+    pending.error = err;
+    pending.updatedAtMs = Date.now();
+    if (selection && selection.pending === pending) {
+      announce?.(`Your video could not be started. ${describeJobError(pending).headline}`);
+      render();
+    }
+  }
+
+  // ---------- the library changed ----------
+
+  function libraryChanged(change) {
+    const shown = current();
+    if (change.type === 'deleted') {
+      savedPaths.delete(change.id);
+      if (selection && selection.id === change.id) select(fallback());
+      return;
+    }
+    if (change.type === 'reset') {
+      if (selection && selection.id && !shown) select(fallback());
+      else render();
+      return;
+    }
+    const { job, prev } = change;
+    if (prev && prev.status === job.status && !!prev.error === !!job.error) {
+      if (shown && shown.id === job.id) renderProgress(); // progress only: words and bar, nothing else
+      return;
+    }
+    if (shown && shown.id === job.id) {
+      if (job.status === 'failed' || job.status === 'unknown' || job.status === 'expired' || isResumable(job)) {
+        announce?.(`Your video needs attention. ${describeJobError(job)?.headline || ''}`);
+      } else {
+        const words = spoken(job);
+        if (words) announce?.(words);
+      }
+      render();
+    } else if (prev && isActive(prev) && isEnded(job)) {
+      // Another video finished while this one is on the stage.
+      const name = firstLine(job.request.prompt, 50);
+      announce?.(job.status === 'ready' ? `A video is ready: ${name}.` : `A video did not finish: ${name}.`);
+    }
+    if (job.status === 'ready' && prev && prev.status !== 'ready') {
+      const remaining = num(job.metrics && job.metrics.remainingCredits);
+      if (remaining !== null) setCredits?.(remaining);
+    }
+  }
+
+  // ---------- drawing ----------
+
+  function render() {
+    renderScreen();
+    renderCard();
+    renderError();
+    renderActions();
+  }
+
+  function renderProgress() {
+    const job = current();
+    if (!job) return;
+    el.status.textContent = statusText(job);
+    const total = num(job.total);
+    const showBar = job.status === 'downloading' && !!total && !isResumable(job);
+    el.progress.hidden = !showBar;
+    if (showBar) el.progressFill.style.width = `${Math.min(100, ((num(job.received) ?? 0) / total) * 100)}%`;
+  }
+
+  function tick() {
+    const job = current();
+    if (!job) return;
+    el.elapsed.textContent = mmss(elapsed(job));
+    if (job.status === 'waiting') el.status.textContent = statusText(job); // "continuing at …" may have passed
+  }
+
+  function renderCard() {
+    const job = current();
+    el.card.hidden = !job;
+    if (!job) return;
+    el.card.dataset.state = isResumable(job) ? 'paused' : job.status;
+    el.status.dataset.status = dataStatus(job);
+    el.elapsed.textContent = mmss(elapsed(job));
+    el.elapsed.title = isEnded(job) ? 'How long it took' : 'Time since you pressed Generate';
+    renderProgress();
+    let note = '';
+    if (job.status === 'waiting' && !isResumable(job)) note = 'Nothing has been sent yet, so nothing is billed. It starts by itself.';
+    else if (isActive(job) && !isResumable(job) && job.status !== 'downloading') {
+      note = 'Typical wait: about 4-5 minutes. You can keep working or start another video — we will tell you when it is ready.';
+    }
+    el.note.textContent = note;
+    el.note.hidden = !note;
+    el.stop.hidden = !isActive(job) || !!job.pending;
+    el.stop.disabled = busyAction === 'stop';
+    el.extra.textContent = extraText(job);
+    el.extra.hidden = !el.extra.textContent;
+  }
+
+  function extraText(job) {
+    if (job.status === 'ready') {
+      const parts = [];
+      const cost = credits(job.metrics && job.metrics.cost);
+      if (cost) parts.push(`Cost: ${cost}`);
+      if (num(job.bytes)) parts.push(formatBytes(job.bytes));
+      let text = parts.join(' · ');
+      if (playErrors.has(job.id)) text = `${text ? `${text}. ` : ''}The preview cannot play here, but the video is fine: save it and open it in your video player.`;
+      return text;
+    }
+    if (job.status === 'stopped' && !job.error) {
+      return job.requestId
+        ? 'Segmind may still finish this video and bill your credits; the app will not download it.'
+        : 'Stopped before Segmind confirmed receiving it.';
+    }
+    return '';
+  }
+
+  function renderScreen() {
+    const job = current();
+    const ratio = (job && job.request && job.request.aspect_ratio) || getAspect?.() || '16:9';
+    const [w, h] = String(ratio).split(':').map(Number);
+    el.screen.style.setProperty('--ar', String(w > 0 && h > 0 ? w / h : 16 / 9));
+    el.empty.hidden = !!job;
+    const playable = !!job && job.status === 'ready' && !!job.videoUrl;
+    el.placeholder.hidden = !job || (playable && !playErrors.has(job.id));
+    el.placeholder.dataset.state = job ? (isResumable(job) ? 'paused' : job.status) : '';
+
+    const key = playable ? `${job.id}|${job.videoUrl}` : null;
+    if (key === shownVideoKey) return; // never reload a video that is already showing
+    shownVideoKey = key;
+    const old = el.screen.querySelector('video.preview');
+    if (old) {
+      old.pause();
+      old.removeAttribute('src');
+      old.remove();
+    }
+    if (!playable) return;
+    const v = document.createElement('video');
+    v.className = 'preview';
+    v.dataset.testid = 'preview-video';
+    v.controls = true;
+    v.preload = 'metadata';
+    v.setAttribute('playsinline', '');
+    v.setAttribute('aria-label', `Your video: ${firstLine(job.request.prompt)}`);
+    const id = job.id;
+    v.addEventListener('error', () => {
+      playErrors.add(id);
+      if (current() && current().id === id) { renderCard(); el.placeholder.hidden = false; }
+    });
+    v.src = job.videoUrl;
+    el.screen.append(v);
+  }
+
+  function renderError() {
+    const job = current();
+    let d = null;
+    if (actionError) d = describeError(actionError);
+    else if (job) d = describeJobError(job);
+    const retry = !actionError && !!job && !job.pending && isResumable(job);
+    const key = d ? JSON.stringify([d, retry, job && job.id, busyAction === 'resume']) : null;
+    if (key === shownErrorKey) return; // unchanged: do not re-announce
+    shownErrorKey = key;
+    el.errorBox.hidden = !d;
+    if (!d) {
+      el.errorMessage.replaceChildren();
+      return;
+    }
+    const parts = [d.headline, d.message, d.money, d.next].filter(Boolean).map((text, i) => {
+      const span = document.createElement(i === 0 ? 'strong' : 'span');
+      span.textContent = text;
+      return span;
+    });
+    // Spaces between the parts so the text reads (and copies) as sentences.
+    el.errorMessage.replaceChildren(...parts.flatMap((p, i) => (i ? [document.createTextNode(' '), p] : [p])));
+    el.errorRetry.hidden = !retry;
+    el.errorRetry.disabled = busyAction === 'resume';
+    el.errorRetry.textContent = busyAction === 'resume' ? 'Trying again…' : 'Try again';
+    el.errorAction.hidden = !d.action;
+    if (d.action) {
+      el.errorAction.textContent = d.action.label;
+      el.errorAction.dataset.action = d.action.id;
+    }
+    el.errorDetailText.textContent = d.detail || 'No further details.';
+    el.errorDetails.open = false;
+  }
+
+  function renderActions() {
+    const job = current();
+    const ready = !!job && !job.pending && job.status === 'ready';
+    const saved = ready ? savedPaths.get(job.id) || '' : '';
+    el.save.disabled = !ready || !!busyAction;
+    el.saveAs.disabled = !ready || !!busyAction;
+    el.show.disabled = !ready || !!busyAction;
+    el.show.title = ready && !saved ? 'Saves the video to your folder, then shows it' : '';
+    el.changeFolder.disabled = busyAction === 'folder';
+    el.save.textContent = busyAction === 'save' ? 'Saving…' : 'Save';
+    el.saveAs.textContent = busyAction === 'as' ? 'Choosing…' : 'Save as…';
+    let text = '';
+    if (busyAction === 'save' || busyAction === 'show') text = 'Saving…';
+    else if (busyAction === 'as') text = 'Choose where to save the video in the window that opened…';
+    else if (saved) text = `Saved to ${saved}`;
+    el.savedPath.textContent = text;
+    el.savedPath.hidden = !text;
+  }
+
+  // ---------- actions ----------
+
+  async function runAction(kind, work) {
+    if (busyAction) return;
+    busyAction = kind;
+    actionError = null;
+    render();
+    try {
+      await work();
+    } catch (err) {
+      actionError = err;
+    } finally {
+      busyAction = '';
+      render();
+    }
+  }
+
+  function readyJob() {
+    const job = current();
+    return job && !job.pending && job.status === 'ready' ? job : null;
+  }
+
+  function save(kind) {
+    const job = readyJob();
+    if (!job) return;
+    runAction(kind, async () => {
+      const res = kind === 'as' ? await api.saveVideoAs(job.id) : await api.saveVideo(job.id);
+      // null from "Save as…" means the creator closed the window: nothing to report.
+      if (res && typeof res.path === 'string' && res.path) {
+        savedPaths.set(job.id, res.path);
+        announce?.(`Saved to ${res.path}.`);
+      }
+    });
+  }
+
+  // Rust only reveals files the creator saved, so an unsaved video is saved first.
+  function showInFolder() {
+    const job = readyJob();
+    if (!job) return;
+    runAction('show', async () => {
+      if (!savedPaths.get(job.id)) {
+        const res = await api.saveVideo(job.id);
+        if (res && typeof res.path === 'string' && res.path) savedPaths.set(job.id, res.path);
+      }
+      const path = savedPaths.get(job.id);
+      if (path) await api.showInFolder(path);
+    });
+  }
+
+  function setOutputDir(dir) {
+    const text = typeof dir === 'string' && dir ? dir : 'Not chosen yet';
+    el.folder.textContent = text;
+    el.folder.title = text;
+  }
+
+  function changeFolder() {
+    runAction('folder', async () => {
+      const dir = await api.chooseOutputFolder();
+      if (typeof dir === 'string' && dir) {
+        setOutputDir(dir);
+        announce?.(`Videos will be saved to ${dir}.`);
+      }
+    });
+  }
+
+  // "Try again" for a job that stopped with a problem but can go on (never a new send).
+  function resume() {
+    const job = current();
+    if (!job || job.pending || !isResumable(job)) return;
+    runAction('resume', async () => {
+      library.put(await api.resumeJob(job.id));
+      announce?.('Trying again.');
+    });
+  }
+
+  // ---------- stop following (with an in-page confirmation) ----------
+
+  function stopWords(job) {
+    if (job.status === 'waiting') {
+      return ['Stop this video?', 'It has not been sent to Segmind yet, so nothing is billed. It will not be sent.'];
+    }
+    if (job.status === 'sending') {
+      return ['Stop following this video?', 'It is being sent right now. Segmind may still make it and bill your credits; the app will not download it.'];
+    }
+    return ['Stop following this video?', 'Segmind may still finish it and bill your credits; the app will not download it.'];
+  }
+
+  async function askStop() {
+    const job = current();
+    if (!job || job.pending || !isActive(job)) return;
+    const [title, text] = stopWords(job);
+    el.stopTitle.textContent = title;
+    el.stopText.textContent = text;
+    const yes = await ask(el.stopDialog, { confirm: el.stopConfirm, cancel: el.stopCancel });
+    const now = library.get(job.id);
+    if (!yes || !isActive(now)) return;
+    runAction('stop', async () => {
+      library.put(await api.stopFollowing(job.id));
+    });
+  }
+
+  el.stop.addEventListener('click', askStop);
+  el.save.addEventListener('click', () => save('save'));
+  el.saveAs.addEventListener('click', () => save('as'));
+  el.show.addEventListener('click', showInFolder);
+  el.changeFolder.addEventListener('click', changeFolder);
+  el.errorRetry.addEventListener('click', resume);
+  el.errorAction.addEventListener('click', () => onErrorAction?.(el.errorAction.dataset.action));
+  library.subscribe(libraryChanged);
+
+  render();
+
+  return {
+    beginSubmission,
+    dropSubmission,
+    submissionStarted,
+    submissionFailed,
+    select: (id) => select(id, { scroll: true }),
+    selectedId: () => (selection && selection.id) || null,
+    current,
+    tick,
+    render,
+    setOutputDir,
+    refreshShape: renderScreen,
+  };
+}
