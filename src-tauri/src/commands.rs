@@ -17,7 +17,8 @@ use crate::request::{form_rules as rules, FieldError, FormRules, GenerationReque
 use crate::studio::{LibrarySnapshot, LoadedSettings, SavedKey, Studio};
 
 /// Set once the creator chose to quit although jobs run (they resume next start).
-pub static QUIT_CONFIRMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+pub static QUIT_CONFIRMED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// Fixed pages the app may open in the browser; the webview cannot name a URL.
 const API_KEYS_URL: &str = "https://cloud.segmind.com/console/api-keys";
@@ -53,7 +54,11 @@ pub async fn key_status(studio: State<'_, Studio>) -> AppResult<KeyStatus> {
 }
 
 #[tauri::command]
-pub async fn save_api_key(studio: State<'_, Studio>, key: String, session_only: bool) -> AppResult<SavedKey> {
+pub async fn save_api_key(
+    studio: State<'_, Studio>,
+    key: String,
+    session_only: bool,
+) -> AppResult<SavedKey> {
     studio.save_api_key(&key, session_only).await
 }
 
@@ -73,7 +78,10 @@ pub async fn load_settings(studio: State<'_, Studio>) -> AppResult<LoadedSetting
 }
 
 #[tauri::command]
-pub async fn remember_request(studio: State<'_, Studio>, request: GenerationRequest) -> AppResult<()> {
+pub async fn remember_request(
+    studio: State<'_, Studio>,
+    request: GenerationRequest,
+) -> AppResult<()> {
     studio.remember_request(request)
 }
 
@@ -84,14 +92,21 @@ pub async fn set_max_running_jobs(studio: State<'_, Studio>, count: usize) -> Ap
 
 /// The library now, and every change to it from now on through `on_event`.
 #[tauri::command]
-pub async fn watch_jobs(studio: State<'_, Studio>, on_event: Channel<StudioEvent>) -> AppResult<LibrarySnapshot> {
+pub async fn watch_jobs(
+    studio: State<'_, Studio>,
+    on_event: Channel<StudioEvent>,
+) -> AppResult<LibrarySnapshot> {
     // A reloaded or closed page drops its channel; it is then forgotten.
     let subscriber = Arc::new(move |event: &StudioEvent| on_event.send(event.clone()).is_ok());
     Ok(studio.watch_jobs(subscriber))
 }
 
 #[tauri::command]
-pub async fn start_job(studio: State<'_, Studio>, request: GenerationRequest, submission_id: String) -> AppResult<JobView> {
+pub async fn start_job(
+    studio: State<'_, Studio>,
+    request: GenerationRequest,
+    submission_id: String,
+) -> AppResult<JobView> {
     studio.start_job(request, &submission_id).await
 }
 
@@ -120,16 +135,24 @@ pub fn quit_app(app: AppHandle) {
 /// "Keep making them": the window gets out of the way, the jobs go on.
 #[tauri::command]
 pub fn run_in_background(window: tauri::WebviewWindow) -> AppResult<()> {
-    window.minimize().map_err(|e| AppError::internal(e.to_string()))
+    window
+        .minimize()
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 #[tauri::command]
 pub async fn save_video(studio: State<'_, Studio>, job_id: String) -> AppResult<SavedFile> {
-    studio.save_video(&job_id, None).map(|path| SavedFile { path })
+    studio
+        .save_video(&job_id, None)
+        .map(|path| SavedFile { path })
 }
 
 #[tauri::command]
-pub async fn save_video_as(app: AppHandle, studio: State<'_, Studio>, job_id: String) -> AppResult<Option<SavedFile>> {
+pub async fn save_video_as(
+    app: AppHandle,
+    studio: State<'_, Studio>,
+    job_id: String,
+) -> AppResult<Option<SavedFile>> {
     let name = studio.suggested_name(&job_id)?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
@@ -141,13 +164,22 @@ pub async fn save_video_as(app: AppHandle, studio: State<'_, Studio>, job_id: St
         .save_file(move |chosen| {
             let _ = tx.send(chosen);
         });
-    let Some(chosen) = rx.await.ok().flatten() else { return Ok(None) };
-    let path = chosen.into_path().map_err(|e| AppError::internal(e.to_string()))?;
-    studio.save_video_to(&job_id, &path).map(|path| Some(SavedFile { path }))
+    let Some(chosen) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = chosen
+        .into_path()
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    studio
+        .save_video_to(&job_id, &path)
+        .map(|path| Some(SavedFile { path }))
 }
 
 #[tauri::command]
-pub async fn choose_output_folder(app: AppHandle, studio: State<'_, Studio>) -> AppResult<Option<PathBuf>> {
+pub async fn choose_output_folder(
+    app: AppHandle,
+    studio: State<'_, Studio>,
+) -> AppResult<Option<PathBuf>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
@@ -156,8 +188,12 @@ pub async fn choose_output_folder(app: AppHandle, studio: State<'_, Studio>) -> 
         .pick_folder(move |chosen| {
             let _ = tx.send(chosen);
         });
-    let Some(chosen) = rx.await.ok().flatten() else { return Ok(None) };
-    let dir = chosen.into_path().map_err(|e| AppError::internal(e.to_string()))?;
+    let Some(chosen) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let dir = chosen
+        .into_path()
+        .map_err(|e| AppError::internal(e.to_string()))?;
     studio.set_output_dir(dir.clone())?;
     Ok(Some(dir))
 }
@@ -166,7 +202,11 @@ pub async fn choose_output_folder(app: AppHandle, studio: State<'_, Studio>) -> 
 pub async fn show_in_folder(studio: State<'_, Studio>, path: PathBuf) -> AppResult<()> {
     let path = studio.revealable(&path)?;
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| {
-        AppError::new(ErrorCode::Io, "Could not open the folder. The video is saved at the path shown.").with_detail(e.to_string())
+        AppError::new(
+            ErrorCode::Io,
+            "Could not open the folder. The video is saved at the path shown.",
+        )
+        .with_detail(e.to_string())
     })
 }
 
@@ -177,6 +217,10 @@ pub async fn open_help_link(link: HelpLink) -> AppResult<()> {
         HelpLink::TopUp => TOP_UP_URL,
     };
     tauri_plugin_opener::open_url(url, None::<&str>).map_err(|e| {
-        AppError::new(ErrorCode::Io, format!("Could not open your browser. The page is {url}")).with_detail(e.to_string())
+        AppError::new(
+            ErrorCode::Io,
+            format!("Could not open your browser. The page is {url}"),
+        )
+        .with_detail(e.to_string())
     })
 }

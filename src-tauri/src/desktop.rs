@@ -21,11 +21,33 @@ pub fn notify_when_ready(app: &AppHandle, studio: &Studio) {
     studio.watch_jobs(Arc::new(move |event| {
         if let StudioEvent::Job { job } = event {
             let ready = job.record.status == RecordStatus::Ready;
-            if ready && told.lock().unwrap_or_else(|e| e.into_inner()).insert(job.record.id.clone()) {
-                let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
+            if ready
+                && told
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(job.record.id.clone())
+            {
+                let focused = app
+                    .get_webview_window("main")
+                    .and_then(|w| w.is_focused().ok())
+                    .unwrap_or(false);
                 if !focused {
-                    let first_line: String = job.record.request.prompt.lines().next().unwrap_or_default().chars().take(80).collect();
-                    let _ = app.notification().builder().title("Your video is ready").body(first_line).show();
+                    let first_line: String = job
+                        .record
+                        .request
+                        .prompt
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(80)
+                        .collect();
+                    let _ = app
+                        .notification()
+                        .builder()
+                        .title("Your video is ready")
+                        .body(first_line)
+                        .show();
                 }
             }
         }

@@ -81,7 +81,14 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), detail: None, fields: Vec::new(), retry_at_ms: None, may_be_billed: false }
+        Self {
+            code,
+            message: message.into(),
+            detail: None,
+            fields: Vec::new(),
+            retry_at_ms: None,
+            may_be_billed: false,
+        }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -96,7 +103,10 @@ impl AppError {
         } else {
             format!("{count} things in the form need fixing before this can be sent. Nothing was sent or charged.")
         };
-        Self { fields, ..Self::new(ErrorCode::InvalidRequest, message) }
+        Self {
+            fields,
+            ..Self::new(ErrorCode::InvalidRequest, message)
+        }
     }
 
     pub fn io(what: &str, err: &std::io::Error) -> Self {
@@ -104,12 +114,22 @@ impl AppError {
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Internal, "Something went wrong inside Kling Studio.").with_detail(detail)
+        Self::new(
+            ErrorCode::Internal,
+            "Something went wrong inside Kling Studio.",
+        )
+        .with_detail(detail)
     }
 
     /// Whether a retry of a safe request could help.
     pub fn is_transient(&self) -> bool {
-        matches!(self.code, ErrorCode::Transient | ErrorCode::Network | ErrorCode::Timeout | ErrorCode::DownloadIncomplete)
+        matches!(
+            self.code,
+            ErrorCode::Transient
+                | ErrorCode::Network
+                | ErrorCode::Timeout
+                | ErrorCode::DownloadIncomplete
+        )
     }
 }
 
@@ -150,10 +170,16 @@ mod tests {
                 "mayBeBilled": false
             })
         );
-        let invalid = AppError::invalid_request(vec![FieldError { field: "prompt".into(), message: "m".into() }]);
+        let invalid = AppError::invalid_request(vec![FieldError {
+            field: "prompt".into(),
+            message: "m".into(),
+        }]);
         let value = serde_json::to_value(&invalid).unwrap();
         assert_eq!(value["code"], "invalid_request");
-        assert_eq!(value["fields"], json!([{"field": "prompt", "message": "m"}]));
+        assert_eq!(
+            value["fields"],
+            json!([{"field": "prompt", "message": "m"}])
+        );
         assert_eq!(value["detail"], serde_json::Value::Null);
     }
 

@@ -28,7 +28,11 @@ pub struct PollPolicy {
 
 impl Default for PollPolicy {
     fn default() -> Self {
-        Self { interval: Duration::from_secs(3), max_interval: Duration::from_secs(10), deadline: Duration::from_secs(20 * 60) }
+        Self {
+            interval: Duration::from_secs(3),
+            max_interval: Duration::from_secs(10),
+            deadline: Duration::from_secs(20 * 60),
+        }
     }
 }
 
@@ -50,12 +54,22 @@ pub struct JobView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum StudioEvent {
-    Job { job: JobView },
-    Deleted { job_id: String },
+    Job {
+        job: Box<JobView>,
+    },
+    Deleted {
+        job_id: String,
+    },
     /// The window was asked to close while jobs run.
-    CloseRequested { active_jobs: usize },
+    CloseRequested {
+        active_jobs: usize,
+    },
 }
 
 /// Receives events; answers false once it is gone, and is then dropped.
@@ -91,7 +105,12 @@ enum Next {
 }
 
 impl JobManager {
-    pub fn new(library: Library, media: MediaServer, max_running: usize, poll: PollPolicy) -> Arc<Self> {
+    pub fn new(
+        library: Library,
+        media: MediaServer,
+        max_running: usize,
+        poll: PollPolicy,
+    ) -> Arc<Self> {
         Arc::new(Self {
             library,
             media,
@@ -126,32 +145,47 @@ impl JobManager {
         let live = lock(&self.live);
         let progress = live.get(&record.id);
         let downloading = record.status == RecordStatus::Downloading;
-        let video_url = (record.status == RecordStatus::Ready).then(|| self.media.url_for(&format!("{}.mp4", record.id)));
+        let video_url = (record.status == RecordStatus::Ready)
+            .then(|| self.media.url_for(&format!("{}.mp4", record.id)));
         JobView {
             video_url,
             received: progress.filter(|_| downloading).and_then(|p| p.received),
             total: progress.filter(|_| downloading).and_then(|p| p.total),
             // A 429 holds a submission back, before or while it is being sent.
-            waiting_until_ms: matches!(record.status, RecordStatus::Waiting | RecordStatus::Sending)
-                .then(|| self.gate.paused_until())
+            waiting_until_ms: matches!(
+                record.status,
+                RecordStatus::Waiting | RecordStatus::Sending
+            )
+            .then(|| self.gate.paused_until())
+            .flatten(),
+            queue_position: (record.status == RecordStatus::Waiting)
+                .then(|| self.slots.position(&record.id))
                 .flatten(),
-            queue_position: (record.status == RecordStatus::Waiting).then(|| self.slots.position(&record.id)).flatten(),
             record,
         }
     }
 
     pub fn views(&self) -> Vec<JobView> {
-        self.library.list().into_iter().map(|r| self.view(r)).collect()
+        self.library
+            .list()
+            .into_iter()
+            .map(|r| self.view(r))
+            .collect()
     }
 
     fn announce(&self, record: JobRecord) {
-        let job = self.view(record);
+        let job = Box::new(self.view(record));
         self.publish(&StudioEvent::Job { job });
     }
 
     /// Every waiting job's place in line may have moved.
     fn announce_line(&self) {
-        for record in self.library.list().into_iter().filter(|r| r.status == RecordStatus::Waiting) {
+        for record in self
+            .library
+            .list()
+            .into_iter()
+            .filter(|r| r.status == RecordStatus::Waiting)
+        {
             self.announce(record);
         }
     }
@@ -164,25 +198,45 @@ impl JobManager {
     }
 
     pub fn active_count(&self) -> usize {
-        self.library.list().iter().filter(|r| r.status.is_active()).count()
+        self.library
+            .list()
+            .iter()
+            .filter(|r| r.status.is_active())
+            .count()
     }
 
     /// Records a new job (before anything is sent) and starts driving it.
-    pub fn create(self: &Arc<Self>, id: String, request: GenerationRequest, client: SegmindClient) -> AppResult<JobView> {
+    pub fn create(
+        self: &Arc<Self>,
+        id: String,
+        request: GenerationRequest,
+        client: SegmindClient,
+    ) -> AppResult<JobView> {
         let record = self.library.put(JobRecord::new(id.clone(), request))?;
         self.spawn(&id, client);
         let view = self.view(record);
-        self.publish(&StudioEvent::Job { job: view.clone() });
+        self.publish(&StudioEvent::Job {
+            job: Box::new(view.clone()),
+        });
         Ok(view)
     }
 
     /// After a start: jobs found mid-send may have been billed and are never sent
     /// again; every other unfinished job goes on, oldest first.
     pub fn resume_all(self: &Arc<Self>, client: &SegmindClient) {
-        let mut unfinished: Vec<JobRecord> = self.library.list().into_iter().filter(|r| r.status.is_active()).collect();
+        let mut unfinished: Vec<JobRecord> = self
+            .library
+            .list()
+            .into_iter()
+            .filter(|r| r.status.is_active())
+            .collect();
         unfinished.sort_by_key(|r| r.created_at_ms);
         for record in unfinished {
-            if lock(&self.live).get(&record.id).and_then(|l| l.task.as_ref()).is_some_and(|t| !t.is_finished()) {
+            if lock(&self.live)
+                .get(&record.id)
+                .and_then(|l| l.task.as_ref())
+                .is_some_and(|t| !t.is_finished())
+            {
                 continue;
             }
             if record.status == RecordStatus::Sending {
@@ -206,9 +260,18 @@ impl JobManager {
     /// Drives a job again (a download that failed, a key that was fixed).
     pub fn resume(self: &Arc<Self>, id: &str, client: SegmindClient) -> AppResult<JobView> {
         let record = self.library.get(id)?;
-        let resumable = matches!(record.status, RecordStatus::Queued | RecordStatus::Processing | RecordStatus::Downloading | RecordStatus::Waiting);
+        let resumable = matches!(
+            record.status,
+            RecordStatus::Queued
+                | RecordStatus::Processing
+                | RecordStatus::Downloading
+                | RecordStatus::Waiting
+        );
         if !resumable {
-            return Err(AppError::new(ErrorCode::JobNotFound, "There is nothing more to fetch for this video."));
+            return Err(AppError::new(
+                ErrorCode::JobNotFound,
+                "There is nothing more to fetch for this video.",
+            ));
         }
         let record = self.change(id, |r| r.error = None)?;
         self.spawn(id, client);
@@ -242,7 +305,9 @@ impl JobManager {
         self.stop(id)?;
         self.library.delete(id)?;
         lock(&self.live).remove(id);
-        self.publish(&StudioEvent::Deleted { job_id: id.to_string() });
+        self.publish(&StudioEvent::Deleted {
+            job_id: id.to_string(),
+        });
         Ok(())
     }
 
@@ -256,11 +321,12 @@ impl JobManager {
             slot
         };
         let client = self.observing(id, client);
-        loop {
-            let Ok(record) = self.library.get(id) else { break };
+        while let Ok(record) = self.library.get(id) {
             let step = match record.status {
                 RecordStatus::Waiting => self.submit(&record, &client).await,
-                RecordStatus::Queued | RecordStatus::Processing => self.follow(&record, &client).await,
+                RecordStatus::Queued | RecordStatus::Processing => {
+                    self.follow(&record, &client).await
+                }
                 RecordStatus::Downloading => self.download(&record, &client).await,
                 _ => Ok(Next::Done),
             };
@@ -279,7 +345,9 @@ impl JobManager {
         let manager = Arc::downgrade(self);
         let job_id = id.to_string();
         client.observed(Arc::new(move |notice| {
-            if let (RetryNotice::RateLimited { until_ms }, Some(manager)) = (notice, manager.upgrade()) {
+            if let (RetryNotice::RateLimited { until_ms }, Some(manager)) =
+                (notice, manager.upgrade())
+            {
                 manager.gate.pause_until(until_ms);
                 if let Ok(record) = manager.library.get(&job_id) {
                     manager.announce(record);
@@ -310,12 +378,17 @@ impl JobManager {
             }
             Err(error) if error.code == ErrorCode::RateLimited => {
                 // Refused, so not billed: back in line until the limit lifts.
-                self.gate.pause_until(error.retry_at_ms.unwrap_or_else(|| now_ms() + 60_000));
+                self.gate
+                    .pause_until(error.retry_at_ms.unwrap_or_else(|| now_ms() + 60_000));
                 self.change(&record.id, |r| r.status = RecordStatus::Waiting)?;
                 Ok(Next::Continue)
             }
             Err(error) => {
-                let status = if error.may_be_billed { RecordStatus::Unknown } else { RecordStatus::Failed };
+                let status = if error.may_be_billed {
+                    RecordStatus::Unknown
+                } else {
+                    RecordStatus::Failed
+                };
                 self.change(&record.id, |r| {
                     r.status = status;
                     r.error = Some(error);
@@ -353,7 +426,12 @@ impl JobManager {
 
     /// Polls until COMPLETED, with growing pauses. Passing troubles (the network, a
     /// 503) do not end following: only the deadline, a failed or forgotten job do.
-    async fn poll_until_done(&self, record: &JobRecord, job: &SubmittedJob, client: &SegmindClient) -> AppResult<Option<Metrics>> {
+    async fn poll_until_done(
+        &self,
+        record: &JobRecord,
+        job: &SubmittedJob,
+        client: &SegmindClient,
+    ) -> AppResult<Option<Metrics>> {
         let started = Instant::now();
         let mut pause = self.poll.interval;
         loop {
@@ -378,10 +456,15 @@ impl JobManager {
                     // The reason comes with the response URL's 422.
                     JobStatus::Failed => {
                         return Err(client.result(job).await.err().unwrap_or_else(|| {
-                            AppError::new(ErrorCode::JobFailed, "Segmind could not make this video. Your credits were not used.")
+                            AppError::new(
+                                ErrorCode::JobFailed,
+                                "Segmind could not make this video. Your credits were not used.",
+                            )
                         }))
                     }
-                    JobStatus::Processing if self.library.get(&record.id)?.status != RecordStatus::Processing => {
+                    JobStatus::Processing
+                        if self.library.get(&record.id)?.status != RecordStatus::Processing =>
+                    {
                         self.change(&record.id, |r| r.status = RecordStatus::Processing)?;
                     }
                     _ => {}
@@ -418,11 +501,15 @@ impl JobManager {
 
     async fn download(&self, record: &JobRecord, client: &SegmindClient) -> AppResult<Next> {
         let Some(url) = record.output_url.clone() else {
-            return self.end(record, RecordStatus::Failed, no_video(&SubmittedJob {
-                request_id: record.request_id.clone().unwrap_or_default(),
-                status_url: None,
-                response_url: None,
-            }));
+            return self.end(
+                record,
+                RecordStatus::Failed,
+                no_video(&SubmittedJob {
+                    request_id: record.request_id.clone().unwrap_or_default(),
+                    status_url: None,
+                    response_url: None,
+                }),
+            );
         };
         let target = self.library.video_path(&record.id);
         let mut last: Option<(Instant, u64)> = None;
@@ -430,7 +517,9 @@ impl JobManager {
             // At most every 1% or 100 ms, so the window is not flooded.
             let step = total.map_or(256 * 1024, |t| (t / 100).max(1));
             let due = last.is_none_or(|(at, bytes)| {
-                total == Some(received) || received >= bytes + step || at.elapsed() >= Duration::from_millis(100)
+                total == Some(received)
+                    || received >= bytes + step
+                    || at.elapsed() >= Duration::from_millis(100)
             });
             if due {
                 last = Some((Instant::now(), received));
@@ -454,7 +543,9 @@ impl JobManager {
                 })?;
                 Ok(Next::Done)
             }
-            Err(error) if error.code == ErrorCode::NotFound => self.end(record, RecordStatus::Failed, error),
+            Err(error) if error.code == ErrorCode::NotFound => {
+                self.end(record, RecordStatus::Failed, error)
+            }
             Err(error) => {
                 // Still downloadable: kept as "downloading", resumed at the next start
                 // or by "Try again"; the part file keeps what already arrived.
@@ -466,8 +557,11 @@ impl JobManager {
 }
 
 fn no_video(job: &SubmittedJob) -> AppError {
-    AppError::new(ErrorCode::UnexpectedResponse, "Segmind finished the job but gave no video to download.")
-        .with_detail(format!("job {}", job.request_id))
+    AppError::new(
+        ErrorCode::UnexpectedResponse,
+        "Segmind finished the job but gave no video to download.",
+    )
+    .with_detail(format!("job {}", job.request_id))
 }
 
 #[cfg(test)]
@@ -477,16 +571,35 @@ mod tests {
 
     #[test]
     fn events_carry_the_job_as_it_is_now() {
-        let record = JobRecord::new("j-1".into(), GenerationRequest { prompt: "p".into(), ..Default::default() });
-        let view = JobView { record, video_url: None, received: Some(5), total: None, waiting_until_ms: None, queue_position: Some(1) };
-        let value = serde_json::to_value(StudioEvent::Job { job: view }).unwrap();
+        let record = JobRecord::new(
+            "j-1".into(),
+            GenerationRequest {
+                prompt: "p".into(),
+                ..Default::default()
+            },
+        );
+        let view = JobView {
+            record,
+            video_url: None,
+            received: Some(5),
+            total: None,
+            waiting_until_ms: None,
+            queue_position: Some(1),
+        };
+        let value = serde_json::to_value(StudioEvent::Job {
+            job: Box::new(view),
+        })
+        .unwrap();
         assert_eq!(value["kind"], "job");
         assert_eq!(value["job"]["id"], "j-1");
         assert_eq!(value["job"]["status"], "waiting");
         assert_eq!(value["job"]["received"], 5);
         assert_eq!(value["job"]["queuePosition"], 1);
         assert_eq!(value["job"]["request"]["duration"], "5");
-        let deleted = serde_json::to_value(StudioEvent::Deleted { job_id: "j-1".into() }).unwrap();
+        let deleted = serde_json::to_value(StudioEvent::Deleted {
+            job_id: "j-1".into(),
+        })
+        .unwrap();
         assert_eq!(deleted, json!({"kind": "deleted", "jobId": "j-1"}));
     }
 }

@@ -61,7 +61,10 @@ fn keychain_error(err: keyring::Error) -> AppError {
 
 impl KeyStore {
     pub fn new(service: impl Into<String>) -> Self {
-        Self { service: service.into(), session: Mutex::new(None) }
+        Self {
+            service: service.into(),
+            session: Mutex::new(None),
+        }
     }
 
     fn entry(&self) -> AppResult<keyring::Entry> {
@@ -69,7 +72,10 @@ impl KeyStore {
     }
 
     fn session_key(&self) -> Option<ApiKey> {
-        self.session.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn set_session_key(&self, key: Option<ApiKey>) {
@@ -90,7 +96,9 @@ impl KeyStore {
 
     /// Stores the key in the keychain; the session copy, if any, gives way to it.
     pub fn save(&self, key: &ApiKey) -> AppResult<()> {
-        self.entry()?.set_password(key.expose()).map_err(keychain_error)?;
+        self.entry()?
+            .set_password(key.expose())
+            .map_err(keychain_error)?;
         self.set_session_key(None);
         Ok(())
     }
@@ -111,12 +119,28 @@ impl KeyStore {
 
     pub fn status(&self) -> KeyStatus {
         if let Some(key) = self.session_key() {
-            return KeyStatus { state: KeyState::Session, last4: Some(key.last4()), keychain_problem: None };
+            return KeyStatus {
+                state: KeyState::Session,
+                last4: Some(key.last4()),
+                keychain_problem: None,
+            };
         }
         match self.get() {
-            Ok(Some(key)) => KeyStatus { state: KeyState::Keychain, last4: Some(key.last4()), keychain_problem: None },
-            Ok(None) => KeyStatus { state: KeyState::Missing, last4: None, keychain_problem: None },
-            Err(err) => KeyStatus { state: KeyState::Missing, last4: None, keychain_problem: Some(err.message) },
+            Ok(Some(key)) => KeyStatus {
+                state: KeyState::Keychain,
+                last4: Some(key.last4()),
+                keychain_problem: None,
+            },
+            Ok(None) => KeyStatus {
+                state: KeyState::Missing,
+                last4: None,
+                keychain_problem: None,
+            },
+            Err(err) => KeyStatus {
+                state: KeyState::Missing,
+                last4: None,
+                keychain_problem: Some(err.message),
+            },
         }
     }
 }
@@ -134,7 +158,10 @@ mod tests {
         assert_eq!(status.last4.as_deref(), Some("9876"));
         let json = serde_json::to_string(&status).unwrap();
         assert!(!json.contains("abcdef"), "{json}");
-        assert_eq!(json, r#"{"state":"session","last4":"9876","keychainProblem":null}"#);
+        assert_eq!(
+            json,
+            r#"{"state":"session","last4":"9876","keychainProblem":null}"#
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@ use crate::studio::{Studio, StudioPaths};
 
 fn studio_paths(app: &tauri::App) -> tauri::Result<StudioPaths> {
     let path = app.path();
-    let videos_root = path.video_dir().or_else(|_| path.home_dir().map(|home| home.join("Videos")))?;
+    let videos_root = path
+        .video_dir()
+        .or_else(|_| path.home_dir().map(|home| home.join("Videos")))?;
     Ok(StudioPaths {
         library_dir: path.app_data_dir()?.join("library"),
         config_dir: path.app_config_dir()?,
@@ -44,7 +46,8 @@ pub fn run() {
             let config = ClientConfig::from_env()?;
             let paths = studio_paths(app)?;
             let studio = tauri::async_runtime::block_on(async {
-                let studio = Studio::start(paths, config, PollPolicy::default(), KEYRING_SERVICE).await?;
+                let studio =
+                    Studio::start(paths, config, PollPolicy::default(), KEYRING_SERVICE).await?;
                 // Jobs of an earlier run go on at once, whether or not a window looks.
                 studio.resume_jobs().await;
                 Ok::<_, std::io::Error>(studio)

@@ -43,7 +43,10 @@ pub enum RecordStatus {
 impl RecordStatus {
     /// Whether the app still has work to do for this job.
     pub fn is_active(self) -> bool {
-        matches!(self, Self::Waiting | Self::Sending | Self::Queued | Self::Processing | Self::Downloading)
+        matches!(
+            self,
+            Self::Waiting | Self::Sending | Self::Queued | Self::Processing | Self::Downloading
+        )
     }
 }
 
@@ -129,9 +132,14 @@ impl Library {
             }
             let parsed = fs::read(&path)
                 .map_err(|e| e.to_string())
-                .and_then(|bytes| serde_json::from_slice::<JobRecord>(&bytes).map_err(|e| e.to_string()))
+                .and_then(|bytes| {
+                    serde_json::from_slice::<JobRecord>(&bytes).map_err(|e| e.to_string())
+                })
                 .and_then(|record| {
-                    let expected = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                    let expected = path
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or_default();
                     if record.id == expected && is_job_id(&record.id) {
                         Ok(record)
                     } else {
@@ -145,11 +153,19 @@ impl Library {
                 Err(problem) => {
                     let aside = path.with_extension("json.damaged");
                     let _ = fs::rename(&path, &aside);
-                    damaged.push(DamagedEntry { file: aside, problem });
+                    damaged.push(DamagedEntry {
+                        file: aside,
+                        problem,
+                    });
                 }
             }
         }
-        Ok(Self { jobs_dir, videos_dir, records: Mutex::new(records), damaged })
+        Ok(Self {
+            jobs_dir,
+            videos_dir,
+            records: Mutex::new(records),
+            damaged,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, JobRecord>> {
@@ -175,9 +191,11 @@ impl Library {
             return Err(AppError::internal(format!("not a job id: {:?}", record.id)));
         }
         record.updated_at_ms = now_ms();
-        let json = serde_json::to_vec_pretty(&record).map_err(|e| AppError::internal(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(&record).map_err(|e| AppError::internal(e.to_string()))?;
         let path = self.jobs_dir.join(format!("{}.json", record.id));
-        write_atomically(&path, &json).map_err(|e| AppError::io("record the job in the library", &e))?;
+        write_atomically(&path, &json)
+            .map_err(|e| AppError::io("record the job in the library", &e))?;
         self.lock().insert(record.id.clone(), record.clone());
         Ok(record)
     }
@@ -191,21 +209,32 @@ impl Library {
 
     pub fn get(&self, id: &str) -> AppResult<JobRecord> {
         self.lock().get(id).cloned().ok_or_else(|| {
-            AppError::new(crate::error::ErrorCode::JobNotFound, "That video is not in your library.").with_detail(format!("job {id}"))
+            AppError::new(
+                crate::error::ErrorCode::JobNotFound,
+                "That video is not in your library.",
+            )
+            .with_detail(format!("job {id}"))
         })
     }
 
     /// Every job, newest first.
     pub fn list(&self) -> Vec<JobRecord> {
         let mut all: Vec<JobRecord> = self.lock().values().cloned().collect();
-        all.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms).then_with(|| b.id.cmp(&a.id)));
+        all.sort_by(|a, b| {
+            b.created_at_ms
+                .cmp(&a.created_at_ms)
+                .then_with(|| b.id.cmp(&a.id))
+        });
         all
     }
 
     /// Removes a job's record and its video.
     pub fn delete(&self, id: &str) -> AppResult<()> {
         self.get(id)?;
-        for path in [self.video_path(id), crate::client::part_path(&self.video_path(id))] {
+        for path in [
+            self.video_path(id),
+            crate::client::part_path(&self.video_path(id)),
+        ] {
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -227,7 +256,13 @@ mod tests {
     use super::*;
 
     fn record(id: &str, prompt: &str) -> JobRecord {
-        JobRecord::new(id.into(), GenerationRequest { prompt: prompt.into(), ..Default::default() })
+        JobRecord::new(
+            id.into(),
+            GenerationRequest {
+                prompt: prompt.into(),
+                ..Default::default()
+            },
+        )
     }
 
     #[test]
@@ -238,11 +273,16 @@ mod tests {
         let mut second = record("b-2", "second");
         second.created_at_ms += 10;
         library.put(second).unwrap();
-        library.update("a-1", |r| r.request_id = Some("req-1".into())).unwrap();
+        library
+            .update("a-1", |r| r.request_id = Some("req-1".into()))
+            .unwrap();
         let reopened = Library::open(dir.path()).unwrap();
         let ids: Vec<String> = reopened.list().into_iter().map(|r| r.id).collect();
         assert_eq!(ids, ["b-2", "a-1"]);
-        assert_eq!(reopened.get("a-1").unwrap().request_id.as_deref(), Some("req-1"));
+        assert_eq!(
+            reopened.get("a-1").unwrap().request_id.as_deref(),
+            Some("req-1")
+        );
         assert!(reopened.damaged().is_empty());
     }
 

@@ -1,1 +1,3 @@
-fn main() { kling_studio::run() }
+fn main() {
+    kling_studio::run()
+}

@@ -16,8 +16,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tower_http::services::ServeFile;
 use tower::ServiceExt as _;
+use tower_http::services::ServeFile;
 
 #[derive(Clone)]
 struct Shared {
@@ -34,8 +34,11 @@ pub struct MediaServer {
 
 /// Names the app gives its own videos: `<uuid>.mp4`.
 fn is_plain_video_name(name: &str) -> bool {
-    name.strip_suffix(".mp4")
-        .is_some_and(|stem| !stem.is_empty() && stem.len() <= 64 && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    name.strip_suffix(".mp4").is_some_and(|stem| {
+        !stem.is_empty()
+            && stem.len() <= 64
+            && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
 }
 
 async fn serve_video(
@@ -43,15 +46,24 @@ async fn serve_video(
     UrlPath((token, name)): UrlPath<(String, String)>,
     request: Request,
 ) -> Response {
-    let host_ok = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()) == Some(shared.host.as_str());
+    let host_ok = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        == Some(shared.host.as_str());
     if !host_ok || token != shared.token || !is_plain_video_name(&name) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    match ServeFile::new(shared.dir.join(&name)).oneshot(request).await {
+    match ServeFile::new(shared.dir.join(&name))
+        .oneshot(request)
+        .await
+    {
         Ok(response) => {
             let mut response = response.map(Body::new);
             // Previews are private: no caching outside this process.
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
         Err(never) => match never {},
@@ -64,8 +76,14 @@ impl MediaServer {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let shared = Shared { token: token.clone(), dir: dir.to_path_buf(), host: addr.to_string() };
-        let app = Router::new().route("/{token}/videos/{name}", get(serve_video)).with_state(shared);
+        let shared = Shared {
+            token: token.clone(),
+            dir: dir.to_path_buf(),
+            host: addr.to_string(),
+        };
+        let app = Router::new()
+            .route("/{token}/videos/{name}", get(serve_video))
+            .with_state(shared);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -90,8 +108,17 @@ mod tests {
 
     #[test]
     fn only_plain_names_are_served() {
-        assert!(is_plain_video_name("0b6c4bb2-7f1e-4f83-9a57-0d7b1d3c4e11.mp4"));
-        for bad in ["../secret.mp4", ".mp4", "a/b.mp4", "clip.mov", "clip.mp4.part", "%2e%2e.mp4"] {
+        assert!(is_plain_video_name(
+            "0b6c4bb2-7f1e-4f83-9a57-0d7b1d3c4e11.mp4"
+        ));
+        for bad in [
+            "../secret.mp4",
+            ".mp4",
+            "a/b.mp4",
+            "clip.mov",
+            "clip.mp4.part",
+            "%2e%2e.mp4",
+        ] {
             assert!(!is_plain_video_name(bad), "{bad}");
         }
     }

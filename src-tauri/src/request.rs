@@ -105,7 +105,9 @@ pub struct FormRules {
 
 pub fn form_rules() -> FormRules {
     FormRules {
-        durations: (MIN_DURATION_SECS..=MAX_DURATION_SECS).map(|s| s.to_string()).collect(),
+        durations: (MIN_DURATION_SECS..=MAX_DURATION_SECS)
+            .map(|s| s.to_string())
+            .collect(),
         aspect_ratios: ASPECT_RATIOS.to_vec(),
         shot_types: SHOT_TYPES.to_vec(),
         prompt_max_chars: PROMPT_MAX_CHARS,
@@ -158,7 +160,10 @@ impl GenerationRequest {
 
         let prompt_chars = self.prompt.chars().count();
         if self.prompt.trim().is_empty() {
-            push("prompt".into(), "Describe what should happen in the video.".into());
+            push(
+                "prompt".into(),
+                "Describe what should happen in the video.".into(),
+            );
         } else if prompt_chars > PROMPT_MAX_CHARS {
             push(
                 "prompt".into(),
@@ -176,7 +181,8 @@ impl GenerationRequest {
             }
         }
 
-        let duration = parse_secs(&self.duration).filter(|s| (MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(s));
+        let duration = parse_secs(&self.duration)
+            .filter(|s| (MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(s));
         if duration.is_none() {
             push(
                 "duration".into(),
@@ -185,12 +191,18 @@ impl GenerationRequest {
         }
 
         if !ASPECT_RATIOS.contains(&self.aspect_ratio.as_str()) {
-            push("aspect_ratio".into(), "Choose wide (16:9), tall (9:16) or square (1:1).".into());
+            push(
+                "aspect_ratio".into(),
+                "Choose wide (16:9), tall (9:16) or square (1:1).".into(),
+            );
         }
 
         // NaN fails both comparisons, infinities fail one: all are rejected here.
         if !(self.cfg_scale >= 0.0 && self.cfg_scale <= 1.0) {
-            push("cfg_scale".into(), "Prompt strength must be between 0 and 1.".into());
+            push(
+                "cfg_scale".into(),
+                "Prompt strength must be between 0 and 1.".into(),
+            );
         }
 
         if let Some(shots) = &self.multi_prompt {
@@ -211,12 +223,18 @@ impl GenerationRequest {
             if voices.len() > MAX_VOICES {
                 push(
                     "voice_ids".into(),
-                    format!("Use at most {MAX_VOICES} voices (you have {}).", voices.len()),
+                    format!(
+                        "Use at most {MAX_VOICES} voices (you have {}).",
+                        voices.len()
+                    ),
                 );
             }
             for (i, id) in voices.iter().enumerate() {
                 if id.trim().is_empty() {
-                    push(format!("voice_ids[{i}]"), format!("Voice {}: enter a voice id or leave the box empty.", i + 1));
+                    push(
+                        format!("voice_ids[{i}]"),
+                        format!("Voice {}: enter a voice id or leave the box empty.", i + 1),
+                    );
                 } else if id.trim() != id {
                     push(
                         format!("voice_ids[{i}]"),
@@ -225,14 +243,22 @@ impl GenerationRequest {
                 }
             }
             if !voices.is_empty() && !self.generate_audio {
-                push("generate_audio".into(), "Voices need Sound to be on.".into());
+                push(
+                    "generate_audio".into(),
+                    "Voices need Sound to be on.".into(),
+                );
             }
         }
 
         // A reference to voice N needs at least N voice ids.
         let mut texts: Vec<(String, &str)> = vec![("prompt".into(), self.prompt.as_str())];
         if let Some(shots) = &self.multi_prompt {
-            texts.extend(shots.iter().enumerate().map(|(i, s)| (format!("multi_prompt[{i}].prompt"), s.prompt.as_str())));
+            texts.extend(
+                shots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("multi_prompt[{i}].prompt"), s.prompt.as_str())),
+            );
         }
         for (field, text) in texts {
             if let Some(&highest) = voice_references(text).iter().max() {
@@ -254,13 +280,19 @@ impl GenerationRequest {
 
 fn validate_shots(shots: &[Shot], video_secs: Option<u32>, push: &mut impl FnMut(String, String)) {
     if shots.is_empty() {
-        push("multi_prompt".into(), "Add at least one shot, or turn the storyboard off.".into());
+        push(
+            "multi_prompt".into(),
+            "Add at least one shot, or turn the storyboard off.".into(),
+        );
         return;
     }
     if shots.len() > MAX_SHOTS {
         push(
             "multi_prompt".into(),
-            format!("A video can have at most {MAX_SHOTS} shots (you have {}).", shots.len()),
+            format!(
+                "A video can have at most {MAX_SHOTS} shots (you have {}).",
+                shots.len()
+            ),
         );
     }
     let mut total = Some(0u32);
@@ -268,20 +300,26 @@ fn validate_shots(shots: &[Shot], video_secs: Option<u32>, push: &mut impl FnMut
         let n = i + 1;
         let chars = shot.prompt.chars().count();
         if shot.prompt.trim().is_empty() {
-            push(format!("multi_prompt[{i}].prompt"), format!("Shot {n}: describe what happens in this shot."));
+            push(
+                format!("multi_prompt[{i}].prompt"),
+                format!("Shot {n}: describe what happens in this shot."),
+            );
         } else if chars > SHOT_PROMPT_MAX_CHARS {
             push(
                 format!("multi_prompt[{i}].prompt"),
                 format!("Shot {n}: at most {SHOT_PROMPT_MAX_CHARS} characters (you have {chars})."),
             );
         }
-        match parse_secs(&shot.duration).filter(|s| (MIN_SHOT_SECS..=MAX_DURATION_SECS).contains(s)) {
+        match parse_secs(&shot.duration).filter(|s| (MIN_SHOT_SECS..=MAX_DURATION_SECS).contains(s))
+        {
             Some(secs) => total = total.map(|t| t + secs),
             None => {
                 total = None;
                 push(
                     format!("multi_prompt[{i}].duration"),
-                    format!("Shot {n}: choose from {MIN_SHOT_SECS} to {MAX_DURATION_SECS} seconds."),
+                    format!(
+                        "Shot {n}: choose from {MIN_SHOT_SECS} to {MAX_DURATION_SECS} seconds."
+                    ),
                 );
             }
         }
@@ -289,13 +327,21 @@ fn validate_shots(shots: &[Shot], video_secs: Option<u32>, push: &mut impl FnMut
     if let (Some(total), Some(video)) = (total, video_secs) {
         if total != video {
             let detail = if total > video {
-                format!("{} too long", plural((total - video) as usize, "second", "seconds"))
+                format!(
+                    "{} too long",
+                    plural((total - video) as usize, "second", "seconds")
+                )
             } else {
-                format!("{} left to plan", plural((video - total) as usize, "second", "seconds"))
+                format!(
+                    "{} left to plan",
+                    plural((video - total) as usize, "second", "seconds")
+                )
             };
             push(
                 "multi_prompt".into(),
-                format!("The shots add up to {total} s but the video is {video} s long ({detail})."),
+                format!(
+                    "The shots add up to {total} s but the video is {video} s long ({detail})."
+                ),
             );
         }
     }
@@ -306,7 +352,10 @@ mod tests {
     use super::*;
 
     fn valid() -> GenerationRequest {
-        GenerationRequest { prompt: "A fox runs through snow".into(), ..Default::default() }
+        GenerationRequest {
+            prompt: "A fox runs through snow".into(),
+            ..Default::default()
+        }
     }
 
     fn fields(req: &GenerationRequest) -> Vec<String> {
@@ -314,7 +363,13 @@ mod tests {
     }
 
     fn shots(durations: &[&str]) -> Vec<Shot> {
-        durations.iter().map(|d| Shot { prompt: "a shot".into(), duration: (*d).into() }).collect()
+        durations
+            .iter()
+            .map(|d| Shot {
+                prompt: "a shot".into(),
+                duration: (*d).into(),
+            })
+            .collect()
     }
 
     #[test]
@@ -324,7 +379,10 @@ mod tests {
         assert_eq!(req.aspect_ratio, "16:9");
         assert_eq!(req.cfg_scale, 0.5);
         assert!(req.generate_audio);
-        assert_eq!(req.negative_prompt.as_deref(), Some("blur, distort, and low quality"));
+        assert_eq!(
+            req.negative_prompt.as_deref(),
+            Some("blur, distort, and low quality")
+        );
         assert!(req.validate().is_empty());
     }
 
@@ -335,7 +393,10 @@ mod tests {
         let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 6, "{keys:?}");
         for absent in ["multi_prompt", "shot_type", "voice_ids"] {
-            assert!(json.get(absent).is_none(), "{absent} must be omitted, not null");
+            assert!(
+                json.get(absent).is_none(),
+                "{absent} must be omitted, not null"
+            );
         }
         let mut multi = valid();
         multi.multi_prompt = Some(shots(&["2", "3"]));
@@ -354,39 +415,80 @@ mod tests {
     #[test]
     fn prompt_is_required_after_trim() {
         for prompt in ["", "   ", "\n\t"] {
-            let req = GenerationRequest { prompt: prompt.into(), ..valid() };
+            let req = GenerationRequest {
+                prompt: prompt.into(),
+                ..valid()
+            };
             assert_eq!(fields(&req), ["prompt"]);
         }
     }
 
     #[test]
     fn prompt_length_counts_characters_not_bytes() {
-        let at_limit = GenerationRequest { prompt: "雪".repeat(2500), ..valid() };
-        assert!(at_limit.validate().is_empty(), "2500 Chinese characters are 7500 bytes but allowed");
-        let over = GenerationRequest { prompt: "雪".repeat(2501), ..valid() };
+        let at_limit = GenerationRequest {
+            prompt: "雪".repeat(2500),
+            ..valid()
+        };
+        assert!(
+            at_limit.validate().is_empty(),
+            "2500 Chinese characters are 7500 bytes but allowed"
+        );
+        let over = GenerationRequest {
+            prompt: "雪".repeat(2501),
+            ..valid()
+        };
         let errors = over.validate();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].message, "The prompt can be at most 2500 characters (you have 2501).");
+        assert_eq!(
+            errors[0].message,
+            "The prompt can be at most 2500 characters (you have 2501)."
+        );
     }
 
     #[test]
     fn negative_prompt_limit_and_may_be_empty_or_absent() {
-        let req = GenerationRequest { negative_prompt: Some("n".repeat(2500)), ..valid() };
+        let req = GenerationRequest {
+            negative_prompt: Some("n".repeat(2500)),
+            ..valid()
+        };
         assert!(req.validate().is_empty());
-        let req = GenerationRequest { negative_prompt: Some("n".repeat(2501)), ..valid() };
+        let req = GenerationRequest {
+            negative_prompt: Some("n".repeat(2501)),
+            ..valid()
+        };
         assert_eq!(fields(&req), ["negative_prompt"]);
-        let req = GenerationRequest { negative_prompt: None, ..valid() };
+        let req = GenerationRequest {
+            negative_prompt: None,
+            ..valid()
+        };
         assert!(req.validate().is_empty());
     }
 
     #[test]
     fn duration_accepts_exactly_3_to_15() {
         for secs in 3..=15 {
-            let req = GenerationRequest { duration: secs.to_string(), ..valid() };
+            let req = GenerationRequest {
+                duration: secs.to_string(),
+                ..valid()
+            };
             assert!(req.validate().is_empty(), "{secs}");
         }
-        for bad in ["2", "16", "0", "", "5.0", "05", " 5", "-5", "five", "99999999999999999999"] {
-            let req = GenerationRequest { duration: bad.into(), ..valid() };
+        for bad in [
+            "2",
+            "16",
+            "0",
+            "",
+            "5.0",
+            "05",
+            " 5",
+            "-5",
+            "five",
+            "99999999999999999999",
+        ] {
+            let req = GenerationRequest {
+                duration: bad.into(),
+                ..valid()
+            };
             assert_eq!(fields(&req), ["duration"], "{bad:?}");
         }
     }
@@ -394,43 +496,95 @@ mod tests {
     #[test]
     fn aspect_ratio_is_one_of_three() {
         for ok in ASPECT_RATIOS {
-            assert!(GenerationRequest { aspect_ratio: ok.into(), ..valid() }.validate().is_empty());
+            assert!(GenerationRequest {
+                aspect_ratio: ok.into(),
+                ..valid()
+            }
+            .validate()
+            .is_empty());
         }
         for bad in ["4:3", "16:10", "", "16/9"] {
-            assert_eq!(fields(&GenerationRequest { aspect_ratio: bad.into(), ..valid() }), ["aspect_ratio"]);
+            assert_eq!(
+                fields(&GenerationRequest {
+                    aspect_ratio: bad.into(),
+                    ..valid()
+                }),
+                ["aspect_ratio"]
+            );
         }
     }
 
     #[test]
     fn cfg_scale_is_between_0_and_1_and_finite() {
         for ok in [0.0, 1.0, 0.5, 1e-9] {
-            assert!(GenerationRequest { cfg_scale: ok, ..valid() }.validate().is_empty(), "{ok}");
+            assert!(
+                GenerationRequest {
+                    cfg_scale: ok,
+                    ..valid()
+                }
+                .validate()
+                .is_empty(),
+                "{ok}"
+            );
         }
         for bad in [-0.0001, 1.0001, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            assert_eq!(fields(&GenerationRequest { cfg_scale: bad, ..valid() }), ["cfg_scale"], "{bad}");
+            assert_eq!(
+                fields(&GenerationRequest {
+                    cfg_scale: bad,
+                    ..valid()
+                }),
+                ["cfg_scale"],
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn shots_must_add_up_to_the_video_length() {
-        let ok = GenerationRequest { duration: "5".into(), multi_prompt: Some(shots(&["2", "3"])), ..valid() };
+        let ok = GenerationRequest {
+            duration: "5".into(),
+            multi_prompt: Some(shots(&["2", "3"])),
+            ..valid()
+        };
         assert!(ok.validate().is_empty());
-        let short = GenerationRequest { duration: "5".into(), multi_prompt: Some(shots(&["2", "2"])), ..valid() };
+        let short = GenerationRequest {
+            duration: "5".into(),
+            multi_prompt: Some(shots(&["2", "2"])),
+            ..valid()
+        };
         let errors = short.validate();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "multi_prompt");
-        assert_eq!(errors[0].message, "The shots add up to 4 s but the video is 5 s long (1 second left to plan).");
-        let long = GenerationRequest { duration: "3".into(), multi_prompt: Some(shots(&["2", "3"])), ..valid() };
+        assert_eq!(
+            errors[0].message,
+            "The shots add up to 4 s but the video is 5 s long (1 second left to plan)."
+        );
+        let long = GenerationRequest {
+            duration: "3".into(),
+            multi_prompt: Some(shots(&["2", "3"])),
+            ..valid()
+        };
         assert!(long.validate()[0].message.contains("2 seconds too long"));
     }
 
     #[test]
     fn one_to_five_shots() {
-        let five = GenerationRequest { duration: "5".into(), multi_prompt: Some(shots(&["1"; 5])), ..valid() };
+        let five = GenerationRequest {
+            duration: "5".into(),
+            multi_prompt: Some(shots(&["1"; 5])),
+            ..valid()
+        };
         assert!(five.validate().is_empty());
-        let six = GenerationRequest { duration: "6".into(), multi_prompt: Some(shots(&["1"; 6])), ..valid() };
+        let six = GenerationRequest {
+            duration: "6".into(),
+            multi_prompt: Some(shots(&["1"; 6])),
+            ..valid()
+        };
         assert_eq!(fields(&six), ["multi_prompt"]);
-        let none = GenerationRequest { multi_prompt: Some(vec![]), ..valid() };
+        let none = GenerationRequest {
+            multi_prompt: Some(vec![]),
+            ..valid()
+        };
         assert_eq!(fields(&none), ["multi_prompt"]);
     }
 
@@ -439,23 +593,43 @@ mod tests {
         let mut list = shots(&["2", "2", "1"]);
         list[2].prompt = "é".repeat(540);
         list[0].prompt = "  ".into();
-        let req = GenerationRequest { duration: "5".into(), multi_prompt: Some(list), ..valid() };
+        let req = GenerationRequest {
+            duration: "5".into(),
+            multi_prompt: Some(list),
+            ..valid()
+        };
         let errors = req.validate();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(errors[0].field, "multi_prompt[0].prompt");
         assert_eq!(errors[1].field, "multi_prompt[2].prompt");
-        assert_eq!(errors[1].message, "Shot 3: at most 512 characters (you have 540).");
+        assert_eq!(
+            errors[1].message,
+            "Shot 3: at most 512 characters (you have 540)."
+        );
         let mut list = shots(&["5"]);
         list[0].prompt = "雪".repeat(512);
-        assert!(GenerationRequest { multi_prompt: Some(list), ..valid() }.validate().is_empty());
+        assert!(GenerationRequest {
+            multi_prompt: Some(list),
+            ..valid()
+        }
+        .validate()
+        .is_empty());
     }
 
     #[test]
     fn shot_durations_are_1_to_15_seconds() {
-        let req = GenerationRequest { duration: "15".into(), multi_prompt: Some(shots(&["15"])), ..valid() };
+        let req = GenerationRequest {
+            duration: "15".into(),
+            multi_prompt: Some(shots(&["15"])),
+            ..valid()
+        };
         assert!(req.validate().is_empty());
         for bad in ["0", "16", "", "1.5"] {
-            let req = GenerationRequest { duration: "5".into(), multi_prompt: Some(shots(&[bad, "4"])), ..valid() };
+            let req = GenerationRequest {
+                duration: "5".into(),
+                multi_prompt: Some(shots(&[bad, "4"])),
+                ..valid()
+            };
             // The sum is not checked when a shot's length is itself wrong: one message, not two.
             assert_eq!(fields(&req), ["multi_prompt[0].duration"], "{bad:?}");
         }
@@ -464,20 +638,44 @@ mod tests {
     #[test]
     fn shot_type_values() {
         for ok in SHOT_TYPES {
-            assert!(GenerationRequest { shot_type: Some(ok.into()), ..valid() }.validate().is_empty());
+            assert!(GenerationRequest {
+                shot_type: Some(ok.into()),
+                ..valid()
+            }
+            .validate()
+            .is_empty());
         }
-        assert_eq!(fields(&GenerationRequest { shot_type: Some("auto".into()), ..valid() }), ["shot_type"]);
+        assert_eq!(
+            fields(&GenerationRequest {
+                shot_type: Some("auto".into()),
+                ..valid()
+            }),
+            ["shot_type"]
+        );
     }
 
     #[test]
     fn at_most_two_non_empty_voice_ids_and_they_need_sound() {
-        let two = GenerationRequest { voice_ids: Some(vec!["a".into(), "b".into()]), ..valid() };
+        let two = GenerationRequest {
+            voice_ids: Some(vec!["a".into(), "b".into()]),
+            ..valid()
+        };
         assert!(two.validate().is_empty());
-        let three = GenerationRequest { voice_ids: Some(vec!["a".into(), "b".into(), "c".into()]), ..valid() };
+        let three = GenerationRequest {
+            voice_ids: Some(vec!["a".into(), "b".into(), "c".into()]),
+            ..valid()
+        };
         assert_eq!(fields(&three), ["voice_ids"]);
-        let blank = GenerationRequest { voice_ids: Some(vec!["a".into(), " ".into()]), ..valid() };
+        let blank = GenerationRequest {
+            voice_ids: Some(vec!["a".into(), " ".into()]),
+            ..valid()
+        };
         assert_eq!(fields(&blank), ["voice_ids[1]"]);
-        let silent = GenerationRequest { voice_ids: Some(vec!["a".into()]), generate_audio: false, ..valid() };
+        let silent = GenerationRequest {
+            voice_ids: Some(vec!["a".into()]),
+            generate_audio: false,
+            ..valid()
+        };
         assert_eq!(fields(&silent), ["generate_audio"]);
     }
 
@@ -491,11 +689,18 @@ mod tests {
         let errors = req.validate();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "prompt");
-        assert!(errors[0].message.contains("needs 2 voice ids"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("needs 2 voice ids"),
+            "{}",
+            errors[0].message
+        );
 
         let mut list = shots(&["5"]);
         list[0].prompt = "<<<voice_1>>> whispers".into();
-        let req = GenerationRequest { multi_prompt: Some(list), ..valid() };
+        let req = GenerationRequest {
+            multi_prompt: Some(list),
+            ..valid()
+        };
         assert_eq!(fields(&req), ["multi_prompt[0].prompt"]);
 
         let ok = GenerationRequest {
@@ -505,7 +710,10 @@ mod tests {
         };
         assert!(ok.validate().is_empty());
         // Text that only looks like a reference is not one.
-        let lookalike = GenerationRequest { prompt: "<<<voice_>>> <<<voice_3>> <<<voice_x>>>".into(), ..valid() };
+        let lookalike = GenerationRequest {
+            prompt: "<<<voice_>>> <<<voice_3>> <<<voice_x>>>".into(),
+            ..valid()
+        };
         assert!(lookalike.validate().is_empty());
     }
 
@@ -518,7 +726,10 @@ mod tests {
             cfg_scale: f64::NAN,
             ..valid()
         };
-        assert_eq!(fields(&req), ["prompt", "duration", "aspect_ratio", "cfg_scale"]);
+        assert_eq!(
+            fields(&req),
+            ["prompt", "duration", "aspect_ratio", "cfg_scale"]
+        );
     }
 
     #[test]

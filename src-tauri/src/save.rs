@@ -10,8 +10,8 @@ use chrono::{DateTime, Local};
 const MAX_SLUG_CHARS: usize = 48;
 /// Names Windows refuses whatever the extension.
 const WINDOWS_RESERVED: [&str; 22] = [
-    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
-    "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
 /// The first words of the prompt as a file name part: letters and digits of any
@@ -38,7 +38,11 @@ pub fn slug(prompt: &str) -> String {
 
 /// `kling-2026-11-24-0530-a-fox-runs-through-snow.mp4`
 pub fn file_name(prompt: &str, at: DateTime<Local>) -> String {
-    format!("kling-{}-{}.mp4", at.format("%Y-%m-%d-%H%M%S"), slug(prompt))
+    format!(
+        "kling-{}-{}.mp4",
+        at.format("%Y-%m-%d-%H%M%S"),
+        slug(prompt)
+    )
 }
 
 /// Copies `source` into `dir` as `name`, or `name (2)`, `(3)`… when taken.
@@ -50,10 +54,19 @@ pub fn copy_without_overwrite(source: &Path, dir: &Path, name: &str) -> io::Resu
         None => (name.to_string(), String::new()),
     };
     for n in 1..10_000 {
-        let candidate = if n == 1 { dir.join(name) } else { dir.join(format!("{stem} ({n}){ext}")) };
-        match OpenOptions::new().write(true).create_new(true).open(&candidate) {
+        let candidate = if n == 1 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
             Ok(mut target) => {
-                let copied = io::copy(&mut fs::File::open(source)?, &mut target).and_then(|_| target.sync_all());
+                let copied = io::copy(&mut fs::File::open(source)?, &mut target)
+                    .and_then(|_| target.sync_all());
                 if let Err(err) = copied {
                     drop(target);
                     let _ = fs::remove_file(&candidate);
@@ -65,7 +78,10 @@ pub fn copy_without_overwrite(source: &Path, dir: &Path, name: &str) -> io::Resu
             Err(err) => return Err(err),
         }
     }
-    Err(io::Error::new(io::ErrorKind::AlreadyExists, "too many files with this name"))
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "too many files with this name",
+    ))
 }
 
 #[cfg(test)]
@@ -74,7 +90,10 @@ mod tests {
 
     #[test]
     fn slugs_are_safe_everywhere() {
-        assert_eq!(slug("A fox runs: through \"snow\"!"), "a-fox-runs-through-snow");
+        assert_eq!(
+            slug("A fox runs: through \"snow\"!"),
+            "a-fox-runs-through-snow"
+        );
         assert_eq!(slug("../../etc/passwd"), "etc-passwd");
         assert_eq!(slug("雪の中を走る狐"), "雪の中を走る狐");
         assert_eq!(slug("???"), "video");
@@ -82,7 +101,10 @@ mod tests {
         assert_eq!(slug("<<<voice_1>>> says hi"), "voice-1-says-hi");
         assert!(slug(&"long words ".repeat(20)).chars().count() <= MAX_SLUG_CHARS);
         let name = file_name("a\\b/c:d*e?f\"g<h>i|j", Local::now());
-        assert!(!name.contains(['\\', '/', ':', '*', '?', '"', '<', '>', '|']), "{name}");
+        assert!(
+            !name.contains(['\\', '/', ':', '*', '?', '"', '<', '>', '|']),
+            "{name}"
+        );
     }
 
     #[test]

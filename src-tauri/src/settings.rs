@@ -29,11 +29,15 @@ pub struct SettingsFile {
 
 impl SettingsFile {
     pub fn new(config_dir: &Path) -> Self {
-        Self { path: config_dir.join("settings.json") }
+        Self {
+            path: config_dir.join("settings.json"),
+        }
     }
 
     pub fn load(&self) -> Settings {
-        let Ok(text) = fs::read(&self.path) else { return Settings::default() };
+        let Ok(text) = fs::read(&self.path) else {
+            return Settings::default();
+        };
         serde_json::from_slice(&text).unwrap_or_else(|_| {
             // Keep the damaged file for a support request rather than overwrite it.
             let _ = fs::rename(&self.path, self.path.with_extension("json.damaged"));
@@ -42,7 +46,8 @@ impl SettingsFile {
     }
 
     pub fn store(&self, settings: &Settings) -> AppResult<()> {
-        let json = serde_json::to_vec_pretty(settings).map_err(|e| AppError::internal(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(settings).map_err(|e| AppError::internal(e.to_string()))?;
         write_atomically(&self.path, &json).map_err(|e| AppError::io("remember your settings", &e))
     }
 
@@ -80,15 +85,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = SettingsFile::new(dir.path());
         assert_eq!(file.load(), Settings::default());
-        let request = GenerationRequest { prompt: "a whale".into(), duration: "9".into(), ..Default::default() };
-        file.update(|s| s.last_request = Some(request.clone())).unwrap();
-        assert_eq!(SettingsFile::new(dir.path()).load().last_request, Some(request));
+        let request = GenerationRequest {
+            prompt: "a whale".into(),
+            duration: "9".into(),
+            ..Default::default()
+        };
+        file.update(|s| s.last_request = Some(request.clone()))
+            .unwrap();
+        assert_eq!(
+            SettingsFile::new(dir.path()).load().last_request,
+            Some(request)
+        );
     }
 
     #[test]
     fn a_damaged_file_gives_defaults_and_is_kept_aside() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("settings.json"), b"{\"lastRequest\": {\"prom").unwrap();
+        fs::write(
+            dir.path().join("settings.json"),
+            b"{\"lastRequest\": {\"prom",
+        )
+        .unwrap();
         let file = SettingsFile::new(dir.path());
         assert_eq!(file.load(), Settings::default());
         assert!(dir.path().join("settings.json.damaged").exists());

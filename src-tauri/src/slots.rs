@@ -36,7 +36,14 @@ impl Drop for Slot {
 
 impl Slots {
     pub fn new(cap: usize) -> Arc<Self> {
-        Arc::new(Self { queue: Mutex::new(Queue { cap: cap.max(1), running: 0, waiting: VecDeque::new() }), changed: Notify::new() })
+        Arc::new(Self {
+            queue: Mutex::new(Queue {
+                cap: cap.max(1),
+                running: 0,
+                waiting: VecDeque::new(),
+            }),
+            changed: Notify::new(),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
@@ -68,7 +75,11 @@ impl Slots {
             }
         }
         self.lock().waiting.push_back(id.to_string());
-        let mut in_line = InLine { slots: self, id, served: false };
+        let mut in_line = InLine {
+            slots: self,
+            id,
+            served: false,
+        };
         loop {
             // Register for a wake-up before looking, so no release is missed.
             let notified = self.changed.notified();
@@ -76,13 +87,17 @@ impl Slots {
             notified.as_mut().enable();
             {
                 let mut queue = self.lock();
-                if queue.waiting.front().map(String::as_str) == Some(id) && queue.running < queue.cap {
+                if queue.waiting.front().map(String::as_str) == Some(id)
+                    && queue.running < queue.cap
+                {
                     queue.waiting.pop_front();
                     queue.running += 1;
                     drop(queue);
                     in_line.served = true;
                     self.changed.notify_waiters();
-                    return Slot { slots: Arc::clone(self) };
+                    return Slot {
+                        slots: Arc::clone(self),
+                    };
                 }
             }
             notified.await;
@@ -97,7 +112,11 @@ impl Slots {
 
     /// 1 for the next job to start, `None` when not waiting.
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.lock().waiting.iter().position(|w| w == id).map(|p| p + 1)
+        self.lock()
+            .waiting
+            .iter()
+            .position(|w| w == id)
+            .map(|p| p + 1)
     }
 
     pub fn running(&self) -> usize {

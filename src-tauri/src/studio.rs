@@ -74,11 +74,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Studio {
-    pub async fn start(paths: StudioPaths, client_config: ClientConfig, poll: PollPolicy, keyring_service: &str) -> std::io::Result<Self> {
+    pub async fn start(
+        paths: StudioPaths,
+        client_config: ClientConfig,
+        poll: PollPolicy,
+        keyring_service: &str,
+    ) -> std::io::Result<Self> {
         let library = Library::open(&paths.library_dir)?;
         let media = MediaServer::start(library.videos_dir()).await?;
         let settings = SettingsFile::new(&paths.config_dir);
-        let max_running = settings.load().max_running_jobs.unwrap_or(DEFAULT_MAX_RUNNING_JOBS);
+        let max_running = settings
+            .load()
+            .max_running_jobs
+            .unwrap_or(DEFAULT_MAX_RUNNING_JOBS);
         Ok(Self {
             jobs: JobManager::new(library, media, max_running, poll),
             settings,
@@ -99,9 +107,14 @@ impl Studio {
     }
 
     /// Runs a keychain call off the async threads: it blocks on D-Bus.
-    async fn with_keys<T: Send + 'static>(&self, call: impl FnOnce(&KeyStore) -> AppResult<T> + Send + 'static) -> AppResult<T> {
+    async fn with_keys<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&KeyStore) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
         let keys = Arc::clone(&self.keys);
-        tokio::task::spawn_blocking(move || call(&keys)).await.map_err(|e| AppError::internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || call(&keys))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))?
     }
 
     pub async fn key_status(&self) -> AppResult<KeyStatus> {
@@ -110,7 +123,8 @@ impl Studio {
 
     /// Checks the key with Segmind's free credits call, then stores it.
     pub async fn save_api_key(&self, text: &str, session_only: bool) -> AppResult<SavedKey> {
-        let key = ApiKey::parse(text).ok_or_else(|| AppError::new(ErrorCode::Auth, "Paste your Segmind API key first."))?;
+        let key = ApiKey::parse(text)
+            .ok_or_else(|| AppError::new(ErrorCode::Auth, "Paste your Segmind API key first."))?;
         let client = SegmindClient::new(self.client_config.clone(), key.clone())?;
         let credits = client.credits().await?;
         let status = self
@@ -137,7 +151,10 @@ impl Studio {
 
     async fn client(&self) -> AppResult<SegmindClient> {
         let key = self.with_keys(|keys| keys.get()).await?.ok_or_else(|| {
-            AppError::new(ErrorCode::NoApiKey, "Add your Segmind API key first: Settings, then Add key.")
+            AppError::new(
+                ErrorCode::NoApiKey,
+                "Add your Segmind API key first: Settings, then Add key.",
+            )
         })?;
         SegmindClient::new(self.client_config.clone(), key)
     }
@@ -147,7 +164,11 @@ impl Studio {
     }
 
     pub fn load_settings(&self) -> LoadedSettings {
-        let Settings { last_request, output_dir, max_running_jobs } = self.settings.load();
+        let Settings {
+            last_request,
+            output_dir,
+            max_running_jobs,
+        } = self.settings.load();
         LoadedSettings {
             request: last_request.unwrap_or_default(),
             output_dir: output_dir.unwrap_or_else(|| self.paths.default_output_dir.clone()),
@@ -156,7 +177,9 @@ impl Studio {
     }
 
     pub fn remember_request(&self, request: GenerationRequest) -> AppResult<()> {
-        self.settings.update(|s| s.last_request = Some(request)).map(drop)
+        self.settings
+            .update(|s| s.last_request = Some(request))
+            .map(drop)
     }
 
     pub fn set_output_dir(&self, dir: PathBuf) -> AppResult<()> {
@@ -173,7 +196,10 @@ impl Studio {
     /// The whole library, and from now on every change to it, through `subscriber`.
     pub fn watch_jobs(&self, subscriber: Subscriber) -> LibrarySnapshot {
         self.jobs.subscribe(subscriber);
-        LibrarySnapshot { jobs: self.jobs.views(), damaged: self.jobs.library().damaged().to_vec() }
+        LibrarySnapshot {
+            jobs: self.jobs.views(),
+            damaged: self.jobs.library().damaged().to_vec(),
+        }
     }
 
     /// Tells the window (and any other subscriber); answers how many listened.
@@ -187,8 +213,14 @@ impl Studio {
 
     /// Starts one job for one Generate click. A repeated `submission_id` is refused,
     /// an invalid request is refused before anything is recorded or sent.
-    pub async fn start_job(&self, request: GenerationRequest, submission_id: &str) -> AppResult<JobView> {
-        if submission_id.trim().is_empty() || !lock(&self.submissions).insert(submission_id.to_string()) {
+    pub async fn start_job(
+        &self,
+        request: GenerationRequest,
+        submission_id: &str,
+    ) -> AppResult<JobView> {
+        if submission_id.trim().is_empty()
+            || !lock(&self.submissions).insert(submission_id.to_string())
+        {
             return Err(AppError::new(
                 ErrorCode::DuplicateSubmission,
                 "This video is already being made: the same click arrived twice, so it was sent only once.",
@@ -199,7 +231,8 @@ impl Studio {
             return Err(AppError::invalid_request(problems));
         }
         let client = self.client().await?;
-        self.jobs.create(uuid::Uuid::new_v4().to_string(), request, client)
+        self.jobs
+            .create(uuid::Uuid::new_v4().to_string(), request, client)
     }
 
     /// Stops following a job. Segmind has no cancel: the job may still be billed.
@@ -222,9 +255,15 @@ impl Studio {
         let record = self.jobs.library().get(job_id)?;
         let path = self.jobs.library().video_path(job_id);
         if record.status != RecordStatus::Ready || !path.is_file() {
-            return Err(AppError::new(ErrorCode::JobNotFound, "This video is not ready yet.").with_detail(format!("job {job_id}")));
+            return Err(
+                AppError::new(ErrorCode::JobNotFound, "This video is not ready yet.")
+                    .with_detail(format!("job {job_id}")),
+            );
         }
-        let created = Local.timestamp_millis_opt(record.created_at_ms).single().unwrap_or_else(Local::now);
+        let created = Local
+            .timestamp_millis_opt(record.created_at_ms)
+            .single()
+            .unwrap_or_else(Local::now);
         Ok((path, record.request.prompt, created))
     }
 
@@ -232,9 +271,12 @@ impl Studio {
     /// It copies from the library, so it works long after Segmind forgot the job.
     pub fn save_video(&self, job_id: &str, dir: Option<&Path>) -> AppResult<PathBuf> {
         let (video, prompt, created) = self.video_of(job_id)?;
-        let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| self.load_settings().output_dir);
-        let path = save::copy_without_overwrite(&video, &dir, &save::file_name(&prompt, created))
-            .map_err(|e| AppError::io(&format!("save the video in {}", dir.display()), &e))?;
+        let dir = dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.load_settings().output_dir);
+        let path =
+            save::copy_without_overwrite(&video, &dir, &save::file_name(&prompt, created))
+                .map_err(|e| AppError::io(&format!("save the video in {}", dir.display()), &e))?;
         lock(&self.saved).insert(path.clone());
         Ok(path)
     }
@@ -243,7 +285,8 @@ impl Studio {
     /// dialog has already confirmed if it replaces a file).
     pub fn save_video_to(&self, job_id: &str, path: &Path) -> AppResult<PathBuf> {
         let (video, _, _) = self.video_of(job_id)?;
-        std::fs::copy(&video, path).map_err(|e| AppError::io(&format!("save the video as {}", path.display()), &e))?;
+        std::fs::copy(&video, path)
+            .map_err(|e| AppError::io(&format!("save the video as {}", path.display()), &e))?;
         lock(&self.saved).insert(path.to_path_buf());
         Ok(path.to_path_buf())
     }
@@ -261,6 +304,9 @@ impl Studio {
         if in_library || lock(&self.saved).contains(path) {
             return Ok(path.to_path_buf());
         }
-        Err(AppError::new(ErrorCode::JobNotFound, "Save the video first, then show it in its folder."))
+        Err(AppError::new(
+            ErrorCode::JobNotFound,
+            "Save the video first, then show it in its folder.",
+        ))
     }
 }

@@ -35,7 +35,11 @@ pub enum JobStatus {
 pub struct Metrics {
     #[serde(default, deserialize_with = "lenient_number")]
     pub cost: Option<f64>,
-    #[serde(default, alias = "remainingCredits", deserialize_with = "lenient_number")]
+    #[serde(
+        default,
+        alias = "remainingCredits",
+        deserialize_with = "lenient_number"
+    )]
     pub remaining_credits: Option<f64>,
     #[serde(default, alias = "inferenceTime", deserialize_with = "lenient_number")]
     pub inference_time: Option<f64>,
@@ -173,9 +177,18 @@ mod tests {
 
     #[test]
     fn error_bodies_that_are_not_json_still_give_a_message_or_none() {
-        assert_eq!(server_message(br#"{"error":"Invalid API key"}"#).as_deref(), Some("Invalid API key"));
-        assert_eq!(server_message(b"<html><body>405 Not Allowed</body></html>"), None);
-        assert_eq!(server_message(b"upstream timed out").as_deref(), Some("upstream timed out"));
+        assert_eq!(
+            server_message(br#"{"error":"Invalid API key"}"#).as_deref(),
+            Some("Invalid API key")
+        );
+        assert_eq!(
+            server_message(b"<html><body>405 Not Allowed</body></html>"),
+            None
+        );
+        assert_eq!(
+            server_message(b"upstream timed out").as_deref(),
+            Some("upstream timed out")
+        );
         assert_eq!(server_message(b""), None);
         assert_eq!(server_message(br#"{"other":1}"#), None);
     }
@@ -204,11 +217,18 @@ mod tests {
 
     #[test]
     fn a_406_is_told_apart_by_its_message() {
-        let credits = error_for_status(406, Some("Insufficient credits. Please top up."), Call::Submit);
+        let credits = error_for_status(
+            406,
+            Some("Insufficient credits. Please top up."),
+            Call::Submit,
+        );
         assert_eq!(credits.code, ErrorCode::InsufficientCredits);
         let content = error_for_status(406, Some("Invalid content type"), Call::Submit);
         assert_eq!(content.code, ErrorCode::InvalidContentType);
-        assert_eq!(content.detail.as_deref(), Some("HTTP 406: Invalid content type"));
+        assert_eq!(
+            content.detail.as_deref(),
+            Some("HTTP 406: Invalid content type")
+        );
     }
 
     #[test]
@@ -224,16 +244,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(both.video_url(), Some("http://a/v.mp4"));
-        let output_only: JobOutput = serde_json::from_str(r#"{"status":"COMPLETED","output":"http://a/o.mp4"}"#).unwrap();
+        let output_only: JobOutput =
+            serde_json::from_str(r#"{"status":"COMPLETED","output":"http://a/o.mp4"}"#).unwrap();
         assert_eq!(output_only.video_url(), Some("http://a/o.mp4"));
-        let none: JobOutput = serde_json::from_str(r#"{"status":"COMPLETED","output":null,"error":null}"#).unwrap();
+        let none: JobOutput =
+            serde_json::from_str(r#"{"status":"COMPLETED","output":null,"error":null}"#).unwrap();
         assert_eq!(none.video_url(), None);
     }
 
     #[test]
     fn unknown_states_and_odd_metrics_do_not_break_parsing() {
-        let report: StatusReport =
-            serde_json::from_str(r#"{"status":"WARMING_UP","metrics":{"cost":"3.5","queue_time":null,"x":1}}"#).unwrap();
+        let report: StatusReport = serde_json::from_str(
+            r#"{"status":"WARMING_UP","metrics":{"cost":"3.5","queue_time":null,"x":1}}"#,
+        )
+        .unwrap();
         assert_eq!(report.status, JobStatus::Unknown);
         assert_eq!(report.metrics.unwrap().cost, Some(3.5));
     }

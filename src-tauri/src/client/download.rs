@@ -26,7 +26,10 @@ const WRITE_BUFFER: usize = 1 << 20;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 pub fn part_path(target: &Path) -> PathBuf {
-    let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = target
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".part");
     target.with_file_name(name)
 }
@@ -36,7 +39,11 @@ fn incomplete(received: u64, expected: Option<u64>) -> AppError {
         Some(total) => format!("received {received} of {total} bytes"),
         None => format!("received {received} bytes, then the connection ended"),
     };
-    AppError::new(ErrorCode::DownloadIncomplete, "The video download was cut off before it finished.").with_detail(detail)
+    AppError::new(
+        ErrorCode::DownloadIncomplete,
+        "The video download was cut off before it finished.",
+    )
+    .with_detail(detail)
 }
 
 fn io_error(err: std::io::Error) -> AppError {
@@ -46,10 +53,18 @@ fn io_error(err: std::io::Error) -> AppError {
 impl SegmindClient {
     /// Downloads `url` to `target`, retrying and resuming cut transfers. The key goes
     /// along only when `url` is on the Segmind origin itself.
-    pub async fn download(&self, url: &str, target: &Path, progress: &mut Progress<'_>) -> AppResult<u64> {
+    pub async fn download(
+        &self,
+        url: &str,
+        target: &Path,
+        progress: &mut Progress<'_>,
+    ) -> AppResult<u64> {
         let url = Url::parse(url).map_err(|e| {
-            AppError::new(ErrorCode::UnexpectedResponse, "Segmind gave a video address Kling Studio cannot use.")
-                .with_detail(e.to_string())
+            AppError::new(
+                ErrorCode::UnexpectedResponse,
+                "Segmind gave a video address Kling Studio cannot use.",
+            )
+            .with_detail(e.to_string())
         })?;
         let part = part_path(target);
         let policy = &self.config.retry;
@@ -71,15 +86,26 @@ impl SegmindClient {
             } else {
                 policy.backoff(attempt)
             };
-            self.notify(RetryNotice::Retrying { attempt, delay: wait });
+            self.notify(RetryNotice::Retrying {
+                attempt,
+                delay: wait,
+            });
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
     }
 
     /// One try: continue the `.part` file from where it stops when the server agrees.
-    async fn download_once(&self, url: &Url, part: &Path, progress: &mut Progress<'_>) -> AppResult<u64> {
-        let have = tokio::fs::metadata(part).await.map(|m| m.len()).unwrap_or(0);
+    async fn download_once(
+        &self,
+        url: &Url,
+        part: &Path,
+        progress: &mut Progress<'_>,
+    ) -> AppResult<u64> {
+        let have = tokio::fs::metadata(part)
+            .await
+            .map(|m| m.len())
+            .unwrap_or(0);
         let mut request = self.files.get(url.clone());
         if self.is_segmind_origin(url) {
             request = self.keyed(request);
@@ -102,9 +128,13 @@ impl SegmindClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(super::parse_reset_at);
             let body = response.bytes().await.unwrap_or_default();
-            return Err(AppError { retry_at_ms: reset_at, ..error_for_status(code, server_message(&body).as_deref(), Call::Download) });
+            return Err(AppError {
+                retry_at_ms: reset_at,
+                ..error_for_status(code, server_message(&body).as_deref(), Call::Download)
+            });
         }
-        let resumed = status == StatusCode::PARTIAL_CONTENT && have > 0 && range_starts_at(&response, have);
+        let resumed =
+            status == StatusCode::PARTIAL_CONTENT && have > 0 && range_starts_at(&response, have);
         let file = if resumed {
             OpenOptions::new().append(true).open(part).await
         } else {
@@ -129,7 +159,11 @@ fn range_starts_at(response: &Response, offset: u64) -> bool {
 
 /// Saves a response that is the video itself (the blocking v1 call). No retry:
 /// the request was a billable POST.
-pub(super) async fn save_response(response: Response, target: &Path, progress: &mut Progress<'_>) -> AppResult<u64> {
+pub(super) async fn save_response(
+    response: Response,
+    target: &Path,
+    progress: &mut Progress<'_>,
+) -> AppResult<u64> {
     let part = part_path(target);
     let file = File::create(&part).await.map_err(io_error)?;
     let bytes = write_body(response, file, 0, progress).await?;
@@ -139,7 +173,12 @@ pub(super) async fn save_response(response: Response, target: &Path, progress: &
 
 /// Streams the body after `offset` bytes already on disk; succeeds only when the
 /// file holds every byte the server announced, flushed to disk.
-async fn write_body(response: Response, file: File, offset: u64, progress: &mut Progress<'_>) -> AppResult<u64> {
+async fn write_body(
+    response: Response,
+    file: File,
+    offset: u64,
+    progress: &mut Progress<'_>,
+) -> AppResult<u64> {
     let expected = response
         .headers()
         .get(CONTENT_LENGTH)
@@ -187,6 +226,9 @@ mod tests {
 
     #[test]
     fn part_file_sits_beside_the_target() {
-        assert_eq!(part_path(Path::new("/v/clip.mp4")), Path::new("/v/clip.mp4.part"));
+        assert_eq!(
+            part_path(Path::new("/v/clip.mp4")),
+            Path::new("/v/clip.mp4.part")
+        );
     }
 }

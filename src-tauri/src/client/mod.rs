@@ -64,10 +64,18 @@ impl ClientConfig {
 
 pub fn parse_base_url(text: &str) -> AppResult<Url> {
     let url = Url::parse(text.trim()).map_err(|e| {
-        AppError::new(ErrorCode::Internal, "The Segmind address in the settings is not a web address.").with_detail(e.to_string())
+        AppError::new(
+            ErrorCode::Internal,
+            "The Segmind address in the settings is not a web address.",
+        )
+        .with_detail(e.to_string())
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(AppError::new(ErrorCode::Internal, "The Segmind address must start with https://.").with_detail(text.to_string()));
+        return Err(AppError::new(
+            ErrorCode::Internal,
+            "The Segmind address must start with https://.",
+        )
+        .with_detail(text.to_string()));
     }
     Ok(url)
 }
@@ -127,12 +135,21 @@ impl SegmindClient {
             .redirect(reqwest::redirect::Policy::limited(10))
             .build()
             .map_err(|e| AppError::internal(e.to_string()))?;
-        Ok(Self { config, key, api, files, observer: None })
+        Ok(Self {
+            config,
+            key,
+            api,
+            files,
+            observer: None,
+        })
     }
 
     /// The same client, telling `observer` when it waits out a rate limit or retries.
     pub fn observed(&self, observer: RetryObserver) -> Self {
-        Self { observer: Some(observer), ..self.clone() }
+        Self {
+            observer: Some(observer),
+            ..self.clone()
+        }
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -176,10 +193,17 @@ impl SegmindClient {
     /// The credits left on the account; a free call, so it also checks a key.
     pub async fn credits(&self) -> AppResult<f64> {
         let url = self.endpoint("/v1/get-user-credits");
-        let response = self.send(Resend::Safe, Call::Credits, || self.keyed(self.api.get(url.clone()))).await?;
+        let response = self
+            .send(Resend::Safe, Call::Credits, || {
+                self.keyed(self.api.get(url.clone()))
+            })
+            .await?;
         let body: serde_json::Value = read_json(response).await?;
         body.get("credits")
-            .and_then(|c| c.as_f64().or_else(|| c.as_str().and_then(|s| s.trim().parse().ok())))
+            .and_then(|c| {
+                c.as_f64()
+                    .or_else(|| c.as_str().and_then(|s| s.trim().parse().ok()))
+            })
             .ok_or_else(|| unexpected("the credits answer has no balance"))
     }
 
@@ -191,7 +215,9 @@ impl SegmindClient {
         }
         let url = self.endpoint(&format!("/v2/{MODEL_SLUG}"));
         let response = self
-            .send(Resend::OnlyIfNeverArrived, Call::Submit, || self.keyed(self.api.post(url.clone())).json(request))
+            .send(Resend::OnlyIfNeverArrived, Call::Submit, || {
+                self.keyed(self.api.post(url.clone())).json(request)
+            })
             .await?;
         let job: SubmittedJob = read_json(response).await?;
         if job.request_id.trim().is_empty() {
@@ -211,19 +237,32 @@ impl SegmindClient {
 
     pub async fn status(&self, job: &SubmittedJob) -> AppResult<StatusReport> {
         let url = self.job_url(job.status_url.as_deref(), &job.request_id, "/status");
-        let response = self.send(Resend::Safe, Call::Job, || self.keyed(self.api.get(url.clone()))).await?;
+        let response = self
+            .send(Resend::Safe, Call::Job, || {
+                self.keyed(self.api.get(url.clone()))
+            })
+            .await?;
         read_json(response).await
     }
 
     pub async fn result(&self, job: &SubmittedJob) -> AppResult<JobOutput> {
         let url = self.job_url(job.response_url.as_deref(), &job.request_id, "");
-        let response = self.send(Resend::Safe, Call::Job, || self.keyed(self.api.get(url.clone()))).await?;
+        let response = self
+            .send(Resend::Safe, Call::Job, || {
+                self.keyed(self.api.get(url.clone()))
+            })
+            .await?;
         read_json(response).await
     }
 
     /// The blocking v1 call: the answer is the video itself (`video/*`), or JSON that
     /// points at it. Written to `target` the same safe way as a download.
-    pub async fn generate_blocking(&self, request: &GenerationRequest, target: &std::path::Path, progress: &mut Progress<'_>) -> AppResult<u64> {
+    pub async fn generate_blocking(
+        &self,
+        request: &GenerationRequest,
+        target: &std::path::Path,
+        progress: &mut Progress<'_>,
+    ) -> AppResult<u64> {
         let problems = request.validate();
         if !problems.is_empty() {
             return Err(AppError::invalid_request(problems));
@@ -232,21 +271,35 @@ impl SegmindClient {
         let timeout = self.config.blocking_timeout;
         let response = self
             .send(Resend::OnlyIfNeverArrived, Call::Submit, || {
-                self.keyed(self.api.post(url.clone())).timeout(timeout).json(request)
+                self.keyed(self.api.post(url.clone()))
+                    .timeout(timeout)
+                    .json(request)
             })
             .await?;
-        let content_type = header_text(response.headers(), CONTENT_TYPE.as_str()).unwrap_or_default().to_lowercase();
-        if content_type.starts_with("video/") || content_type.starts_with("application/octet-stream") {
+        let content_type = header_text(response.headers(), CONTENT_TYPE.as_str())
+            .unwrap_or_default()
+            .to_lowercase();
+        if content_type.starts_with("video/")
+            || content_type.starts_with("application/octet-stream")
+        {
             return download::save_response(response, target, progress).await;
         }
         let output: JobOutput = read_json(response).await?;
-        let video_url = output.video_url().ok_or_else(|| unexpected("Segmind's answer has no video"))?.to_string();
+        let video_url = output
+            .video_url()
+            .ok_or_else(|| unexpected("Segmind's answer has no video"))?
+            .to_string();
         self.download(&video_url, target, progress).await
     }
 
     /// Sends a request, riding out what may be ridden out: 429 (wait for the reset),
     /// and for safe requests 502/503/504, resets and timeouts (backoff).
-    async fn send(&self, resend: Resend, call: Call, build: impl Fn() -> RequestBuilder) -> AppResult<Response> {
+    async fn send(
+        &self,
+        resend: Resend,
+        call: Call,
+        build: impl Fn() -> RequestBuilder,
+    ) -> AppResult<Response> {
         let policy = &self.config.retry;
         let mut attempt = 1;
         loop {
@@ -255,20 +308,25 @@ impl SegmindClient {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
-                    let reset_at = header_text(response.headers(), RATE_LIMIT_RESET_HEADER).and_then(|v| parse_reset_at(&v));
+                    let reset_at = header_text(response.headers(), RATE_LIMIT_RESET_HEADER)
+                        .and_then(|v| parse_reset_at(&v));
                     let error = error_from_response(response, call).await;
                     let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || (resend == Resend::Safe
-                            && matches!(status.as_u16(), 502..=504));
+                        || (resend == Resend::Safe && matches!(status.as_u16(), 502..=504));
                     if !retryable {
-                        let error = if resend == Resend::OnlyIfNeverArrived && matches!(status.as_u16(), 502..=504) {
+                        let error = if resend == Resend::OnlyIfNeverArrived
+                            && matches!(status.as_u16(), 502..=504)
+                        {
                             may_have_arrived(error)
                         } else {
                             error
                         };
                         return Err(self.redact(error));
                     }
-                    let error = AppError { retry_at_ms: reset_at, ..error };
+                    let error = AppError {
+                        retry_at_ms: reset_at,
+                        ..error
+                    };
                     let wait = if status == StatusCode::TOO_MANY_REQUESTS {
                         policy.rate_limit_wait(reset_at, attempt)
                     } else {
@@ -289,9 +347,14 @@ impl SegmindClient {
                 return Err(self.redact(error));
             }
             if error.code == ErrorCode::RateLimited {
-                self.notify(RetryNotice::RateLimited { until_ms: now_ms() + wait.as_millis() as i64 });
+                self.notify(RetryNotice::RateLimited {
+                    until_ms: now_ms() + wait.as_millis() as i64,
+                });
             } else {
-                self.notify(RetryNotice::Retrying { attempt, delay: wait });
+                self.notify(RetryNotice::Retrying {
+                    attempt,
+                    delay: wait,
+                });
             }
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -300,7 +363,10 @@ impl SegmindClient {
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// A billable request that may or may not have reached Segmind: say so, because
@@ -318,8 +384,11 @@ fn may_have_arrived(error: AppError) -> AppError {
 }
 
 fn unexpected(what: &str) -> AppError {
-    AppError::new(ErrorCode::UnexpectedResponse, "Segmind answered in a way Kling Studio does not understand. Try again later.")
-        .with_detail(what.to_string())
+    AppError::new(
+        ErrorCode::UnexpectedResponse,
+        "Segmind answered in a way Kling Studio does not understand. Try again later.",
+    )
+    .with_detail(what.to_string())
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(response: Response) -> AppResult<T> {
@@ -339,8 +408,16 @@ fn transport_error(err: &reqwest::Error) -> AppError {
     // safe as detail.
     let detail = format!("{err:#}");
     if err.is_timeout() {
-        AppError::new(ErrorCode::Timeout, "Segmind did not answer in time. Check your connection and try again.").with_detail(detail)
+        AppError::new(
+            ErrorCode::Timeout,
+            "Segmind did not answer in time. Check your connection and try again.",
+        )
+        .with_detail(detail)
     } else {
-        AppError::new(ErrorCode::Network, "Could not reach Segmind. Check your internet connection and try again.").with_detail(detail)
+        AppError::new(
+            ErrorCode::Network,
+            "Could not reach Segmind. Check your internet connection and try again.",
+        )
+        .with_detail(detail)
     }
 }

@@ -38,7 +38,8 @@ impl RetryPolicy {
             Some(at) => {
                 let wait_ms = (at - now_ms()).max(0) as u64;
                 // A small margin: the server's clock and ours are not the same clock.
-                (Duration::from_millis(wait_ms) + Duration::from_millis(250)).min(self.max_rate_limit_wait)
+                (Duration::from_millis(wait_ms) + Duration::from_millis(250))
+                    .min(self.max_rate_limit_wait)
             }
             None => self.backoff(attempt),
         }
@@ -46,7 +47,9 @@ impl RetryPolicy {
 }
 
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// `x-rate-limit-reset-at-utc` as Unix milliseconds. The contract only infers this
@@ -56,7 +59,11 @@ pub fn parse_reset_at(value: &str) -> Option<i64> {
     let value = value.trim();
     if let Ok(number) = value.parse::<f64>() {
         // Anything past the year 33658 in seconds is surely milliseconds.
-        return Some(if number > 1e12 { number as i64 } else { (number * 1000.0) as i64 });
+        return Some(if number > 1e12 {
+            number as i64
+        } else {
+            (number * 1000.0) as i64
+        });
     }
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(value) {
         return Some(time.timestamp_millis());
@@ -77,7 +84,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
-        let policy = RetryPolicy { base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(350), ..Default::default() };
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(350),
+            ..Default::default()
+        };
         let waits: Vec<u128> = (1..=4).map(|a| policy.backoff(a).as_millis()).collect();
         assert_eq!(waits, [100, 200, 350, 350]);
     }
@@ -85,23 +96,39 @@ mod tests {
     #[test]
     fn reset_header_is_read_in_every_likely_format() {
         let expected = 1_795_000_000_000_i64; // 2026-11-18T…Z
-        let rfc3339 = chrono::DateTime::from_timestamp_millis(expected).unwrap().to_rfc3339();
+        let rfc3339 = chrono::DateTime::from_timestamp_millis(expected)
+            .unwrap()
+            .to_rfc3339();
         assert_eq!(parse_reset_at(&rfc3339), Some(expected));
         assert_eq!(parse_reset_at("1795000000"), Some(expected));
         assert_eq!(parse_reset_at("1795000000000"), Some(expected));
-        let http_date = chrono::DateTime::from_timestamp_millis(expected).unwrap().to_rfc2822();
+        let http_date = chrono::DateTime::from_timestamp_millis(expected)
+            .unwrap()
+            .to_rfc2822();
         assert_eq!(parse_reset_at(&http_date), Some(expected));
-        let naive = chrono::DateTime::from_timestamp_millis(expected).unwrap().naive_utc().to_string();
+        let naive = chrono::DateTime::from_timestamp_millis(expected)
+            .unwrap()
+            .naive_utc()
+            .to_string();
         assert_eq!(parse_reset_at(&naive), Some(expected));
         assert_eq!(parse_reset_at("soon"), None);
     }
 
     #[test]
     fn rate_limit_wait_follows_the_reset_time_within_the_cap() {
-        let policy = RetryPolicy { max_rate_limit_wait: Duration::from_secs(10), ..Default::default() };
+        let policy = RetryPolicy {
+            max_rate_limit_wait: Duration::from_secs(10),
+            ..Default::default()
+        };
         let in_two_seconds = policy.rate_limit_wait(Some(now_ms() + 2000), 1);
-        assert!(in_two_seconds > Duration::from_millis(1500) && in_two_seconds <= Duration::from_millis(2300));
-        assert_eq!(policy.rate_limit_wait(Some(now_ms() + 3_600_000), 1), Duration::from_secs(10));
+        assert!(
+            in_two_seconds > Duration::from_millis(1500)
+                && in_two_seconds <= Duration::from_millis(2300)
+        );
+        assert_eq!(
+            policy.rate_limit_wait(Some(now_ms() + 3_600_000), 1),
+            Duration::from_secs(10)
+        );
         assert!(policy.rate_limit_wait(Some(now_ms() - 5000), 1) <= Duration::from_millis(250));
         assert_eq!(policy.rate_limit_wait(None, 2), policy.backoff(2));
     }

@@ -31,7 +31,10 @@ pub fn child(url: &str, target: &str) {
         let client = SegmindClient::new(config, ApiKey::parse("sk-bench").unwrap()).unwrap();
         let before = status_kib("VmHWM:");
         let started = Instant::now();
-        let bytes = client.download(url, std::path::Path::new(target), &mut |_, _| {}).await.expect("download");
+        let bytes = client
+            .download(url, std::path::Path::new(target), &mut |_, _| {})
+            .await
+            .expect("download");
         let secs = started.elapsed().as_secs_f64();
         let growth = status_kib("VmHWM:").saturating_sub(before);
         println!("{bytes} {secs} {growth}");
@@ -41,28 +44,50 @@ pub fn child(url: &str, target: &str) {
 pub async fn download() -> Vec<Row> {
     let file = fixtures::gigabyte_file();
     let addr = fixtures::serve(file.parent().unwrap().to_path_buf());
-    let url = format!("http://{addr}/{}", file.file_name().unwrap().to_str().unwrap());
+    let url = format!(
+        "http://{addr}/{}",
+        file.file_name().unwrap().to_str().unwrap()
+    );
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("download.bin");
     let me = std::env::current_exe().unwrap();
     let (mut ours, mut curl, mut growth) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let _ = std::fs::remove_file(&target);
-        let output = Command::new(&me).args(["download-child", &url, target.to_str().unwrap()]).output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let output = Command::new(&me)
+            .args(["download-child", &url, target.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let text = String::from_utf8(output.stdout).unwrap();
-        let fields: Vec<f64> = text.split_whitespace().map(|f| f.parse().unwrap()).collect();
+        let fields: Vec<f64> = text
+            .split_whitespace()
+            .map(|f| f.parse().unwrap())
+            .collect();
         assert_eq!(fields[0] as u64, 1 << 30);
         ours.push(fields[0] / fields[1] / (1024.0 * 1024.0));
         growth.push(fields[2] / 1024.0);
 
         let _ = std::fs::remove_file(&target);
         let started = Instant::now();
-        let status = Command::new("curl").args(["-s", "-o"]).arg(&target).arg(&url).status().expect("curl runs");
+        let status = Command::new("curl")
+            .args(["-s", "-o"])
+            .arg(&target)
+            .arg(&url)
+            .status()
+            .expect("curl runs");
         assert!(status.success());
         curl.push((1u64 << 30) as f64 / started.elapsed().as_secs_f64() / (1024.0 * 1024.0));
     }
-    let (ours, curl, growth) = (median(ours), median(curl), growth.into_iter().fold(0.0, f64::max));
+    let (ours, curl, growth) = (
+        median(ours),
+        median(curl),
+        growth.into_iter().fold(0.0, f64::max),
+    );
     vec![
         Row {
             name: "Download 1 GiB over loopback",

@@ -15,7 +15,11 @@ pub fn workspace() -> PathBuf {
 
 fn release(name: &str) -> PathBuf {
     let path = workspace().join("target/release").join(name);
-    assert!(path.is_file(), "{} is missing: run `make bench` (it builds the release apps first)", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run `make bench` (it builds the release apps first)",
+        path.display()
+    );
     path
 }
 
@@ -34,10 +38,16 @@ pub fn deb(prefix: &str) -> PathBuf {
         .unwrap_or_else(|e| panic!("{}: {e}; run `make bundle`", dir.display()))
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && n.ends_with(".deb")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".deb"))
+        })
         .collect();
     found.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-    found.pop().unwrap_or_else(|| panic!("no {prefix}*.deb in {}", dir.display()))
+    found
+        .pop()
+        .unwrap_or_else(|| panic!("no {prefix}*.deb in {}", dir.display()))
 }
 
 /// A HOME for one app run, with the XDG folders the app uses inside it.
@@ -47,7 +57,9 @@ pub struct Home {
 
 impl Home {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn envs(&self) -> Vec<(&'static str, PathBuf)> {
@@ -94,7 +106,10 @@ pub fn add_download(home: &Path, id: &str, url: &str) {
 }
 
 fn request() -> GenerationRequest {
-    GenerationRequest { prompt: "A benchmark clip: colour bars over a quiet tone".into(), ..Default::default() }
+    GenerationRequest {
+        prompt: "A benchmark clip: colour bars over a quiet tone".into(),
+        ..Default::default()
+    }
 }
 
 fn assets() -> PathBuf {
@@ -129,9 +144,31 @@ pub fn large_video() -> PathBuf {
     let path = assets().join("preview-200mb.mp4");
     if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) < 150_000_000 {
         let status = Command::new("ffmpeg")
-            .args(["-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i"])
-            .args(["sine=frequency=330:sample_rate=44100", "-t", "120", "-c:v", "libx264", "-preset", "ultrafast"])
-            .args(["-b:v", "13M", "-maxrate", "13M", "-bufsize", "26M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k"])
+            .args([
+                "-y",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=1280x720:rate=30",
+                "-f",
+                "lavfi",
+                "-i",
+            ])
+            .args([
+                "sine=frequency=330:sample_rate=44100",
+                "-t",
+                "120",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+            ])
+            .args([
+                "-b:v", "13M", "-maxrate", "13M", "-bufsize", "26M", "-pix_fmt", "yuv420p", "-c:a",
+                "aac", "-b:a", "128k",
+            ])
             .args(["-movflags", "+faststart"])
             .arg(&path)
             .status()
@@ -152,11 +189,18 @@ pub fn small_video() -> PathBuf {
 pub fn serve(dir: PathBuf) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+            let app =
+                axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
             axum::serve(listener, app).await.unwrap();
         });
     });

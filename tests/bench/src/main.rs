@@ -58,7 +58,11 @@ fn print_table(rows: &[Row]) {
     println!("| benchmark | Kling Studio | reference | ratio | budget | |");
     println!("|---|---|---|---|---|---|");
     for row in rows {
-        let ratio = if row.reference > 0.0 { row.figure / row.reference } else { f64::NAN };
+        let ratio = if row.reference > 0.0 {
+            row.figure / row.reference
+        } else {
+            f64::NAN
+        };
         println!(
             "| {} | {:.1} {} | {:.1} {} ({}) | {:.2}× | {} | {} |",
             row.name,
@@ -98,5 +102,10 @@ fn main() {
     }
     print_table(&rows);
     let missed = rows.iter().filter(|r| !r.within).count();
-    println!("\n{} benchmarks, {} within budget, {} missed", rows.len(), rows.len() - missed, missed);
+    println!(
+        "\n{} benchmarks, {} within budget, {} missed",
+        rows.len(),
+        rows.len() - missed,
+        missed
+    );
 }

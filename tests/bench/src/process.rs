@@ -44,8 +44,13 @@ fn launch(binary: &Path, home: &Home) -> Running {
             }
         }
     });
-    let ready = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("{} never answered", binary.display()));
-    Running { child, ready_after: ready - started }
+    let ready = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{} never answered", binary.display()));
+    Running {
+        child,
+        ready_after: ready - started,
+    }
 }
 
 pub fn startup() -> Vec<Row> {
@@ -81,7 +86,9 @@ fn tree_pss_mib(pid: u32) -> f64 {
         .iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok())
         .filter_map(|text| {
-            text.lines().find(|l| l.starts_with("Pss:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            text.lines()
+                .find(|l| l.starts_with("Pss:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
         .sum();
     kib as f64 / 1024.0
@@ -97,12 +104,17 @@ fn settled_pss(binary: &Path, home: &Home) -> f64 {
 
 pub fn footprint() -> Vec<Row> {
     let (app, hello) = (fixtures::app(), fixtures::hello());
-    let deb = |prefix| std::fs::metadata(fixtures::deb(prefix)).unwrap().len() as f64 / (1024.0 * 1024.0);
+    let deb =
+        |prefix| std::fs::metadata(fixtures::deb(prefix)).unwrap().len() as f64 / (1024.0 * 1024.0);
     let (app_deb, hello_deb) = (deb("Kling Studio"), deb("Tauri Hello"));
 
     e2e::keychain_store(e2e::KEY);
     let (idle_home, hello_home, video_home) = (Home::new(), Home::new(), Home::new());
-    fixtures::add_ready_video(video_home.path(), "7f3c2a10-0000-4000-8000-00000000b001", &fixtures::small_video());
+    fixtures::add_ready_video(
+        video_home.path(),
+        "7f3c2a10-0000-4000-8000-00000000b001",
+        &fixtures::small_video(),
+    );
     let (mut idle, mut with_video, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..3 {
         idle.push(settled_pss(&app, &idle_home));

@@ -64,16 +64,28 @@ async fn round_trips(app: &e2e::App) -> Vec<f64> {
         )
         .await
         .expect("the calls answer");
-    value.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
 }
 
 fn video_url(jobs: &[Value], id: &str) -> String {
-    let job = jobs.iter().find(|j| j["id"] == id).unwrap_or_else(|| panic!("job {id} is not in the library"));
-    job["videoUrl"].as_str().expect("a ready job has a preview URL").to_string()
+    let job = jobs
+        .iter()
+        .find(|j| j["id"] == id)
+        .unwrap_or_else(|| panic!("job {id} is not in the library"));
+    job["videoUrl"]
+        .as_str()
+        .expect("a ready job has a preview URL")
+        .to_string()
 }
 
 fn downloading(jobs: &[Value]) -> bool {
-    jobs.iter().any(|j| j["id"] == DOWNLOAD_ID && j["status"] == "downloading")
+    jobs.iter()
+        .any(|j| j["id"] == DOWNLOAD_ID && j["status"] == "downloading")
 }
 
 pub async fn preview_and_responsiveness() -> Vec<Row> {
@@ -82,7 +94,10 @@ pub async fn preview_and_responsiveness() -> Vec<Row> {
     let big = fixtures::large_video();
     let file = fixtures::gigabyte_file();
     let server = fixtures::serve(file.parent().unwrap().to_path_buf());
-    let download_url = format!("http://{server}/{}", file.file_name().unwrap().to_str().unwrap());
+    let download_url = format!(
+        "http://{server}/{}",
+        file.file_name().unwrap().to_str().unwrap()
+    );
 
     let env = e2e::Env::start("bench-window").await;
     fixtures::add_ready_video(env.home.path(), LARGE_ID, &big);
@@ -95,13 +110,18 @@ pub async fn preview_and_responsiveness() -> Vec<Row> {
     let jobs_now = jobs(&app).await;
     let overlapped = downloading(&jobs_now);
 
-    e2e::wait_until("the 1 GiB download to end", std::time::Duration::from_secs(300), || async {
-        !downloading(&jobs(&app).await)
-    })
+    e2e::wait_until(
+        "the 1 GiB download to end",
+        std::time::Duration::from_secs(300),
+        || async { !downloading(&jobs(&app).await) },
+    )
     .await;
     let idle = round_trips(&app).await;
 
-    let (large_url, small_url) = (video_url(&jobs_now, LARGE_ID), video_url(&jobs_now, SMALL_ID));
+    let (large_url, small_url) = (
+        video_url(&jobs_now, LARGE_ID),
+        video_url(&jobs_now, SMALL_ID),
+    );
     let (mut large, mut small) = (Vec::new(), Vec::new());
     for _ in 0..PREVIEW_RUNS {
         large.push(time_to_playable(&app, &large_url).await);
@@ -114,7 +134,11 @@ pub async fn preview_and_responsiveness() -> Vec<Row> {
     let (p99_during, p99_idle) = (percentile(during, 99.0), percentile(idle, 99.0));
     vec![
         Row {
-            name: if size_mb > 150.0 { "Preview ready (readyState ≥ 2), 200 MB video, median of 5" } else { "Preview ready" },
+            name: if size_mb > 150.0 {
+                "Preview ready (readyState ≥ 2), 200 MB video, median of 5"
+            } else {
+                "Preview ready"
+            },
             figure: large,
             reference: small,
             unit: "ms",
@@ -128,7 +152,11 @@ pub async fn preview_and_responsiveness() -> Vec<Row> {
             reference: p99_idle,
             unit: "ms",
             reference_name: "no download",
-            budget: if overlapped { "≤ 50 ms".into() } else { "≤ 50 ms (the download ended before the calls did)".into() },
+            budget: if overlapped {
+                "≤ 50 ms".into()
+            } else {
+                "≤ 50 ms (the download ended before the calls did)".into()
+            },
             within: p99_during <= 50.0 && overlapped,
         },
     ]

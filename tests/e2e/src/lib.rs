@@ -4,7 +4,6 @@
 //! temporary HOME and the real Secret Service of the test session's D-Bus
 //! (`tests/scripts/run-tests.sh` starts both).
 
-
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,7 +19,10 @@ pub const KEY: &str = "sk-e2e-live-key-7788";
 pub const KEY_SERVICE: [&str; 4] = ["service", "kling-studio", "username", "segmind-api-key"];
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 pub fn artifacts() -> PathBuf {
@@ -35,9 +37,15 @@ pub fn app_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("KLING_STUDIO_BINARY") {
         return PathBuf::from(path);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
     let binary = target.join("debug/kling-studio");
-    assert!(binary.is_file(), "build the app first (cargo build -p kling-studio): {} is missing", binary.display());
+    assert!(
+        binary.is_file(),
+        "build the app first (cargo build -p kling-studio): {} is missing",
+        binary.display()
+    );
     binary
 }
 
@@ -50,8 +58,15 @@ pub fn tool(name: &str) -> PathBuf {
     if cargo_bin.is_file() {
         return cargo_bin;
     }
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().unwrap();
-    assert!(found.status.success(), "{name} is not installed (make test-deps installs it)");
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .unwrap();
+    assert!(
+        found.status.success(),
+        "{name} is not installed (make test-deps installs it)"
+    );
     PathBuf::from(String::from_utf8(found.stdout).unwrap().trim())
 }
 
@@ -64,7 +79,13 @@ pub fn descendants(root: u32) -> Vec<u32> {
         .filter_map(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // The command name may hold spaces or parentheses: read after the last ')'.
-            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
             Some((pid, ppid))
         })
         .collect();
@@ -72,7 +93,12 @@ pub fn descendants(root: u32) -> Vec<u32> {
     let mut i = 0;
     while i < found.len() {
         let parent = found[i];
-        found.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, ppid)| *ppid == parent)
+                .map(|(pid, _)| *pid),
+        );
         i += 1;
     }
     found.remove(0);
@@ -80,7 +106,11 @@ pub fn descendants(root: u32) -> Vec<u32> {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Waits until `check` holds, trying every 100 ms; panics with `what` after `limit`.
@@ -91,15 +121,24 @@ where
 {
     let started = Instant::now();
     while !check().await {
-        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for: {what}");
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// The keychain as another client sees it (`secret-tool`, as a user would).
 pub fn keychain_lookup() -> Option<String> {
-    let out = Command::new("secret-tool").arg("lookup").args(KEY_SERVICE).output().expect("secret-tool runs");
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).to_string())
+    let out = Command::new("secret-tool")
+        .arg("lookup")
+        .args(KEY_SERVICE)
+        .output()
+        .expect("secret-tool runs");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).to_string())
 }
 
 pub fn keychain_store(key: &str) {
@@ -110,12 +149,23 @@ pub fn keychain_store(key: &str) {
         .stdin(Stdio::piped())
         .spawn()
         .expect("secret-tool runs");
-    child.stdin.take().unwrap().write_all(key.as_bytes()).unwrap();
-    assert!(child.wait().unwrap().success(), "secret-tool store failed: is the test Secret Service running?");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(key.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "secret-tool store failed: is the test Secret Service running?"
+    );
 }
 
 pub fn keychain_clear() {
-    let _ = Command::new("secret-tool").arg("clear").args(KEY_SERVICE).status();
+    let _ = Command::new("secret-tool")
+        .arg("clear")
+        .args(KEY_SERVICE)
+        .status();
     assert_eq!(keychain_lookup(), None);
 }
 
@@ -149,7 +199,12 @@ impl Env {
         let log = artifacts().join(format!("{name}.app.log"));
         let log_file = std::fs::File::create(&log).unwrap();
         let driver = Command::new(tool("tauri-driver"))
-            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &free_port().to_string(),
+            ])
             .arg("--native-driver")
             .arg(tool("WebKitWebDriver"))
             // The app inherits this environment through the drivers.
@@ -162,10 +217,18 @@ impl Env {
             .stderr(log_file)
             .spawn()
             .expect("tauri-driver starts");
-        let env = Env { fake, home, driver, port, log };
-        wait_until("tauri-driver to listen", Duration::from_secs(20), || async {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })
+        let env = Env {
+            fake,
+            home,
+            driver,
+            port,
+            log,
+        };
+        wait_until(
+            "tauri-driver to listen",
+            Duration::from_secs(20),
+            || async { TcpStream::connect(("127.0.0.1", port)).is_ok() },
+        )
         .await;
         env
     }
@@ -174,7 +237,10 @@ impl Env {
     pub async fn launch(&self) -> App {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
-        caps.insert("tauri:options".into(), json!({ "application": app_binary() }));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": app_binary() }),
+        );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))
@@ -210,7 +276,10 @@ impl Env {
 
     /// The app's library folder under this HOME.
     pub fn library_videos(&self) -> Vec<PathBuf> {
-        let dir = self.home.path().join(".local/share/app.klingstudio.desktop/library/videos");
+        let dir = self
+            .home
+            .path()
+            .join(".local/share/app.klingstudio.desktop/library/videos");
         let mut videos: Vec<PathBuf> = std::fs::read_dir(dir)
             .into_iter()
             .flatten()
@@ -230,7 +299,10 @@ impl Env {
         for pid in descendants(self.driver.id()) {
             let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
             if exe == app {
-                let status = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+                let status = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .unwrap();
                 assert!(status.success());
                 killed += 1;
             }
@@ -248,7 +320,11 @@ impl Env {
         assert!(!log.contains(KEY), "the key is in the app's output");
         for file in self.files_under_home() {
             let bytes = std::fs::read(&file).unwrap_or_default();
-            assert!(!String::from_utf8_lossy(&bytes).contains(KEY), "the key is in {}", file.display());
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(KEY),
+                "the key is in {}",
+                file.display()
+            );
         }
     }
 }
@@ -270,20 +346,29 @@ pub fn testid(id: &str) -> String {
 
 impl App {
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.client.execute(script, args).await.expect("script runs")
+        self.client
+            .execute(script, args)
+            .await
+            .expect("script runs")
     }
 
     pub async fn el(&self, id: &str) -> Element {
-        self.client.find(Locator::Css(&testid(id))).await.unwrap_or_else(|e| panic!("no element {id}: {e}"))
+        self.client
+            .find(Locator::Css(&testid(id)))
+            .await
+            .unwrap_or_else(|e| panic!("no element {id}: {e}"))
     }
 
     /// The element's text, whether or not it is on screen.
     pub async fn text(&self, id: &str) -> String {
-        self.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null", vec![json!(testid(id))])
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
+            vec![json!(testid(id))],
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
     }
 
     pub async fn visible(&self, id: &str) -> bool {
@@ -297,15 +382,21 @@ impl App {
     }
 
     pub async fn value(&self, id: &str) -> String {
-        self.js("const e = document.querySelector(arguments[0]); return e ? e.value : null", vec![json!(testid(id))])
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.value : null",
+            vec![json!(testid(id))],
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
     }
 
     pub async fn wait_visible(&self, id: &str) {
-        wait_until(&format!("{id} to show"), Duration::from_secs(20), || self.visible(id)).await;
+        wait_until(&format!("{id} to show"), Duration::from_secs(20), || {
+            self.visible(id)
+        })
+        .await;
     }
 
     pub async fn wait_text(&self, id: &str, needle: &str, limit: Duration) {
@@ -315,7 +406,10 @@ impl App {
             if last.contains(needle) {
                 return;
             }
-            assert!(started.elapsed() < limit, "{id} never said {needle:?}; it says {last:?}");
+            assert!(
+                started.elapsed() < limit,
+                "{id} never said {needle:?}; it says {last:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -338,14 +432,23 @@ impl App {
                 vec![],
             )
             .await;
-        value.as_array().unwrap().iter().filter_map(|v| v.as_str().map(String::from)).collect()
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect()
     }
 
     /// Replaces a text field's content the way a person would: select all, type.
     pub async fn type_into(&self, id: &str, text: &str) {
         // The Generate bar is sticky at the bottom of the form: centre the field so
         // it is not under the bar, as a person would scroll it.
-        self.js("document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", vec![json!(testid(id))]).await;
+        self.js(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+            vec![json!(testid(id))],
+        )
+        .await;
         let el = self.el(id).await;
         el.clear().await.unwrap();
         if !text.is_empty() {
@@ -410,6 +513,11 @@ impl App {
         let value = self
             .js("return [...document.querySelectorAll(\"[data-testid='history-item']\")].map(e => e.getAttribute('data-status'))", vec![])
             .await;
-        value.as_array().unwrap().iter().filter_map(|v| v.as_str().map(String::from)).collect()
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect()
     }
 }

@@ -7,9 +7,8 @@
 
 use std::time::Duration;
 
-use fake_segmind::FakeSegmind;
 use e2e::*;
-
+use fake_segmind::FakeSegmind;
 
 const JOB_LIMIT: Duration = Duration::from_secs(60);
 
@@ -39,7 +38,11 @@ async fn record_ipc(app: &App) {
 }
 
 async fn ipc_log(app: &App) -> String {
-    app.js("return JSON.stringify(window.__ipcLog || [])", vec![]).await.as_str().unwrap_or("[]").to_string()
+    app.js("return JSON.stringify(window.__ipcLog || [])", vec![])
+        .await
+        .as_str()
+        .unwrap_or("[]")
+        .to_string()
 }
 
 async fn generate_enabled(app: &App) -> bool {
@@ -56,25 +59,49 @@ async fn a_key_is_checked_stored_in_the_keychain_and_shown_only_by_its_last_4() 
     app.screenshot("01-first-run").await;
 
     // A wrong key is refused, in plain words, and not stored.
-    app.type_into("api-key-input", "sk-not-a-real-key-0000").await;
+    app.type_into("api-key-input", "sk-not-a-real-key-0000")
+        .await;
     app.el("api-key-save").await.click().await.unwrap();
-    app.wait_text("api-key-status", "not accept", Duration::from_secs(15)).await;
+    app.wait_text("api-key-status", "not accept", Duration::from_secs(15))
+        .await;
     assert_eq!(keychain_lookup(), None);
     app.screenshot("02-key-refused").await;
 
     app.type_into("api-key-input", KEY).await;
     app.el("api-key-save").await.click().await.unwrap();
-    app.wait_text("api-key-status", "7788", Duration::from_secs(15)).await;
-    assert_eq!(keychain_lookup().as_deref(), Some(KEY), "another keychain client reads the key back");
-    assert_eq!(env.fake.count("GET", "/v1/get-user-credits") >= 2, true, "both keys were checked with the free call");
-    app.wait_text("credits", "100", Duration::from_secs(10)).await;
+    app.wait_text("api-key-status", "7788", Duration::from_secs(15))
+        .await;
+    assert_eq!(
+        keychain_lookup().as_deref(),
+        Some(KEY),
+        "another keychain client reads the key back"
+    );
+    assert!(
+        env.fake.count("GET", "/v1/get-user-credits") >= 2,
+        "both keys were checked with the free call"
+    );
+    app.wait_text("credits", "100", Duration::from_secs(10))
+        .await;
     app.screenshot("03-key-saved").await;
 
-    assert_eq!(app.value("api-key-input").await, "", "the input forgets the key");
-    assert!(!app.page_state().await.contains(KEY), "the page holds no copy of the key");
+    assert_eq!(
+        app.value("api-key-input").await,
+        "",
+        "the input forgets the key"
+    );
+    assert!(
+        !app.page_state().await.contains(KEY),
+        "the page holds no copy of the key"
+    );
     let ipc = ipc_log(&app).await;
-    assert!(ipc.contains("save_api_key") && ipc.contains("7788"), "{ipc}");
-    assert!(!ipc.contains(KEY), "no command answered with the key: {ipc}");
+    assert!(
+        ipc.contains("save_api_key") && ipc.contains("7788"),
+        "{ipc}"
+    );
+    assert!(
+        !ipc.contains(KEY),
+        "no command answered with the key: {ipc}"
+    );
     app.quit().await;
     env.assert_key_written_nowhere();
 }
@@ -92,18 +119,31 @@ async fn an_invalid_form_shows_its_messages_and_sends_nothing() {
     })
     .await;
     // Voices: a reference to voice 2 with one voice id is refused beside the prompt.
-    app.type_into("prompt", "<<<voice_2>>> greets the sunrise").await;
+    app.type_into("prompt", "<<<voice_2>>> greets the sunrise")
+        .await;
     app.type_into("voice-id-1", "voice-abc").await;
-    wait_until("the voice reference message", Duration::from_secs(10), || async {
-        app.field_errors().await.contains(&"prompt".to_string())
-    })
+    wait_until(
+        "the voice reference message",
+        Duration::from_secs(10),
+        || async { app.field_errors().await.contains(&"prompt".to_string()) },
+    )
     .await;
-    assert!(!generate_enabled(&app).await, "Generate is off while the form is invalid");
-    assert!(!app.text("generate-reason").await.trim().is_empty(), "the reason is visible");
+    assert!(
+        !generate_enabled(&app).await,
+        "Generate is off while the form is invalid"
+    );
+    assert!(
+        !app.text("generate-reason").await.trim().is_empty(),
+        "the reason is visible"
+    );
     app.screenshot("04-invalid-form").await;
 
     // Even a forced click (the shortcut, too) sends nothing.
-    app.js("document.querySelector(\"[data-testid='generate']\").click()", vec![]).await;
+    app.js(
+        "document.querySelector(\"[data-testid='generate']\").click()",
+        vec![],
+    )
+    .await;
     app.js(
         "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', ctrlKey: true, bubbles: true}))",
         vec![],
@@ -112,7 +152,10 @@ async fn an_invalid_form_shows_its_messages_and_sends_nothing() {
     // A valid form afterwards proves the page was listening: its messages go away.
     app.type_into("voice-id-1", "").await;
     app.type_into("prompt", "A calm lake").await;
-    wait_until("the messages to clear", Duration::from_secs(10), || async { app.field_errors().await.is_empty() }).await;
+    wait_until("the messages to clear", Duration::from_secs(10), || async {
+        app.field_errors().await.is_empty()
+    })
+    .await;
     assert!(generate_enabled(&app).await);
     assert_eq!(env.posts(), 0, "an invalid request is never sent");
     app.quit().await;
@@ -124,9 +167,16 @@ async fn one_double_click_makes_one_video_that_plays_inline_and_saves() {
     let env = Env::start("generate").await;
     let app = env.launch().await;
     record_ipc(&app).await;
-    app.type_into("prompt", "A paper lantern rises over a quiet harbour at night").await;
+    app.type_into(
+        "prompt",
+        "A paper lantern rises over a quiet harbour at night",
+    )
+    .await;
     app.select("duration", "5").await;
-    wait_until("the form to be valid", Duration::from_secs(10), || generate_enabled(&app)).await;
+    wait_until("the form to be valid", Duration::from_secs(10), || {
+        generate_enabled(&app)
+    })
+    .await;
     app.screenshot("05-filled-form").await;
 
     // A double click and the shortcut on top: still one job.
@@ -149,12 +199,23 @@ async fn one_double_click_makes_one_video_that_plays_inline_and_saves() {
         if status == "ready" || status == "failed" {
             break;
         }
-        assert!(started.elapsed() < JOB_LIMIT, "the job did not finish: {seen:?}");
+        assert!(
+            started.elapsed() < JOB_LIMIT,
+            "the job did not finish: {seen:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(seen.last().map(String::as_str), Some("ready"), "{seen:?}; error: {}", app.text("error-message").await);
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("ready"),
+        "{seen:?}; error: {}",
+        app.text("error-message").await
+    );
     for phase in ["queued", "processing"] {
-        assert!(seen.iter().any(|s| s == phase), "the card showed {phase}: {seen:?}");
+        assert!(
+            seen.iter().any(|s| s == phase),
+            "the card showed {phase}: {seen:?}"
+        );
     }
     assert_eq!(env.posts(), 1, "exactly one POST");
 
@@ -167,19 +228,34 @@ async fn one_double_click_makes_one_video_that_plays_inline_and_saves() {
     })
     .await;
     let duration = app
-        .js("return document.querySelector(\"[data-testid='preview-video']\").duration", vec![])
+        .js(
+            "return document.querySelector(\"[data-testid='preview-video']\").duration",
+            vec![],
+        )
         .await
         .as_f64()
         .unwrap();
-    assert!((duration - 2.0).abs() < 0.2, "the clip is 2 s, the player says {duration}");
+    assert!(
+        (duration - 2.0).abs() < 0.2,
+        "the clip is 2 s, the player says {duration}"
+    );
     app.screenshot("07-ready").await;
 
     app.el("save-video").await.click().await.unwrap();
-    app.wait_text("saved-path", ".mp4", Duration::from_secs(10)).await;
+    app.wait_text("saved-path", ".mp4", Duration::from_secs(10))
+        .await;
     let folder = env.home.path().join("Videos/Kling Studio");
-    let saved: Vec<_> = std::fs::read_dir(&folder).unwrap().flatten().map(|e| e.path()).collect();
+    let saved: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
-    assert_eq!(std::fs::read(&saved[0]).unwrap(), FakeSegmind::clip(), "the saved file is the clip, byte for byte");
+    assert_eq!(
+        std::fs::read(&saved[0]).unwrap(),
+        FakeSegmind::clip(),
+        "the saved file is the clip, byte for byte"
+    );
     app.screenshot("08-saved").await;
 
     let ipc = ipc_log(&app).await;
@@ -191,9 +267,15 @@ async fn one_double_click_makes_one_video_that_plays_inline_and_saves() {
 
 async fn generate_and_wait_for_failure(app: &App, prompt: &str) -> String {
     app.type_into("prompt", prompt).await;
-    wait_until("the form to be valid", Duration::from_secs(10), || generate_enabled(app)).await;
+    wait_until("the form to be valid", Duration::from_secs(10), || {
+        generate_enabled(app)
+    })
+    .await;
     app.el("generate").await.click().await.unwrap();
-    wait_until("the job to fail", JOB_LIMIT, || async { app.status().await == "failed" }).await;
+    wait_until("the job to fail", JOB_LIMIT, || async {
+        app.status().await == "failed"
+    })
+    .await;
     app.text("error-message").await
 }
 
@@ -205,7 +287,10 @@ async fn wrong_key_missing_credits_and_a_failed_job_each_say_what_happened() {
 
     env.fake.set_credits(1.0);
     let text = generate_and_wait_for_failure(&app, "A snowy owl takes off").await;
-    assert!(text.contains("balance is too low") && text.contains("No credits were used"), "{text}");
+    assert!(
+        text.contains("balance is too low") && text.contains("No credits were used"),
+        "{text}"
+    );
     app.screenshot("09-no-credits").await;
 
     env.fake.set_credits(100.0);
@@ -230,28 +315,44 @@ async fn after_a_restart_the_key_and_the_last_settings_are_still_there() {
     app.wait_visible("api-key-input").await;
     app.type_into("api-key-input", KEY).await;
     app.el("api-key-save").await.click().await.unwrap();
-    app.wait_text("api-key-status", "7788", Duration::from_secs(15)).await;
+    app.wait_text("api-key-status", "7788", Duration::from_secs(15))
+        .await;
 
-    app.type_into("prompt", "Remember me: a red kite over green hills").await;
+    app.type_into("prompt", "Remember me: a red kite over green hills")
+        .await;
     app.select("duration", "9").await;
     app.select("aspect-ratio", "9:16").await;
     // Remembered when the settings file on disk says so.
-    let settings = env.home.path().join(".config/app.klingstudio.desktop/settings.json");
-    wait_until("the settings to be written", Duration::from_secs(10), || async {
-        std::fs::read_to_string(&settings).is_ok_and(|s| s.contains("red kite") && s.contains("\"9:16\""))
-    })
+    let settings = env
+        .home
+        .path()
+        .join(".config/app.klingstudio.desktop/settings.json");
+    wait_until(
+        "the settings to be written",
+        Duration::from_secs(10),
+        || async {
+            std::fs::read_to_string(&settings)
+                .is_ok_and(|s| s.contains("red kite") && s.contains("\"9:16\""))
+        },
+    )
     .await;
     app.quit().await;
 
     let app = env.launch().await;
-    wait_until("the form to be restored", Duration::from_secs(10), || async {
-        app.value("prompt").await == "Remember me: a red kite over green hills"
-    })
+    wait_until(
+        "the form to be restored",
+        Duration::from_secs(10),
+        || async { app.value("prompt").await == "Remember me: a red kite over green hills" },
+    )
     .await;
     assert_eq!(app.value("duration").await, "9");
     assert_eq!(app.value("aspect-ratio").await, "9:16");
-    assert!(!app.visible("api-key-input").await, "no key setup: the keychain still has the key");
-    app.wait_text("api-key-status", "7788", Duration::from_secs(10)).await;
+    assert!(
+        !app.visible("api-key-input").await,
+        "no key setup: the keychain still has the key"
+    );
+    app.wait_text("api-key-status", "7788", Duration::from_secs(10))
+        .await;
     app.screenshot("12-restored").await;
     app.quit().await;
 }

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use fake_segmind::{Config, FakeSegmind, Fault, Origin, Target};
 use e2e::*;
+use fake_segmind::{Config, FakeSegmind, Fault, Origin, Target};
 
 const JOB_LIMIT: Duration = Duration::from_secs(90);
 
@@ -24,25 +24,47 @@ async fn generate(app: &App, prompt: &str) {
 async fn survives_a_kill_while(phase: &str, env: &Env) {
     keychain_store(KEY);
     let app = env.launch().await;
-    generate(&app, &format!("Killed while {phase}: a tram crosses a bridge in the rain")).await;
-    wait_until(&format!("the job to be {phase}"), JOB_LIMIT, || async { app.status().await == phase }).await;
+    generate(
+        &app,
+        &format!("Killed while {phase}: a tram crosses a bridge in the rain"),
+    )
+    .await;
+    wait_until(&format!("the job to be {phase}"), JOB_LIMIT, || async {
+        app.status().await == phase
+    })
+    .await;
     env.kill_app();
     app.abandon();
-    assert!(env.library_videos().is_empty(), "no video in the library yet");
+    assert!(
+        env.library_videos().is_empty(),
+        "no video in the library yet"
+    );
 
     let app = env.launch().await;
-    wait_until("the resumed job to be ready", JOB_LIMIT, || async { app.history().await == ["ready"] }).await;
-    app.screenshot(&format!("resumed-after-kill-while-{phase}")).await;
+    wait_until("the resumed job to be ready", JOB_LIMIT, || async {
+        app.history().await == ["ready"]
+    })
+    .await;
+    app.screenshot(&format!("resumed-after-kill-while-{phase}"))
+        .await;
     let videos = env.library_videos();
     assert_eq!(videos.len(), 1, "{videos:?}");
-    assert_eq!(std::fs::read(&videos[0]).unwrap(), FakeSegmind::clip(), "byte-identical");
+    assert_eq!(
+        std::fs::read(&videos[0]).unwrap(),
+        FakeSegmind::clip(),
+        "byte-identical"
+    );
     assert_eq!(env.posts(), 1, "exactly one POST, across the crash");
     app.quit().await;
 }
 
 fn slow_jobs() -> Config {
     // Long enough phases that the kill lands inside each of them.
-    Config { queued: Duration::from_millis(4000), processing: Duration::from_millis(5000), ..Config::default() }
+    Config {
+        queued: Duration::from_millis(4000),
+        processing: Duration::from_millis(5000),
+        ..Config::default()
+    }
 }
 
 #[tokio::test]
@@ -61,12 +83,25 @@ async fn a_job_killed_while_processing_finishes_after_a_restart() {
 async fn a_job_killed_while_downloading_resumes_its_download_after_a_restart() {
     let env = Env::start("kill-downloading").await;
     // 50 KB at 1 KB every 100 ms: the download takes about 5 s.
-    env.fake.push_fault(Target::File, Fault::SlowBody { chunk: 1024, delay: Duration::from_millis(100) });
+    env.fake.push_fault(
+        Target::File,
+        Fault::SlowBody {
+            chunk: 1024,
+            delay: Duration::from_millis(100),
+        },
+    );
     survives_a_kill_while("downloading", &env).await;
-    let file_requests: Vec<_> = env.fake.requests().into_iter().filter(|r| r.origin == Origin::Files).collect();
+    let file_requests: Vec<_> = env
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.origin == Origin::Files)
+        .collect();
     assert_eq!(file_requests.len(), 2, "one cut download, one resumed");
     assert!(
-        file_requests[1].header("range").is_some_and(|r| r.starts_with("bytes=") && r != "bytes=0-"),
+        file_requests[1]
+            .header("range")
+            .is_some_and(|r| r.starts_with("bytes=") && r != "bytes=0-"),
         "the second download continued where the first stopped: {:?}",
         file_requests[1].header("range")
     );
@@ -77,7 +112,8 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     keychain_store(KEY);
     let env = Env::start("rerun").await;
     let app = env.launch().await;
-    app.type_into("prompt", "A hot-air balloon drifts over lavender fields").await;
+    app.type_into("prompt", "A hot-air balloon drifts over lavender fields")
+        .await;
     app.select("duration", "7").await;
     app.select("aspect-ratio", "9:16").await;
     app.type_into("negative-prompt", "text, watermark").await;
@@ -86,7 +122,10 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     })
     .await;
     app.el("generate").await.click().await.unwrap();
-    wait_until("the video to be ready", JOB_LIMIT, || async { app.history().await == ["ready"] }).await;
+    wait_until("the video to be ready", JOB_LIMIT, || async {
+        app.history().await == ["ready"]
+    })
+    .await;
 
     // Change everything, then re-run the old job.
     app.type_into("prompt", "Something else entirely").await;

@@ -15,11 +15,18 @@ const SUBMIT: &str = "/v2/kling-3-pro-text2video";
 const SUBMIT_V1: &str = "/v1/kling-3-pro-text2video";
 
 fn request() -> GenerationRequest {
-    GenerationRequest { prompt: "A paper boat drifts down a rainy street".into(), ..Default::default() }
+    GenerationRequest {
+        prompt: "A paper boat drifts down a rainy street".into(),
+        ..Default::default()
+    }
 }
 
 fn json_fault(code: u16, error: &str) -> Fault {
-    Fault::Status { code, body: format!(r#"{{"error":"{error}"}}"#), content_type: "application/json" }
+    Fault::Status {
+        code,
+        body: format!(r#"{{"error":"{error}"}}"#),
+        content_type: "application/json",
+    }
 }
 
 fn no_progress() -> impl FnMut(u64, Option<u64>) + Send {
@@ -31,7 +38,10 @@ async fn submitted(fake: &FakeSegmind) -> SubmittedJob {
 }
 
 /// Polls a job the way the app does, until Segmind says COMPLETED (or fails).
-async fn until_completed(fake: &FakeSegmind, job: &SubmittedJob) -> Result<(), kling_studio::error::AppError> {
+async fn until_completed(
+    fake: &FakeSegmind,
+    job: &SubmittedJob,
+) -> Result<(), kling_studio::error::AppError> {
     loop {
         let report = client(fake).status(job).await?;
         if report.status == JobStatus::Completed {
@@ -48,21 +58,36 @@ async fn a_job_goes_from_submit_to_a_byte_identical_file_with_one_post() {
     let job = client.submit(&request()).await.expect("submit");
     until_completed(&fake, &job).await.expect("completes");
     let output = client.result(&job).await.expect("result");
-    assert_eq!(output.metrics.as_ref().and_then(|m| m.cost), Some(3.0), "metrics are read");
+    assert_eq!(
+        output.metrics.as_ref().and_then(|m| m.cost),
+        Some(3.0),
+        "metrics are read"
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut last = (0, None);
     let mut progress = |received, total| last = (received, total);
-    let bytes = client.download(output.video_url().unwrap(), &target_in(&dir), &mut progress).await.expect("download");
+    let bytes = client
+        .download(output.video_url().unwrap(), &target_in(&dir), &mut progress)
+        .await
+        .expect("download");
 
     let total = FakeSegmind::clip().len() as u64;
     assert_eq!(bytes, total);
-    assert_eq!(last, (total, Some(total)), "progress ends at the whole file");
+    assert_eq!(
+        last,
+        (total, Some(total)),
+        "progress ends at the whole file"
+    );
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
     assert_eq!(fake.count("POST", SUBMIT), 1);
     assert_eq!(fake.credits(), 97.0, "one job billed once");
     assert_key_only_to_segmind(&fake);
     // The body sent is the wire format: duration as a string, unset fields omitted.
-    let post = fake.requests().into_iter().find(|r| r.method == "POST").unwrap();
+    let post = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
     let body = post.json().unwrap();
     assert_eq!(body["duration"], "5");
     assert!(body.get("multi_prompt").is_none());
@@ -73,7 +98,10 @@ async fn a_job_goes_from_submit_to_a_byte_identical_file_with_one_post() {
 async fn the_blocking_v1_call_saves_the_video_it_answers_with() {
     let fake = fake().await;
     let dir = tempfile::tempdir().unwrap();
-    let bytes = client(&fake).generate_blocking(&request(), &target_in(&dir), &mut no_progress()).await.expect("v1");
+    let bytes = client(&fake)
+        .generate_blocking(&request(), &target_in(&dir), &mut no_progress())
+        .await
+        .expect("v1");
     assert_eq!(bytes, FakeSegmind::clip().len() as u64);
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
     assert_eq!(fake.count("POST", SUBMIT_V1), 1);
@@ -84,7 +112,10 @@ async fn the_blocking_v1_call_saves_the_video_it_answers_with() {
 async fn credits_check_a_key_without_spending() {
     let fake = fake().await;
     assert_eq!(client(&fake).credits().await.unwrap(), 100.0);
-    let err = client_with_key(&fake, "sk-wrong").credits().await.unwrap_err();
+    let err = client_with_key(&fake, "sk-wrong")
+        .credits()
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::Auth);
     assert!(err.detail.as_deref().unwrap().starts_with("HTTP 401"));
     assert_eq!(fake.credits(), 100.0);
@@ -96,7 +127,10 @@ async fn an_invalid_request_is_never_sent() {
     let bad = GenerationRequest {
         prompt: " ".into(),
         duration: "20".into(),
-        multi_prompt: Some(vec![Shot { prompt: "x".repeat(600), duration: "3".into() }]),
+        multi_prompt: Some(vec![Shot {
+            prompt: "x".repeat(600),
+            duration: "3".into(),
+        }]),
         ..request()
     };
     let err = client(&fake).submit(&bad).await.unwrap_err();
@@ -104,7 +138,10 @@ async fn an_invalid_request_is_never_sent() {
     let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["prompt", "duration", "multi_prompt[0].prompt"]);
     let dir = tempfile::tempdir().unwrap();
-    let err = client(&fake).generate_blocking(&bad, &target_in(&dir), &mut no_progress()).await.unwrap_err();
+    let err = client(&fake)
+        .generate_blocking(&bad, &target_in(&dir), &mut no_progress())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidRequest);
     assert!(fake.requests().is_empty(), "nothing reached Segmind");
 }
@@ -112,16 +149,29 @@ async fn an_invalid_request_is_never_sent() {
 #[tokio::test]
 async fn each_error_status_of_a_submit_becomes_its_code_and_is_sent_once() {
     let cases = [
-        (json_fault(400, "cfg_scale must be between 0 and 1"), ErrorCode::BadRequest),
+        (
+            json_fault(400, "cfg_scale must be between 0 and 1"),
+            ErrorCode::BadRequest,
+        ),
         (json_fault(403, "Forbidden"), ErrorCode::Forbidden),
         (json_fault(404, "Model not found"), ErrorCode::NotFound),
         (
-            Fault::Status { code: 405, body: "<html><body><h1>405 Not Allowed</h1></body></html>".into(), content_type: "text/html" },
+            Fault::Status {
+                code: 405,
+                body: "<html><body><h1>405 Not Allowed</h1></body></html>".into(),
+                content_type: "text/html",
+            },
             ErrorCode::MethodNotAllowed,
         ),
-        (json_fault(406, "Invalid content type. Use application/json."), ErrorCode::InvalidContentType),
+        (
+            json_fault(406, "Invalid content type. Use application/json."),
+            ErrorCode::InvalidContentType,
+        ),
         (json_fault(410, "Model retired"), ErrorCode::ModelRetired),
-        (json_fault(500, "Internal server error"), ErrorCode::ServerError),
+        (
+            json_fault(500, "Internal server error"),
+            ErrorCode::ServerError,
+        ),
         // A POST that may have arrived is never sent again, even on a "temporary" answer.
         (json_fault(502, "Bad gateway"), ErrorCode::Transient),
         (json_fault(503, "Service unavailable"), ErrorCode::Transient),
@@ -134,7 +184,11 @@ async fn each_error_status_of_a_submit_becomes_its_code_and_is_sent_once() {
         let err = client(&fake).submit(&request()).await.unwrap_err();
         assert_eq!(err.code, code, "{fault:?}");
         assert_eq!(fake.count("POST", SUBMIT), 1, "{fault:?} was sent again");
-        assert!(!err.message.is_empty() && !err.message.contains("HTTP"), "plain words: {}", err.message);
+        assert!(
+            !err.message.is_empty() && !err.message.contains("HTTP"),
+            "plain words: {}",
+            err.message
+        );
     }
     assert_eq!(fake.credits(), 100.0, "no fault billed anything");
 }
@@ -144,7 +198,11 @@ async fn a_405_html_page_is_understood() {
     let fake = fake().await;
     fake.push_fault(
         Target::Credits,
-        Fault::Status { code: 405, body: "<html><body>405 Not Allowed</body></html>".into(), content_type: "text/html" },
+        Fault::Status {
+            code: 405,
+            body: "<html><body>405 Not Allowed</body></html>".into(),
+            content_type: "text/html",
+        },
     );
     let err = client(&fake).credits().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::MethodNotAllowed);
@@ -153,20 +211,34 @@ async fn a_405_html_page_is_understood() {
 
 #[tokio::test]
 async fn insufficient_credits_is_told_apart_from_a_content_type_406_and_bills_nothing() {
-    let fake = fake_with(Config { credits: 1.0, ..Config::default() }).await;
+    let fake = fake_with(Config {
+        credits: 1.0,
+        ..Config::default()
+    })
+    .await;
     let err = client(&fake).submit(&request()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::InsufficientCredits);
-    assert!(err.message.contains("Not enough Segmind credits"), "{}", err.message);
+    assert!(
+        err.message.contains("Not enough Segmind credits"),
+        "{}",
+        err.message
+    );
     assert_eq!(fake.credits(), 1.0);
 }
 
 #[tokio::test]
 async fn a_wrong_key_is_refused_with_401() {
     let fake = fake().await;
-    let err = client_with_key(&fake, "sk-nope").submit(&request()).await.unwrap_err();
+    let err = client_with_key(&fake, "sk-nope")
+        .submit(&request())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::Auth);
     assert_eq!(fake.count("POST", SUBMIT), 1);
-    assert!(!format!("{err:?}").contains("sk-nope"), "the key is not in the error");
+    assert!(
+        !format!("{err:?}").contains("sk-nope"),
+        "the key is not in the error"
+    );
 }
 
 #[tokio::test]
@@ -176,7 +248,11 @@ async fn a_failed_job_reports_the_servers_reason() {
     let job = submitted(&fake).await;
     let err = until_completed(&fake, &job).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::JobFailed);
-    assert!(err.message.contains("rejected by the content filter"), "{}", err.message);
+    assert!(
+        err.message.contains("rejected by the content filter"),
+        "{}",
+        err.message
+    );
     assert_eq!(fake.count("POST", SUBMIT), 1);
 }
 
@@ -199,9 +275,14 @@ async fn status_polls_ride_out_temporary_errors() {
     for code in [502, 503, 504] {
         fake.push_fault(Target::Status, json_fault(code, "temporary"));
     }
-    let report = client(&fake).status(&job).await.expect("the fourth try succeeds");
-    assert_eq!(fake.count("GET", &format!("/v2/requests/{}/status", job.request_id)), 4);
-    drop(report);
+    client(&fake)
+        .status(&job)
+        .await
+        .expect("the fourth try succeeds");
+    assert_eq!(
+        fake.count("GET", &format!("/v2/requests/{}/status", job.request_id)),
+        4
+    );
 }
 
 #[tokio::test]
@@ -212,24 +293,49 @@ async fn retries_stop_at_their_limit() {
     }
     let err = client(&fake).credits().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Transient);
-    assert_eq!(fake.count("GET", "/v1/get-user-credits"), 4, "max_attempts is 4");
+    assert_eq!(
+        fake.count("GET", "/v1/get-user-credits"),
+        4,
+        "max_attempts is 4"
+    );
 }
 
 #[tokio::test]
 async fn a_429_on_submit_waits_for_the_reset_time_then_submits_once() {
     let fake = fake().await;
-    fake.push_fault(Target::Submit, Fault::RateLimited { reset_after: Duration::from_secs(1) });
+    fake.push_fault(
+        Target::Submit,
+        Fault::RateLimited {
+            reset_after: Duration::from_secs(1),
+        },
+    );
     let started = Instant::now();
     let waits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = std::sync::Arc::clone(&waits);
-    let observed = client(&fake).observed(std::sync::Arc::new(move |notice| seen.lock().unwrap().push(notice)));
-    let job = observed.submit(&request()).await.expect("submitted after the wait");
+    let observed = client(&fake).observed(std::sync::Arc::new(move |notice| {
+        seen.lock().unwrap().push(notice)
+    }));
+    let job = observed
+        .submit(&request())
+        .await
+        .expect("submitted after the wait");
     assert!(!job.request_id.is_empty());
     // The fake rounds the reset up to a whole second, so the wait is at least ~0.5 s.
-    assert!(started.elapsed() >= Duration::from_millis(500), "waited {:?}", started.elapsed());
-    assert_eq!(fake.count("POST", SUBMIT), 2, "the refused one and the real one");
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        fake.count("POST", SUBMIT),
+        2,
+        "the refused one and the real one"
+    );
     assert_eq!(fake.credits(), 97.0, "exactly one job was created");
-    assert!(matches!(waits.lock().unwrap()[0], kling_studio::client::RetryNotice::RateLimited { .. }));
+    assert!(matches!(
+        waits.lock().unwrap()[0],
+        kling_studio::client::RetryNotice::RateLimited { .. }
+    ));
 }
 
 #[tokio::test]
@@ -237,8 +343,14 @@ async fn a_hung_status_call_times_out_and_is_retried() {
     let fake = fake().await;
     let job = submitted(&fake).await;
     fake.push_fault(Target::Status, Fault::Hang);
-    client(&fake).status(&job).await.expect("the retry after the timeout succeeds");
-    assert_eq!(fake.count("GET", &format!("/v2/requests/{}/status", job.request_id)), 2);
+    client(&fake)
+        .status(&job)
+        .await
+        .expect("the retry after the timeout succeeds");
+    assert_eq!(
+        fake.count("GET", &format!("/v2/requests/{}/status", job.request_id)),
+        2
+    );
 }
 
 #[tokio::test]
@@ -247,7 +359,11 @@ async fn a_hung_submit_is_never_sent_again() {
     fake.push_fault(Target::Submit, Fault::Hang);
     let err = client(&fake).submit(&request()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Timeout);
-    assert!(err.message.contains("may have received"), "honest about billing: {}", err.message);
+    assert!(
+        err.message.contains("may have received"),
+        "honest about billing: {}",
+        err.message
+    );
     assert!(err.may_be_billed);
     assert_eq!(fake.count("POST", SUBMIT), 1);
 }
@@ -259,8 +375,13 @@ async fn a_refused_connection_is_a_network_error() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    config.base_url = kling_studio::client::parse_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
-    let client = kling_studio::client::SegmindClient::new(config, kling_studio::api_key::ApiKey::parse(KEY).unwrap()).unwrap();
+    config.base_url =
+        kling_studio::client::parse_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
+    let client = kling_studio::client::SegmindClient::new(
+        config,
+        kling_studio::api_key::ApiKey::parse(KEY).unwrap(),
+    )
+    .unwrap();
     let err = client.submit(&request()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Network);
 }
@@ -280,13 +401,23 @@ async fn video_url(fake: &FakeSegmind) -> String {
 async fn a_cut_download_resumes_with_range_and_ends_byte_identical() {
     let fake = fake().await;
     let url = video_url(&fake).await;
-    assert!(url.starts_with(&fake.file_base_url()), "the file comes from the second origin");
+    assert!(
+        url.starts_with(&fake.file_base_url()),
+        "the file comes from the second origin"
+    );
     fake.push_fault(Target::File, Fault::TruncatedBody { after: 20_000 });
     let dir = tempfile::tempdir().unwrap();
-    let bytes = client(&fake).download(&url, &target_in(&dir), &mut no_progress()).await.expect("resumed");
+    let bytes = client(&fake)
+        .download(&url, &target_in(&dir), &mut no_progress())
+        .await
+        .expect("resumed");
     assert_eq!(bytes, FakeSegmind::clip().len() as u64);
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
-    let gets: Vec<_> = fake.requests().into_iter().filter(|r| r.origin == Origin::Files).collect();
+    let gets: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.origin == Origin::Files)
+        .collect();
     assert_eq!(gets.len(), 2);
     assert_eq!(gets[1].header("range"), Some("bytes=20000-"));
     assert!(!dir.path().join("video.mp4.part").exists());
@@ -301,25 +432,47 @@ async fn a_download_cut_every_time_fails_and_leaves_no_final_file() {
         fake.push_fault(Target::File, Fault::TruncatedBody { after: 1000 });
     }
     let dir = tempfile::tempdir().unwrap();
-    let err = client(&fake).download(&url, &target_in(&dir), &mut no_progress()).await.unwrap_err();
+    let err = client(&fake)
+        .download(&url, &target_in(&dir), &mut no_progress())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::DownloadIncomplete);
     assert!(!target_in(&dir).exists(), "no file that looks complete");
     let part = std::fs::read(dir.path().join("video.mp4.part")).unwrap();
-    assert_eq!(part, &FakeSegmind::clip()[..4000], "what did arrive is kept, in order, for a resume");
+    assert_eq!(
+        part,
+        &FakeSegmind::clip()[..4000],
+        "what did arrive is kept, in order, for a resume"
+    );
 }
 
 #[tokio::test]
 async fn a_slow_download_completes_with_steady_progress() {
     let fake = fake().await;
     let url = video_url(&fake).await;
-    fake.push_fault(Target::File, Fault::SlowBody { chunk: 8192, delay: Duration::from_millis(20) });
+    fake.push_fault(
+        Target::File,
+        Fault::SlowBody {
+            chunk: 8192,
+            delay: Duration::from_millis(20),
+        },
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut seen = Vec::new();
     let mut progress = |received: u64, total: Option<u64>| seen.push((received, total));
-    client(&fake).download(&url, &target_in(&dir), &mut progress).await.expect("slow but whole");
+    client(&fake)
+        .download(&url, &target_in(&dir), &mut progress)
+        .await
+        .expect("slow but whole");
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
-    assert!(seen.len() >= 5, "progress was reported along the way: {seen:?}");
-    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "progress never goes back");
+    assert!(
+        seen.len() >= 5,
+        "progress was reported along the way: {seen:?}"
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].0 <= w[1].0),
+        "progress never goes back"
+    );
 }
 
 #[tokio::test]
@@ -328,6 +481,9 @@ async fn a_hung_download_times_out_and_resumes() {
     let url = video_url(&fake).await;
     fake.push_fault(Target::File, Fault::Hang);
     let dir = tempfile::tempdir().unwrap();
-    client(&fake).download(&url, &target_in(&dir), &mut no_progress()).await.expect("second try");
+    client(&fake)
+        .download(&url, &target_in(&dir), &mut no_progress())
+        .await
+        .expect("second try");
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
 }

@@ -27,29 +27,44 @@ async fn open_studio(fake: &FakeSegmind, dir: &Path) -> Studio {
         config_dir: dir.join("config"),
         default_output_dir: dir.join("Videos/Kling Studio"),
     };
-    Studio::start(paths, config_for(fake), fast_poll(), "kling-studio-integration-test").await.unwrap()
+    Studio::start(
+        paths,
+        config_for(fake),
+        fast_poll(),
+        "kling-studio-integration-test",
+    )
+    .await
+    .unwrap()
 }
 
 /// Every event the studio publishes, in order.
 fn watch(studio: &Studio) -> (LibrarySnapshot, mpsc::UnboundedReceiver<StudioEvent>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let snapshot = studio.watch_jobs(Arc::new(move |event: &StudioEvent| tx.send(event.clone()).is_ok()));
+    let snapshot = studio.watch_jobs(Arc::new(move |event: &StudioEvent| {
+        tx.send(event.clone()).is_ok()
+    }));
     (snapshot, rx)
 }
 
 /// Waits until job `id` satisfies `done`, answering its view then.
-async fn until(rx: &mut mpsc::UnboundedReceiver<StudioEvent>, id: &str, done: impl Fn(&JobView) -> bool) -> JobView {
+async fn until(
+    rx: &mut mpsc::UnboundedReceiver<StudioEvent>,
+    id: &str,
+    done: impl Fn(&JobView) -> bool,
+) -> JobView {
     let wait = async {
         while let Some(event) = rx.recv().await {
             if let StudioEvent::Job { job } = event {
                 if job.record.id == id && done(&job) {
-                    return job;
+                    return *job;
                 }
             }
         }
         panic!("the studio stopped publishing");
     };
-    tokio::time::timeout(Duration::from_secs(30), wait).await.expect("the job got there in time")
+    tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .expect("the job got there in time")
 }
 
 fn ended(job: &JobView) -> bool {
@@ -61,7 +76,10 @@ fn has_status(status: RecordStatus) -> impl Fn(&JobView) -> bool {
 }
 
 fn request(prompt: &str) -> GenerationRequest {
-    GenerationRequest { prompt: prompt.into(), ..Default::default() }
+    GenerationRequest {
+        prompt: prompt.into(),
+        ..Default::default()
+    }
 }
 
 struct Setup {
@@ -76,7 +94,12 @@ async fn setup_with(config: Config) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let studio = open_studio(&fake, dir.path()).await;
     let (_, rx) = watch(&studio);
-    Setup { fake, studio, dir, rx }
+    Setup {
+        fake,
+        studio,
+        dir,
+        rx,
+    }
 }
 
 async fn setup_with_key() -> Setup {
@@ -89,11 +112,27 @@ async fn setup_with_key() -> Setup {
 #[tokio::test]
 async fn without_a_key_nothing_is_sent() {
     let s = setup_with(Config::default()).await;
-    let err = s.studio.start_job(request("a fox"), "click-1").await.unwrap_err();
+    let err = s
+        .studio
+        .start_job(request("a fox"), "click-1")
+        .await
+        .unwrap_err();
     // With a keychain the key is missing; without one there is nowhere to read it from.
-    assert!(matches!(err.code, ErrorCode::NoApiKey | ErrorCode::KeychainUnavailable), "{err:?}");
+    assert!(
+        matches!(
+            err.code,
+            ErrorCode::NoApiKey | ErrorCode::KeychainUnavailable
+        ),
+        "{err:?}"
+    );
     assert!(s.fake.requests().is_empty());
-    assert!(s.studio.watch_jobs(Arc::new(|_: &StudioEvent| false)).jobs.is_empty(), "nothing recorded");
+    assert!(
+        s.studio
+            .watch_jobs(Arc::new(|_: &StudioEvent| false))
+            .jobs
+            .is_empty(),
+        "nothing recorded"
+    );
 }
 
 #[tokio::test]
@@ -105,23 +144,46 @@ async fn a_key_is_checked_before_it_is_kept() {
     assert_eq!(saved.credits, 100.0);
     assert_eq!(saved.status.last4.as_deref(), Some("test"));
     let json = serde_json::to_string(&saved).unwrap();
-    assert!(!json.contains("sk-test"), "the key never goes back to the webview: {json}");
+    assert!(
+        !json.contains("sk-test"),
+        "the key never goes back to the webview: {json}"
+    );
 }
 
 #[tokio::test]
 async fn one_click_makes_one_job_in_the_library_previewed_and_saved() {
     let mut s = setup_with_key().await;
-    let started = s.studio.start_job(request("A lighthouse at dawn, waves crashing"), "click-1").await.unwrap();
-    assert_eq!(started.record.status, RecordStatus::Waiting, "recorded before anything is sent");
-    let again = s.studio.start_job(request("A lighthouse at dawn, waves crashing"), "click-1").await.unwrap_err();
+    let started = s
+        .studio
+        .start_job(request("A lighthouse at dawn, waves crashing"), "click-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        started.record.status,
+        RecordStatus::Waiting,
+        "recorded before anything is sent"
+    );
+    let again = s
+        .studio
+        .start_job(request("A lighthouse at dawn, waves crashing"), "click-1")
+        .await
+        .unwrap_err();
     assert_eq!(again.code, ErrorCode::DuplicateSubmission);
 
     let id = started.record.id.clone();
     let ready = until(&mut s.rx, &id, ended).await;
-    assert_eq!(ready.record.status, RecordStatus::Ready, "{:?}", ready.record.error);
+    assert_eq!(
+        ready.record.status,
+        RecordStatus::Ready,
+        "{:?}",
+        ready.record.error
+    );
     assert_eq!(s.fake.count("POST", SUBMIT), 1);
     assert_eq!(ready.record.bytes, Some(FakeSegmind::clip().len() as u64));
-    assert_eq!(ready.record.metrics.as_ref().and_then(|m| m.cost), Some(3.0));
+    assert_eq!(
+        ready.record.metrics.as_ref().and_then(|m| m.cost),
+        Some(3.0)
+    );
     assert!(ready.record.request_id.is_some());
     let in_library = s.dir.path().join(format!("data/library/videos/{id}.mp4"));
     assert_eq!(std::fs::read(&in_library).unwrap(), FakeSegmind::clip());
@@ -129,12 +191,25 @@ async fn one_click_makes_one_job_in_the_library_previewed_and_saved() {
     // The preview URL serves the file with Range (seeking), and nothing without the token.
     let video_url = ready.video_url.clone().expect("a preview URL");
     let http = reqwest::Client::new();
-    let ranged = http.get(&video_url).header("range", "bytes=100-199").send().await.unwrap();
+    let ranged = http
+        .get(&video_url)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ranged.status(), 206);
-    assert_eq!(ranged.bytes().await.unwrap(), &FakeSegmind::clip()[100..200]);
+    assert_eq!(
+        ranged.bytes().await.unwrap(),
+        &FakeSegmind::clip()[100..200]
+    );
     let tokenless = video_url.replacen("/videos/", "x/videos/", 1);
     assert_eq!(http.get(&tokenless).send().await.unwrap().status(), 404);
-    let rebinding = http.get(&video_url).header("host", "evil.example:80").send().await.unwrap();
+    let rebinding = http
+        .get(&video_url)
+        .header("host", "evil.example:80")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(rebinding.status(), 404, "a foreign Host header is refused");
 
     // Save copies from the library into the output folder and never overwrites,
@@ -145,7 +220,10 @@ async fn one_click_makes_one_job_in_the_library_previewed_and_saved() {
     assert_ne!(first, second);
     assert!(first.starts_with(s.dir.path().join("Videos/Kling Studio")));
     let name = first.file_name().unwrap().to_string_lossy().to_string();
-    assert!(name.starts_with("kling-") && name.ends_with("-a-lighthouse-at-dawn-waves-crashing.mp4"), "{name}");
+    assert!(
+        name.starts_with("kling-") && name.ends_with("-a-lighthouse-at-dawn-waves-crashing.mp4"),
+        "{name}"
+    );
     assert_eq!(std::fs::read(&first).unwrap(), FakeSegmind::clip());
     assert_eq!(std::fs::read(&second).unwrap(), FakeSegmind::clip());
     assert_eq!(s.studio.revealable(&first).unwrap(), first);
@@ -155,25 +233,47 @@ async fn one_click_makes_one_job_in_the_library_previewed_and_saved() {
 #[tokio::test]
 async fn an_invalid_request_costs_nothing_and_records_nothing() {
     let s = setup_with_key().await;
-    let bad = GenerationRequest { prompt: String::new(), cfg_scale: 2.0, ..request("x") };
+    let bad = GenerationRequest {
+        prompt: String::new(),
+        cfg_scale: 2.0,
+        ..request("x")
+    };
     let err = s.studio.start_job(bad, "click-1").await.unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidRequest);
     assert_eq!(err.fields.len(), 2);
     assert!(s.fake.requests().is_empty());
-    assert!(s.studio.watch_jobs(Arc::new(|_: &StudioEvent| false)).jobs.is_empty());
+    assert!(s
+        .studio
+        .watch_jobs(Arc::new(|_: &StudioEvent| false))
+        .jobs
+        .is_empty());
 }
 
 #[tokio::test]
 async fn stop_following_ends_the_job_and_downloads_nothing() {
     let mut s = setup_with_key().await;
-    let id = s.studio.start_job(request("a kite"), "click-1").await.unwrap().record.id;
+    let id = s
+        .studio
+        .start_job(request("a kite"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
     until(&mut s.rx, &id, has_status(RecordStatus::Queued)).await;
     let stopped = s.studio.stop_following(&id).unwrap();
     assert_eq!(stopped.record.status, RecordStatus::Stopped);
     // The fake finishes the job on its side; the app fetches nothing more.
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert!(s.fake.requests().iter().all(|r| r.origin == Origin::Api), "no download");
-    assert_eq!(s.studio.watch_jobs(Arc::new(|_: &StudioEvent| false)).jobs[0].record.status, RecordStatus::Stopped);
+    assert!(
+        s.fake.requests().iter().all(|r| r.origin == Origin::Api),
+        "no download"
+    );
+    assert_eq!(
+        s.studio.watch_jobs(Arc::new(|_: &StudioEvent| false)).jobs[0]
+            .record
+            .status,
+        RecordStatus::Stopped
+    );
 }
 
 #[tokio::test]
@@ -183,7 +283,10 @@ async fn the_last_form_and_the_cap_are_remembered() {
     assert_eq!(loaded.request, GenerationRequest::default());
     assert_eq!(loaded.output_dir, s.dir.path().join("Videos/Kling Studio"));
     assert_eq!(loaded.max_running_jobs, 2);
-    let request = GenerationRequest { duration: "12".into(), ..request("x") };
+    let request = GenerationRequest {
+        duration: "12".into(),
+        ..request("x")
+    };
     s.studio.remember_request(request.clone()).unwrap();
     assert_eq!(s.studio.set_max_running_jobs(9).unwrap(), 5, "capped at 5");
     let reopened = open_studio(&s.fake, s.dir.path()).await;
@@ -196,59 +299,119 @@ async fn three_jobs_with_a_cap_of_two_two_run_one_waits_all_finish() {
     let mut s = setup_with_key().await;
     let mut ids = Vec::new();
     for n in 1..=3 {
-        ids.push(s.studio.start_job(request(&format!("job {n}")), &format!("click-{n}")).await.unwrap().record.id);
+        ids.push(
+            s.studio
+                .start_job(request(&format!("job {n}")), &format!("click-{n}"))
+                .await
+                .unwrap()
+                .record
+                .id,
+        );
     }
     let mut status: HashMap<String, RecordStatus> = HashMap::new();
     let mut most_running = 0;
     let mut third_waited_in_line = false;
-    while ids.iter().any(|id| status.get(id).is_none_or(|s| s.is_active())) {
-        let event = tokio::time::timeout(Duration::from_secs(30), s.rx.recv()).await.unwrap().unwrap();
+    while ids
+        .iter()
+        .any(|id| status.get(id).is_none_or(|s| s.is_active()))
+    {
+        let event = tokio::time::timeout(Duration::from_secs(30), s.rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         if let StudioEvent::Job { job } = event {
             if job.record.id == ids[2] && job.queue_position == Some(1) {
                 third_waited_in_line = true;
             }
             status.insert(job.record.id.clone(), job.record.status);
-            let running = status.values().filter(|s| s.is_active() && **s != RecordStatus::Waiting).count();
+            let running = status
+                .values()
+                .filter(|s| s.is_active() && **s != RecordStatus::Waiting)
+                .count();
             most_running = most_running.max(running);
         }
     }
-    assert!(ids.iter().all(|id| status[id] == RecordStatus::Ready), "{status:?}");
-    assert_eq!(most_running, 2, "never more than two at once, and two did run together");
-    assert!(third_waited_in_line, "the third job showed its place in line");
+    assert!(
+        ids.iter().all(|id| status[id] == RecordStatus::Ready),
+        "{status:?}"
+    );
+    assert_eq!(
+        most_running, 2,
+        "never more than two at once, and two did run together"
+    );
+    assert!(
+        third_waited_in_line,
+        "the third job showed its place in line"
+    );
     assert_eq!(s.fake.count("POST", SUBMIT), 3);
 }
 
 #[tokio::test]
 async fn a_429_on_submit_waits_for_the_reset_then_submits_once() {
     let mut s = setup_with_key().await;
-    s.fake.push_fault(Target::Submit, Fault::RateLimited { reset_after: Duration::from_secs(1) });
-    let id = s.studio.start_job(request("a heron"), "click-1").await.unwrap().record.id;
+    s.fake.push_fault(
+        Target::Submit,
+        Fault::RateLimited {
+            reset_after: Duration::from_secs(1),
+        },
+    );
+    let id = s
+        .studio
+        .start_job(request("a heron"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
     let waiting = until(&mut s.rx, &id, |job| job.waiting_until_ms.is_some()).await;
     assert!(waiting.record.status.is_active());
     let done = until(&mut s.rx, &id, ended).await;
     assert_eq!(done.record.status, RecordStatus::Ready);
-    assert_eq!(s.fake.count("POST", SUBMIT), 2, "the refused one and the real one");
+    assert_eq!(
+        s.fake.count("POST", SUBMIT),
+        2,
+        "the refused one and the real one"
+    );
     assert_eq!(s.fake.credits(), 97.0, "one job billed once");
 }
 
 #[tokio::test]
 async fn an_expired_record_is_shown_as_expired_and_never_sent_again() {
-    let mut s = setup_with(Config { processing: Duration::from_secs(5), ..Config::default() }).await;
+    let mut s = setup_with(Config {
+        processing: Duration::from_secs(5),
+        ..Config::default()
+    })
+    .await;
     s.studio.save_api_key(KEY, true).await.unwrap();
-    let id = s.studio.start_job(request("a glacier"), "click-1").await.unwrap().record.id;
+    let id = s
+        .studio
+        .start_job(request("a glacier"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
     until(&mut s.rx, &id, has_status(RecordStatus::Queued)).await;
     s.fake.expire_all_records();
     let expired = until(&mut s.rx, &id, ended).await;
     assert_eq!(expired.record.status, RecordStatus::Expired);
-    assert_eq!(expired.record.error.as_ref().map(|e| e.code), Some(ErrorCode::JobExpired));
+    assert_eq!(
+        expired.record.error.as_ref().map(|e| e.code),
+        Some(ErrorCode::JobExpired)
+    );
     assert_eq!(s.fake.count("POST", SUBMIT), 1);
 }
 
 #[tokio::test]
 async fn a_cut_download_is_resumed_and_the_library_never_holds_a_corrupt_file() {
     let mut s = setup_with_key().await;
-    s.fake.push_fault(Target::File, Fault::TruncatedBody { after: 10_000 });
-    let id = s.studio.start_job(request("a swift"), "click-1").await.unwrap().record.id;
+    s.fake
+        .push_fault(Target::File, Fault::TruncatedBody { after: 10_000 });
+    let id = s
+        .studio
+        .start_job(request("a swift"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
     let done = until(&mut s.rx, &id, ended).await;
     assert_eq!(done.record.status, RecordStatus::Ready);
     let video = s.dir.path().join(format!("data/library/videos/{id}.mp4"));
@@ -259,12 +422,22 @@ async fn a_cut_download_is_resumed_and_the_library_never_holds_a_corrupt_file() 
 async fn a_download_that_keeps_failing_stays_resumable_and_try_again_finishes_it() {
     let mut s = setup_with_key().await;
     for _ in 0..4 {
-        s.fake.push_fault(Target::File, Fault::TruncatedBody { after: 5_000 });
+        s.fake
+            .push_fault(Target::File, Fault::TruncatedBody { after: 5_000 });
     }
-    let id = s.studio.start_job(request("a comet"), "click-1").await.unwrap().record.id;
+    let id = s
+        .studio
+        .start_job(request("a comet"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
     let stuck = until(&mut s.rx, &id, |job| job.record.error.is_some()).await;
     assert_eq!(stuck.record.status, RecordStatus::Downloading);
-    assert_eq!(stuck.record.error.as_ref().map(|e| e.code), Some(ErrorCode::DownloadIncomplete));
+    assert_eq!(
+        stuck.record.error.as_ref().map(|e| e.code),
+        Some(ErrorCode::DownloadIncomplete)
+    );
     let video = s.dir.path().join(format!("data/library/videos/{id}.mp4"));
     assert!(!video.exists(), "no file that looks complete");
     s.studio.resume_job(&id).await.unwrap();
@@ -277,10 +450,20 @@ async fn a_download_that_keeps_failing_stays_resumable_and_try_again_finishes_it
 #[tokio::test]
 async fn a_damaged_library_entry_is_reported_and_every_readable_job_kept() {
     let mut s = setup_with_key().await;
-    let id = s.studio.start_job(request("a meadow"), "click-1").await.unwrap().record.id;
+    let id = s
+        .studio
+        .start_job(request("a meadow"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
     until(&mut s.rx, &id, ended).await;
     let jobs_dir = s.dir.path().join("data/library/jobs");
-    std::fs::write(jobs_dir.join("0badc0de-0000-0000-0000-000000000000.json"), b"{\"id\": \"0badc0de-").unwrap();
+    std::fs::write(
+        jobs_dir.join("0badc0de-0000-0000-0000-000000000000.json"),
+        b"{\"id\": \"0badc0de-",
+    )
+    .unwrap();
     let reopened = open_studio(&s.fake, s.dir.path()).await;
     let (snapshot, _) = watch(&reopened);
     assert_eq!(snapshot.damaged.len(), 1);
@@ -293,7 +476,10 @@ async fn a_damaged_library_entry_is_reported_and_every_readable_job_kept() {
 async fn a_job_found_mid_send_after_a_crash_is_never_sent_again() {
     let s = setup_with(Config::default()).await;
     let library = Library::open(&s.dir.path().join("data/library")).unwrap();
-    let mut record = JobRecord::new("5e4d1ab0-0000-0000-0000-000000000001".into(), request("a lynx"));
+    let mut record = JobRecord::new(
+        "5e4d1ab0-0000-0000-0000-000000000001".into(),
+        request("a lynx"),
+    );
     record.status = RecordStatus::Sending;
     library.put(record).unwrap();
     let reopened = open_studio(&s.fake, s.dir.path()).await;
@@ -310,7 +496,10 @@ async fn a_job_found_mid_send_after_a_crash_is_never_sent_again() {
 #[test]
 fn a_job_interrupted_while_processing_finishes_after_a_restart_with_one_post() {
     let server = tokio::runtime::Runtime::new().unwrap();
-    let fake = server.block_on(fake_with(Config { processing: Duration::from_millis(800), ..Config::default() }));
+    let fake = server.block_on(fake_with(Config {
+        processing: Duration::from_millis(800),
+        ..Config::default()
+    }));
     let dir = tempfile::tempdir().unwrap();
 
     let first_run = tokio::runtime::Runtime::new().unwrap();
@@ -318,18 +507,30 @@ fn a_job_interrupted_while_processing_finishes_after_a_restart_with_one_post() {
         let studio = open_studio(&fake, dir.path()).await;
         let (_, mut rx) = watch(&studio);
         studio.save_api_key(KEY, true).await.unwrap();
-        let id = studio.start_job(request("a night train"), "click-1").await.unwrap().record.id;
+        let id = studio
+            .start_job(request("a night train"), "click-1")
+            .await
+            .unwrap()
+            .record
+            .id;
         until(&mut rx, &id, has_status(RecordStatus::Processing)).await;
         id
     });
     first_run.shutdown_background();
-    assert!(fake.requests().iter().all(|r| r.origin == Origin::Api), "the crash came before the download");
+    assert!(
+        fake.requests().iter().all(|r| r.origin == Origin::Api),
+        "the crash came before the download"
+    );
 
     let second_run = tokio::runtime::Runtime::new().unwrap();
     second_run.block_on(async {
         let studio = open_studio(&fake, dir.path()).await;
         let (snapshot, mut rx) = watch(&studio);
-        assert_eq!(snapshot.jobs[0].record.status, RecordStatus::Processing, "the library kept the job");
+        assert_eq!(
+            snapshot.jobs[0].record.status,
+            RecordStatus::Processing,
+            "the library kept the job"
+        );
         studio.save_api_key(KEY, true).await.unwrap();
         let done = until(&mut rx, &id, ended).await;
         assert_eq!(done.record.status, RecordStatus::Ready);

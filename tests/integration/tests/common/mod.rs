@@ -17,8 +17,14 @@ pub async fn fake() -> FakeSegmind {
 }
 
 pub async fn fake_with(config: Config) -> FakeSegmind {
-    let config = Config { queued: Duration::from_millis(100), processing: Duration::from_millis(200), ..config };
-    FakeSegmind::start(config).await.expect("the fake Segmind starts")
+    let config = Config {
+        queued: Duration::from_millis(100),
+        processing: Duration::from_millis(200),
+        ..config
+    };
+    FakeSegmind::start(config)
+        .await
+        .expect("the fake Segmind starts")
 }
 
 /// Real timers, scaled down: retries after 20 ms, a hung call gives up after 1 s.
@@ -47,7 +53,11 @@ pub fn client_with_key(fake: &FakeSegmind, key: &str) -> SegmindClient {
 }
 
 pub fn fast_poll() -> PollPolicy {
-    PollPolicy { interval: Duration::from_millis(50), max_interval: Duration::from_millis(100), deadline: Duration::from_secs(20) }
+    PollPolicy {
+        interval: Duration::from_millis(50),
+        max_interval: Duration::from_millis(100),
+        deadline: Duration::from_secs(20),
+    }
 }
 
 pub fn target_in(dir: &tempfile::TempDir) -> PathBuf {
@@ -57,12 +67,26 @@ pub fn target_in(dir: &tempfile::TempDir) -> PathBuf {
 /// The key went with every call to the API origin and with none to the file host.
 pub fn assert_key_only_to_segmind(fake: &FakeSegmind) {
     let requests = fake.requests();
-    assert!(requests.iter().any(|r| r.origin == Origin::Files), "the test downloaded nothing");
+    assert!(
+        requests.iter().any(|r| r.origin == Origin::Files),
+        "the test downloaded nothing"
+    );
     for request in &requests {
         match request.origin {
-            Origin::Api => assert_eq!(request.header("x-api-key"), Some(KEY), "{} {}", request.method, request.path),
+            Origin::Api => assert_eq!(
+                request.header("x-api-key"),
+                Some(KEY),
+                "{} {}",
+                request.method,
+                request.path
+            ),
             Origin::Files => {
-                assert_eq!(request.header("x-api-key"), None, "key sent to the file host: {}", request.path);
+                assert_eq!(
+                    request.header("x-api-key"),
+                    None,
+                    "key sent to the file host: {}",
+                    request.path
+                );
                 assert_eq!(request.header("authorization"), None);
             }
         }
