@@ -14,7 +14,7 @@ const MONEY = {
   none: 'No credits were used.',
   maybe: 'Segmind may have billed this video. The app never sends it again, so you are not charged twice.',
   failed: 'Segmind does not bill videos that fail.',
-  accepted: 'Segmind already has this video, so trying again only fetches it — you are not charged twice.',
+  accepted: 'Segmind already has this video, so Try again picks it up where it stopped — you are not charged twice.',
 };
 
 const KEY_ACTION = { id: 'open_settings', label: 'Check your API key' };

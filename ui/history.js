@@ -6,7 +6,7 @@
 import * as api from './api.js';
 import { describeError } from './errors.js';
 import { ask } from './dialogs.js';
-import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, credits, num } from './status.js';
+import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, credits } from './status.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,6 +72,7 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
     el.message.textContent = text;
     el.message.dataset.tone = tone;
     el.message.hidden = !text;
+    if (text && tone === 'error') announce?.(text);
     if (text && tone !== 'error') messageTimer = setTimeout(() => { el.message.hidden = true; }, 6000);
   }
 
@@ -118,7 +119,7 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
 
   function updatePoster(card, job) {
     const src = job.status === 'ready' && job.videoUrl ? `${job.videoUrl}#t=0.1` : '';
-    card.poster.dataset.state = isActive(job) ? 'active' : job.status;
+    card.poster.dataset.state = isResumable(job) ? 'paused' : (isActive(job) ? 'active' : job.status);
     if (card.video && card.video.dataset.src === src) return;
     if (card.video) {
       looker?.unobserve(card.video);

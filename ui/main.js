@@ -365,7 +365,9 @@ async function boot() {
       announce('Your earlier videos could not be loaded. Please restart Kling Studio.');
     },
   );
-  const [rules, settings, status] = await Promise.allSettled([api.formRules(), api.loadSettings(), api.keyStatus(), watching]);
+  // The library normally answers at once; a slow one fills in when it comes.
+  const settled = Promise.race([watching, new Promise((r) => setTimeout(r, 3000))]);
+  const [rules, settings, status] = await Promise.allSettled([api.formRules(), api.loadSettings(), api.keyStatus(), settled]);
   form.setup(rules.status === 'fulfilled' ? rules.value : null);
   const saved = settings.status === 'fulfilled' && settings.value ? settings.value : {};
   const defaults = rules.status === 'fulfilled' && rules.value ? rules.value.defaults : null;

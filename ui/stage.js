@@ -16,16 +16,17 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   const session = [];     // ids of jobs started in this session, oldest first
   const savedPaths = new Map(); // job id → where "Save" put it this session
   const playErrors = new Set();
+  const stoppedFrom = new Map(); // job id → its status when it was stopped this session
   let actionError = null; // a failed save / folder / stop / retry, shown in the error box
   let busyAction = '';    // 'save' | 'as' | 'show' | 'folder' | 'resume' | 'stop' while a step runs
   let shownVideoKey = null;
   let shownErrorKey = null;
 
   const el = {
-    screen: $('screen'), empty: $('empty-state'), placeholder: $('placeholder'), card: $('job-card'),
+    stage: document.querySelector('.stage'), screen: $('screen'), empty: $('empty-state'), placeholder: $('placeholder'), card: $('job-card'),
     status: $('job-status'), elapsed: $('job-elapsed'), progress: $('job-progress'), progressFill: $('job-progress-fill'),
     note: $('job-note'), extra: $('job-extra'), stop: $('stop-following'),
-    errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $('error-retry'),
+    errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $('error-retry'), errorButtons: $('error-buttons'),
     errorDetails: $('error-details'), errorDetailText: $('error-detail-text'),
     save: $('save-video'), saveAs: $('save-video-as'), show: $('show-in-folder'), savedPath: $('saved-path'),
     folder: $('output-folder'), changeFolder: $('change-folder'),
@@ -46,7 +47,8 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     if (changed) actionError = null;
     render();
     onSelect?.(id);
-    if (scroll) el.screen.scrollIntoView({ block: 'nearest', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    // The stage is at the top of its column: bring it back into view.
+    if (scroll) el.stage.scrollTo({ top: 0, behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
   }
 
   // The newest job of this session that still exists, for when the shown one goes away.
@@ -92,10 +94,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     pending.status = 'failed';
     pending.error = err;
     pending.updatedAtMs = Date.now();
-    if (selection && selection.pending === pending) {
-      announce?.(`Your video could not be started. ${describeJobError(pending).headline}`);
-      render();
-    }
+    if (selection && selection.pending === pending) render(); // the error box reads out why
   }
 
   // ---------- the library changed ----------
@@ -113,17 +112,15 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       return;
     }
     const { job, prev } = change;
+    if (job.status === 'stopped' && prev && prev.status !== 'stopped') stoppedFrom.set(job.id, prev.status);
     if (prev && prev.status === job.status && !!prev.error === !!job.error) {
-      if (shown && shown.id === job.id) renderProgress(); // progress only: words and bar, nothing else
+      if (shown && shown.id === job.id) render(); // progress, place in line: nothing to announce
       return;
     }
     if (shown && shown.id === job.id) {
-      if (job.status === 'failed' || job.status === 'unknown' || job.status === 'expired' || isResumable(job)) {
-        announce?.(`Your video needs attention. ${describeJobError(job)?.headline || ''}`);
-      } else {
-        const words = spoken(job);
-        if (words) announce?.(words);
-      }
+      // A problem is read out by the error box itself (role="alert"); progress is announced here.
+      const words = describeJobError(job) ? '' : spoken(job);
+      if (words) announce?.(words);
       render();
     } else if (prev && isActive(prev) && isEnded(job)) {
       // Another video finished while this one is on the stage.
@@ -195,9 +192,10 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       return text;
     }
     if (job.status === 'stopped' && !job.error) {
-      return job.requestId
-        ? 'Segmind may still finish this video and bill your credits; the app will not download it.'
-        : 'Stopped before Segmind confirmed receiving it.';
+      if (job.requestId) return 'Segmind may still finish this video and bill your credits; the app will not download it.';
+      return stoppedFrom.get(job.id) === 'waiting'
+        ? 'It was never sent, so nothing was billed.'
+        : 'Stopped before Segmind confirmed receiving it. If it had already arrived, Segmind may still make it and bill your credits.';
     }
     return '';
   }
@@ -267,6 +265,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       el.errorAction.textContent = d.action.label;
       el.errorAction.dataset.action = d.action.id;
     }
+    el.errorButtons.hidden = !retry && !d.action;
     el.errorDetailText.textContent = d.detail || 'No further details.';
     el.errorDetails.open = false;
   }

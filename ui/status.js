@@ -40,9 +40,9 @@ const SHORT = {
 };
 // What a paused job (it has an error but can go on with "Try again") is doing.
 const PAUSED = {
-  waiting: 'Could not start — needs your attention',
-  queued: 'Stopped checking on it — needs your attention',
-  processing: 'Stopped checking on it — needs your attention',
+  waiting: 'Paused — needs your attention',
+  queued: 'Paused — needs your attention',
+  processing: 'Paused — needs your attention',
   downloading: 'Download stopped before it finished',
 };
 const SPOKEN = {

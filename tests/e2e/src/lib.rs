@@ -241,11 +241,25 @@ impl Env {
             "tauri:options".into(),
             json!({ "application": app_binary() }),
         );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a WebDriver session with the app");
+        // After a killed app the driver may still count its session for a moment.
+        let started = Instant::now();
+        let client = loop {
+            let attempt =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{}", self.port))
+                    .await;
+            match attempt {
+                Ok(client) => break client,
+                Err(e)
+                    if started.elapsed() < Duration::from_secs(20)
+                        && e.to_string().contains("active sessions") =>
+                {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("a WebDriver session with the app: {e}"),
+            }
+        };
         let app = App { client };
         wait_until("the page to load", Duration::from_secs(30), || async {
             app.js("return document.readyState === 'complete' && document.body.classList.contains('ready')", vec![])
@@ -276,19 +290,25 @@ impl Env {
 
     /// The app's library folder under this HOME.
     pub fn library_videos(&self) -> Vec<PathBuf> {
+        self.library_files("mp4")
+    }
+
+    /// Files of the library's video folder with this extension (`part`: downloads
+    /// under way).
+    pub fn library_files(&self, extension: &str) -> Vec<PathBuf> {
         let dir = self
             .home
             .path()
             .join(".local/share/app.klingstudio.desktop/library/videos");
-        let mut videos: Vec<PathBuf> = std::fs::read_dir(dir)
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .into_iter()
             .flatten()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+            .filter(|p| p.extension().is_some_and(|e| e == extension))
             .collect();
-        videos.sort();
-        videos
+        files.sort();
+        files
     }
 
     /// Kills the app like a crash or a power cut would (SIGKILL): the app process
@@ -503,9 +523,10 @@ impl App {
         self.client.close().await.expect("the app closes");
     }
 
-    /// Forgets a session whose app was killed: there is nothing left to close.
-    pub fn abandon(self) {
-        drop(self.client);
+    /// Ends a session whose app was killed: the driver is told, so that it frees
+    /// its one session slot; the app is already gone, so errors are expected.
+    pub async fn abandon(self) {
+        let _ = self.client.close().await;
     }
 
     /// Statuses of the history's cards, newest first.

@@ -33,8 +33,17 @@ async fn survives_a_kill_while(phase: &str, env: &Env) {
         app.status().await == phase
     })
     .await;
+    if phase == "downloading" {
+        // Killed once part of the video is on disk, so a resume has something to resume.
+        wait_until("some of the video on disk", JOB_LIMIT, || async {
+            env.library_files("part")
+                .iter()
+                .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+        })
+        .await;
+    }
     env.kill_app();
-    app.abandon();
+    app.abandon().await;
     assert!(
         env.library_videos().is_empty(),
         "no video in the library yet"
