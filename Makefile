@@ -11,9 +11,11 @@ test: test-deps
 	tests/scripts/run-tests.sh
 
 # The release app and its .deb (target/release/bundle/deb/). The Tauri CLI comes
-# from npm (it ships its own binary and bundles .deb offline).
+# from npm (it ships its own binary and bundles .deb offline). `npm install`, not
+# `npm ci`: npm's lock file leaves out the other platforms' optional CLI binaries
+# and `npm ci` then refuses it (npm/cli#4828); the version is pinned exactly.
 bundle: deps
-	cd src-tauri && npm ci --no-audit --no-fund --loglevel=error
+	cd src-tauri && npm install --no-audit --no-fund --loglevel=error
 	cd src-tauri && npx tauri build --bundles deb
 
 # Figures for the README: the app against its references, in one run.
