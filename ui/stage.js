@@ -274,6 +274,8 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     const job = current();
     const ready = !!job && !job.pending && job.status === 'ready';
     const saved = ready ? savedPaths.get(job.id) || '' : '';
+    // Save and friends appear with a video to save, not as dead buttons before.
+    el.save.parentElement.hidden = !ready;
     el.save.disabled = !ready || !!busyAction;
     el.saveAs.disabled = !ready || !!busyAction;
     el.show.disabled = !ready || !!busyAction;

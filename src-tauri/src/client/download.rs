@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Response, StatusCode};
+use std::io::Write;
 use tokio::fs::{File, OpenOptions};
-use tokio::io::{AsyncWriteExt, BufWriter};
 use url::Url;
 
 use super::answer::{error_for_status, server_message, Call};
@@ -24,6 +24,15 @@ pub type Progress<'a> = dyn FnMut(u64, Option<u64>) + Send + 'a;
 /// Large writes keep the disk busy without holding more than this in memory.
 const WRITE_BUFFER: usize = 1 << 20;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs a disk write that may block: on a multi-threaded runtime the worker's
+/// other tasks move elsewhere meanwhile (a single-threaded one has nowhere to go).
+fn blocking<T>(write: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
+        _ => write(),
+    }
+}
 
 pub fn part_path(target: &Path) -> PathBuf {
     let mut name = target
@@ -185,35 +194,35 @@ async fn write_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .map(|len| len + offset);
-    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
+    // Written from this task, through a plain buffered file: one copy into the
+    // buffer, one write per MiB, like curl. Only a write that reaches the disk
+    // blocks, and it first hands this worker's other tasks to another thread.
+    let mut file = std::io::BufWriter::with_capacity(WRITE_BUFFER, file.into_std().await);
     let mut received = offset;
     progress(received, expected);
     let mut body = response.bytes_stream();
     let mut cut = false;
     let mut flushed_at = Instant::now();
     while let Some(chunk) = body.next().await {
-        match chunk {
-            Ok(chunk) => {
-                writer.write_all(&chunk).await.map_err(io_error)?;
-                received += chunk.len() as u64;
-                progress(received, expected);
-                // A slow download still reaches the disk every second, so that if
-                // the app dies a restart resumes after those bytes.
-                if flushed_at.elapsed() >= FLUSH_EVERY {
-                    writer.flush().await.map_err(io_error)?;
-                    flushed_at = Instant::now();
-                }
-            }
-            Err(_) => {
-                cut = true;
-                break;
-            }
+        let Ok(chunk) = chunk else {
+            cut = true;
+            break;
+        };
+        // A slow download still reaches the disk every second, so that if the app
+        // dies a restart resumes after those bytes.
+        let reaches_disk = file.buffer().len() + chunk.len() > file.capacity()
+            || flushed_at.elapsed() >= FLUSH_EVERY;
+        if reaches_disk {
+            blocking(|| file.write_all(&chunk).and_then(|()| file.flush())).map_err(io_error)?;
+            flushed_at = Instant::now();
+        } else {
+            file.write_all(&chunk).map_err(io_error)?;
         }
+        received += chunk.len() as u64;
+        progress(received, expected);
     }
-    // What did arrive is kept in the part file, so the next try can resume after it.
-    writer.flush().await.map_err(io_error)?;
-    let file = writer.into_inner();
-    file.sync_all().await.map_err(io_error)?;
+    // What did arrive is kept in the part file, so the next try resumes after it.
+    blocking(|| file.flush().and_then(|()| file.get_ref().sync_all())).map_err(io_error)?;
     if cut || expected.is_some_and(|total| received != total) {
         return Err(incomplete(received, expected));
     }

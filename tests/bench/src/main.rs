@@ -85,6 +85,16 @@ fn main() {
         download::child(&args[1], &args[2]);
         return;
     }
+    if args.first().map(String::as_str) == Some("serve") {
+        // The benchmarks' loopback file server on its own, to profile against by hand.
+        println!(
+            "http://{}/",
+            fixtures::serve(std::path::PathBuf::from(&args[1]))
+        );
+        loop {
+            std::thread::park();
+        }
+    }
     let which = args.first().map(String::as_str).unwrap_or("all");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut rows = Vec::new();

@@ -379,16 +379,21 @@ impl App {
             .unwrap_or_else(|e| panic!("no element {id}: {e}"))
     }
 
-    /// The element's text, whether or not it is on screen.
-    pub async fn text(&self, id: &str) -> String {
+    /// A property of the element found by test id, as text ("" when it is absent).
+    async fn property(&self, id: &str, property: &str) -> String {
         self.js(
-            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
-            vec![json!(testid(id))],
+            "const e = document.querySelector(arguments[0]); return e ? String(e[arguments[1]] ?? '') : null",
+            vec![json!(testid(id)), json!(property)],
         )
         .await
         .as_str()
         .unwrap_or("")
         .to_string()
+    }
+
+    /// The element's text, whether or not it is on screen.
+    pub async fn text(&self, id: &str) -> String {
+        self.property(id, "textContent").await
     }
 
     pub async fn visible(&self, id: &str) -> bool {
@@ -402,14 +407,7 @@ impl App {
     }
 
     pub async fn value(&self, id: &str) -> String {
-        self.js(
-            "const e = document.querySelector(arguments[0]); return e ? e.value : null",
-            vec![json!(testid(id))],
-        )
-        .await
-        .as_str()
-        .unwrap_or("")
-        .to_string()
+        self.property(id, "value").await
     }
 
     pub async fn wait_visible(&self, id: &str) {

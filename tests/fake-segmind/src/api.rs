@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::faults::{self, Target};
 use crate::record::{self, Origin, Recorder};
 use crate::reply::{self, ApiError};
-use crate::state::{NewJob, Phase, Shared, FAIL_MARKER};
+use crate::state::{JobView, NewJob, Phase, Shared, FAIL_MARKER};
 use crate::validate;
 
 /// The only model this fake serves.
@@ -194,11 +194,9 @@ async fn status(
     headers: HeaderMap,
 ) -> Response {
     faults::answer(&shared, Target::Status, || async {
-        if let Err(e) = authorize(&shared, &headers) {
-            return e.into_response();
-        }
-        let Some(job) = shared.job(&id).filter(|job| !job.expired) else {
-            return request_not_found();
+        let job = match live_job(&shared, &headers, &id) {
+            Ok(job) => job,
+            Err(answer) => return answer,
         };
         let t = shared.timings;
         let (status, metrics) = match job.phase {
@@ -227,11 +225,9 @@ async fn result(
     headers: HeaderMap,
 ) -> Response {
     faults::answer(&shared, Target::Result, || async {
-        if let Err(e) = authorize(&shared, &headers) {
-            return e.into_response();
-        }
-        let Some(job) = shared.job(&id).filter(|job| !job.expired) else {
-            return request_not_found();
+        let job = match live_job(&shared, &headers, &id) {
+            Ok(job) => job,
+            Err(answer) => return answer,
         };
         let pending = |status| Json(json!({ "status": status, "error": null, "output": null }));
         match job.phase {
@@ -280,6 +276,16 @@ fn failed(reason: String) -> Response {
         Json(json!({ "status": "FAILED", "error": reason, "metrics": {} })),
     )
         .into_response()
+}
+
+/// The job a job route asks about, or the answer that says why not (401, 404
+/// once unknown or expired).
+fn live_job(shared: &Shared, headers: &HeaderMap, id: &str) -> Result<JobView, Response> {
+    authorize(shared, headers).map_err(IntoResponse::into_response)?;
+    shared
+        .job(id)
+        .filter(|job| !job.expired)
+        .ok_or_else(request_not_found)
 }
 
 fn request_not_found() -> Response {
