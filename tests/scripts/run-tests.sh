@@ -39,6 +39,15 @@ run_suite() {
   fi
 }
 
+# Style and lints first: formatting drift or a clippy warning fails the run.
+echo "=== lint: cargo fmt --check, cargo clippy -D warnings"
+if cargo fmt --all --check && cargo clippy --locked --workspace --all-targets -- -D warnings; then
+  summary+=("ok    lint: cargo fmt and clippy clean")
+else
+  summary+=("FAIL  lint: cargo fmt --check or clippy found problems")
+  failed=1
+fi
+
 run_suite unit cargo test --locked -p kling-studio -p fake-segmind
 run_suite integration cargo test --locked -p integration-tests
 # The end-to-end suite drives the real debug app (with the UI embedded) in a real

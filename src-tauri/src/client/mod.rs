@@ -8,6 +8,7 @@
 
 mod answer;
 mod download;
+mod pacer;
 mod retry;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use url::Url;
 
 pub use answer::{server_message, Call, JobOutput, JobStatus, Metrics, StatusReport, SubmittedJob};
 pub use download::{part_path, Progress};
+pub use pacer::RequestPacer;
 pub use retry::{now_ms, parse_reset_at, RetryPolicy};
 
 use crate::api_key::ApiKey;
@@ -28,6 +30,8 @@ use crate::request::GenerationRequest;
 pub const DEFAULT_BASE_URL: &str = "https://api.segmind.com";
 pub const BASE_URL_ENV: &str = "SEGMIND_BASE_URL";
 pub const MODEL_SLUG: &str = "kling-3-pro-text2video";
+pub const REQUESTS_PER_MINUTE_ENV: &str = "SEGMIND_REQUESTS_PER_MINUTE";
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 50;
 const RATE_LIMIT_RESET_HEADER: &str = "x-rate-limit-reset-at-utc";
 
 #[derive(Debug, Clone)]
@@ -41,6 +45,9 @@ pub struct ClientConfig {
     /// The longest silence allowed in the middle of a download.
     pub download_idle_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Shared by every client made from this config (clones share it): the plan's
+    /// request rate over all jobs. `None`: no pacing (tests against the fake).
+    pub pacer: Option<Arc<RequestPacer>>,
 }
 
 impl ClientConfig {
@@ -52,13 +59,23 @@ impl ClientConfig {
             blocking_timeout: Duration::from_secs(15 * 60),
             download_idle_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            pacer: None,
         }
     }
 
-    /// `SEGMIND_BASE_URL` when set (proxies, tests), else Segmind's own.
+    /// `SEGMIND_BASE_URL` when set (proxies, tests), else Segmind's own; calls paced
+    /// at `SEGMIND_REQUESTS_PER_MINUTE` (default 50, the Pro plan's rate; set 5 on a
+    /// free plan; a 429 is waited out either way).
     pub fn from_env() -> AppResult<Self> {
         let text = std::env::var(BASE_URL_ENV).unwrap_or_else(|_| DEFAULT_BASE_URL.to_string());
-        Ok(Self::new(parse_base_url(&text)?))
+        let per_minute = std::env::var(REQUESTS_PER_MINUTE_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_REQUESTS_PER_MINUTE);
+        Ok(Self {
+            pacer: Some(Arc::new(RequestPacer::per_minute(per_minute))),
+            ..Self::new(parse_base_url(&text)?)
+        })
     }
 }
 
@@ -303,6 +320,9 @@ impl SegmindClient {
         let policy = &self.config.retry;
         let mut attempt = 1;
         loop {
+            if let Some(pacer) = &self.config.pacer {
+                pacer.wait().await;
+            }
             let outcome = build().send().await;
             let (error, wait) = match outcome {
                 Ok(response) if response.status().is_success() => return Ok(response),
