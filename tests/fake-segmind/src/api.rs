@@ -196,7 +196,7 @@ async fn status(
     faults::answer(&shared, Target::Status, || async {
         let job = match live_job(&shared, &headers, &id) {
             Ok(job) => job,
-            Err(answer) => return answer,
+            Err(answer) => return answer.into_response(),
         };
         let t = shared.timings;
         let (status, metrics) = match job.phase {
@@ -227,7 +227,7 @@ async fn result(
     faults::answer(&shared, Target::Result, || async {
         let job = match live_job(&shared, &headers, &id) {
             Ok(job) => job,
-            Err(answer) => return answer,
+            Err(answer) => return answer.into_response(),
         };
         let pending = |status| Json(json!({ "status": status, "error": null, "output": null }));
         match job.phase {
@@ -280,16 +280,12 @@ fn failed(reason: String) -> Response {
 
 /// The job a job route asks about, or the answer that says why not (401, 404
 /// once unknown or expired).
-fn live_job(shared: &Shared, headers: &HeaderMap, id: &str) -> Result<JobView, Response> {
-    authorize(shared, headers).map_err(IntoResponse::into_response)?;
+fn live_job(shared: &Shared, headers: &HeaderMap, id: &str) -> Result<JobView, ApiError> {
+    authorize(shared, headers)?;
     shared
         .job(id)
         .filter(|job| !job.expired)
-        .ok_or_else(request_not_found)
-}
-
-fn request_not_found() -> Response {
-    ApiError::new(StatusCode::NOT_FOUND, "Request not found").into_response()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "Request not found"))
 }
 
 /// Seconds with millisecond precision, as Segmind reports times.
