@@ -42,6 +42,7 @@ const CODES = {
   keychain_unavailable: { headline: "Your computer's password store is not available.", money: null, next: 'You can still use the key for this session only.', showMessage: true },
   keychain: { headline: "The app could not use your computer's password store.", money: null, next: 'Try again, or use the key for this session only.', showMessage: true },
   no_api_key: { headline: 'No Segmind API key is set up yet.', money: 'none', next: 'Add your key in Settings.', action: { id: 'open_settings', label: 'Add your API key' } },
+  busy: { headline: 'This video is in the middle of a step that cannot be interrupted.', money: null, next: 'Try again in a moment.', showMessage: true },
   duplicate_submission: { headline: 'This request was already sent, so it was not sent again.', money: null, next: 'Look for it under Your videos, or press Generate again for a new one.' },
   job_not_found: { headline: 'The app lost track of this video.', money: 'ctx', next: `Generate it again if you need it. ${REPORT}` },
   io: { headline: 'The app could not read or write a file on your computer.', money: null, next: 'Check that the folder still exists and the disk has free space, then try again.', showMessage: true },

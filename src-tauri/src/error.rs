@@ -53,6 +53,9 @@ pub enum ErrorCode {
     NoApiKey,
     /// The same Generate click arrived twice.
     DuplicateSubmission,
+    /// The job is in a step that must not be interrupted (being sent), or is
+    /// already being fetched.
+    Busy,
     /// A job id the app does not know.
     JobNotFound,
     /// Reading or writing a local file failed.

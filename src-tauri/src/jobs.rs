@@ -197,6 +197,23 @@ impl JobManager {
         Ok(record)
     }
 
+    /// A change made by a job's drive: only while the job is still active, so a
+    /// job stopped meanwhile is never moved on (and never sent) by its drive.
+    fn advance(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
+        let record = self
+            .library
+            .try_update(id, |r| {
+                if !r.status.is_active() {
+                    return Err(AppError::new(ErrorCode::Busy, "The job was stopped."));
+                }
+                change(r);
+                Ok(true)
+            })?
+            .expect("an accepted change is stored");
+        self.announce(record.clone());
+        Ok(record)
+    }
+
     pub fn active_count(&self) -> usize {
         self.library
             .list()
@@ -232,13 +249,6 @@ impl JobManager {
             .collect();
         unfinished.sort_by_key(|r| r.created_at_ms);
         for record in unfinished {
-            if lock(&self.live)
-                .get(&record.id)
-                .and_then(|l| l.task.as_ref())
-                .is_some_and(|t| !t.is_finished())
-            {
-                continue;
-            }
             if record.status == RecordStatus::Sending {
                 let _ = self.change(&record.id, |r| {
                     r.status = RecordStatus::Unknown;
@@ -273,30 +283,55 @@ impl JobManager {
                 "There is nothing more to fetch for this video.",
             ));
         }
-        let record = self.change(id, |r| r.error = None)?;
-        self.spawn(id, client);
-        Ok(self.view(record))
+        if !self.spawn(id, client) {
+            return Err(AppError::new(
+                ErrorCode::Busy,
+                "This video is already being fetched.",
+            ));
+        }
+        Ok(self.view(self.library.get(id)?))
     }
 
-    fn spawn(self: &Arc<Self>, id: &str, client: SegmindClient) {
+    /// Starts driving a job unless it is driven already: one drive per job, ever,
+    /// so two never send, poll or write the same file at once.
+    fn spawn(self: &Arc<Self>, id: &str, client: SegmindClient) -> bool {
+        let mut live = lock(&self.live);
+        let entry = live.entry(id.to_string()).or_default();
+        if entry.task.as_ref().is_some_and(|t| !t.is_finished()) {
+            return false;
+        }
         let manager = Arc::clone(self);
         let job_id = id.to_string();
         let task = tokio::spawn(async move { manager.drive(&job_id, client).await });
-        lock(&self.live).entry(id.to_string()).or_default().task = Some(task.abort_handle());
+        entry.task = Some(task.abort_handle());
+        true
     }
 
     /// Stops following a job: nothing more is fetched. Segmind has no cancel, so a
-    /// job it already has may still be billed.
+    /// job it already has may still be billed. Refused while the job is being sent:
+    /// cutting a POST short would lose the answer of a job Segmind may have billed.
     pub fn stop(&self, id: &str) -> AppResult<JobView> {
+        let stopped = self.library.try_update(id, |r| match r.status {
+            RecordStatus::Sending => Err(AppError::new(
+                ErrorCode::Busy,
+                "This video is being sent to Segmind right now. Try again in a moment.",
+            )),
+            status if status.is_active() => {
+                r.status = RecordStatus::Stopped;
+                Ok(true)
+            }
+            _ => Ok(false),
+        })?;
+        // The record says "stopped" first: from now on the drive cannot move it on.
         if let Some(task) = lock(&self.live).get_mut(id).and_then(|l| l.task.take()) {
             task.abort();
         }
         self.slots.leave(id);
-        let record = self.change(id, |r| {
-            if r.status.is_active() {
-                r.status = RecordStatus::Stopped;
-            }
-        })?;
+        let record = match stopped {
+            Some(record) => record,
+            None => self.library.get(id)?,
+        };
+        self.announce(record.clone());
         self.announce_line();
         Ok(self.view(record))
     }
@@ -321,6 +356,11 @@ impl JobManager {
             slot
         };
         let client = self.observing(id, client);
+        // A new attempt: the last one's error is history.
+        if self.advance(id, |r| r.error = None).is_err() {
+            lock(&self.live).entry(id.to_string()).or_default().task = None;
+            return;
+        }
         while let Ok(record) = self.library.get(id) {
             let step = match record.status {
                 RecordStatus::Waiting => self.submit(&record, &client).await,
@@ -362,13 +402,13 @@ impl JobManager {
             self.gate.wait().await;
         }
         // On disk before the POST: a crash from here on is never a silent re-send.
-        self.change(&record.id, |r| {
+        self.advance(&record.id, |r| {
             r.status = RecordStatus::Sending;
             r.error = None;
         })?;
         match client.submit(&record.request).await {
             Ok(job) => {
-                self.change(&record.id, |r| {
+                self.advance(&record.id, |r| {
                     r.status = RecordStatus::Queued;
                     r.request_id = Some(job.request_id);
                     r.status_url = job.status_url;
@@ -380,7 +420,7 @@ impl JobManager {
                 // Refused, so not billed: back in line until the limit lifts.
                 self.gate
                     .pause_until(error.retry_at_ms.unwrap_or_else(|| now_ms() + 60_000));
-                self.change(&record.id, |r| r.status = RecordStatus::Waiting)?;
+                self.advance(&record.id, |r| r.status = RecordStatus::Waiting)?;
                 Ok(Next::Continue)
             }
             Err(error) => {
@@ -389,7 +429,7 @@ impl JobManager {
                 } else {
                     RecordStatus::Failed
                 };
-                self.change(&record.id, |r| {
+                self.advance(&record.id, |r| {
                     r.status = status;
                     r.error = Some(error);
                 })?;
@@ -404,23 +444,57 @@ impl JobManager {
             status_url: record.status_url.clone(),
             response_url: record.response_url.clone(),
         };
-        match self.poll_until_done(record, &job, client).await {
-            Ok(metrics) => match client.result(&job).await {
-                Ok(output) => match output.video_url() {
-                    Some(url) => {
-                        let url = url.to_string();
-                        self.change(&record.id, |r| {
-                            r.status = RecordStatus::Downloading;
-                            r.output_url = Some(url);
-                            r.metrics = output.metrics.clone().or(metrics);
-                        })?;
-                        Ok(Next::Continue)
-                    }
-                    None => self.end(record, RecordStatus::Failed, no_video(&job)),
-                },
-                Err(error) => self.fail_following(record, error),
-            },
+        let fetched = match self.poll_until_done(record, &job, client).await {
+            Ok(metrics) => self
+                .fetch_video_url(&job, client)
+                .await
+                .map(|(url, output)| (url, output.or(metrics))),
+            Err(error) => Err(error),
+        };
+        match fetched {
+            Ok((url, metrics)) => {
+                self.advance(&record.id, |r| {
+                    r.status = RecordStatus::Downloading;
+                    r.output_url = Some(url);
+                    r.metrics = metrics;
+                })?;
+                Ok(Next::Continue)
+            }
             Err(error) => self.fail_following(record, error),
+        }
+    }
+
+    /// The finished job's video URL. The response URL may lag behind the status
+    /// (no output yet) or fail for a moment: it is asked again, as polls are,
+    /// until the deadline; the job is paid for, its video must not be dropped.
+    async fn fetch_video_url(
+        &self,
+        job: &SubmittedJob,
+        client: &SegmindClient,
+    ) -> AppResult<(String, Option<Metrics>)> {
+        let started = Instant::now();
+        loop {
+            match client.result(job).await {
+                Ok(output) if output.status == JobStatus::Completed => {
+                    if let Some(url) = output.video_url() {
+                        return Ok((url.to_string(), output.metrics.clone()));
+                    }
+                    return Err(no_video(job));
+                }
+                Ok(_) => {}
+                Err(err) if err.is_transient() || err.code == ErrorCode::RateLimited => {}
+                Err(err) => return Err(err),
+            }
+            if started.elapsed() > self.poll.deadline {
+                return Err(AppError {
+                    may_be_billed: true,
+                    ..AppError::new(
+                        ErrorCode::Timeout,
+                        "Segmind finished this video but has not handed it over yet. Try again in a while.",
+                    )
+                });
+            }
+            tokio::time::sleep(self.poll.interval).await;
         }
     }
 
@@ -465,7 +539,7 @@ impl JobManager {
                     JobStatus::Processing
                         if self.library.get(&record.id)?.status != RecordStatus::Processing =>
                     {
-                        self.change(&record.id, |r| r.status = RecordStatus::Processing)?;
+                        self.advance(&record.id, |r| r.status = RecordStatus::Processing)?;
                     }
                     _ => {}
                 },
@@ -480,11 +554,11 @@ impl JobManager {
         let status = match error.code {
             ErrorCode::JobFailed => RecordStatus::Failed,
             ErrorCode::JobExpired => RecordStatus::Expired,
-            ErrorCode::Timeout => RecordStatus::Stopped,
-            // Anything else (a key that stopped working, say) leaves the job as it is,
-            // to be picked up again at the next start or by "Try again".
+            // Anything else (a time-out, the deadline, a key that stopped working)
+            // leaves the job as it is, with its error: Segmind may still have the
+            // video, and the next start or "Try again" goes on fetching it.
             _ => {
-                self.change(&record.id, |r| r.error = Some(error))?;
+                self.advance(&record.id, |r| r.error = Some(error))?;
                 return Ok(Next::Done);
             }
         };
@@ -492,7 +566,7 @@ impl JobManager {
     }
 
     fn end(&self, record: &JobRecord, status: RecordStatus, error: AppError) -> AppResult<Next> {
-        self.change(&record.id, |r| {
+        self.advance(&record.id, |r| {
             r.status = status;
             r.error = Some(error);
         })?;
@@ -512,6 +586,16 @@ impl JobManager {
             );
         };
         let target = self.library.video_path(&record.id);
+        // The app stopped between finishing the file and recording it: it is whole
+        // (only a complete download is ever renamed to its final name).
+        if target.is_file() && !crate::client::part_path(&target).exists() {
+            let bytes = std::fs::metadata(&target).map(|m| m.len()).ok();
+            self.advance(&record.id, |r| {
+                r.status = RecordStatus::Ready;
+                r.bytes = bytes;
+            })?;
+            return Ok(Next::Done);
+        }
         let mut last: Option<(Instant, u64)> = None;
         let mut progress = |received: u64, total: Option<u64>| {
             // At most every 1% or 100 ms, so the window is not flooded.
@@ -536,7 +620,7 @@ impl JobManager {
         };
         match client.download(&url, &target, &mut progress).await {
             Ok(bytes) => {
-                self.change(&record.id, |r| {
+                self.advance(&record.id, |r| {
                     r.status = RecordStatus::Ready;
                     r.bytes = Some(bytes);
                     r.error = None;
@@ -549,7 +633,7 @@ impl JobManager {
             Err(error) => {
                 // Still downloadable: kept as "downloading", resumed at the next start
                 // or by "Try again"; the part file keeps what already arrived.
-                self.change(&record.id, |r| r.error = Some(error))?;
+                self.advance(&record.id, |r| r.error = Some(error))?;
                 Ok(Next::Done)
             }
         }

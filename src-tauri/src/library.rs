@@ -108,6 +108,9 @@ pub struct Library {
     jobs_dir: PathBuf,
     videos_dir: PathBuf,
     records: Mutex<HashMap<String, JobRecord>>,
+    /// Held from reading a record to storing its change, so that two changes of
+    /// one record (a job's drive and a "stop") never overwrite each other.
+    writes: Mutex<()>,
     damaged: Vec<DamagedEntry>,
 }
 
@@ -164,6 +167,7 @@ impl Library {
             jobs_dir,
             videos_dir,
             records: Mutex::new(records),
+            writes: Mutex::new(()),
             damaged,
         })
     }
@@ -185,8 +189,18 @@ impl Library {
         &self.damaged
     }
 
+    fn writing(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores a new (or whole) record.
+    pub fn put(&self, record: JobRecord) -> AppResult<JobRecord> {
+        let _writing = self.writing();
+        self.store(record)
+    }
+
     /// Writes the record to disk, then to memory: memory never runs ahead of disk.
-    pub fn put(&self, mut record: JobRecord) -> AppResult<JobRecord> {
+    fn store(&self, mut record: JobRecord) -> AppResult<JobRecord> {
         if !is_job_id(&record.id) {
             return Err(AppError::internal(format!("not a job id: {:?}", record.id)));
         }
@@ -202,9 +216,27 @@ impl Library {
 
     /// Changes one record and stores it.
     pub fn update(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
+        self.try_update(id, |record| {
+            change(record);
+            Ok(true)
+        })
+        .map(|stored| stored.expect("an unconditional change is stored"))
+    }
+
+    /// Changes one record if `change` says so (`Ok(true)`), in one step with reading
+    /// it: `Ok(false)` leaves it as it is (answering `None`), an error refuses.
+    pub fn try_update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut JobRecord) -> AppResult<bool>,
+    ) -> AppResult<Option<JobRecord>> {
+        let _writing = self.writing();
         let mut record = self.get(id)?;
-        change(&mut record);
-        self.put(record)
+        if change(&mut record)? {
+            self.store(record).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     pub fn get(&self, id: &str) -> AppResult<JobRecord> {
@@ -230,6 +262,7 @@ impl Library {
 
     /// Removes a job's record and its video.
     pub fn delete(&self, id: &str) -> AppResult<()> {
+        let _writing = self.writing();
         self.get(id)?;
         for path in [
             self.video_path(id),

@@ -60,8 +60,8 @@ fn io_error(err: std::io::Error) -> AppError {
 }
 
 impl SegmindClient {
-    /// Downloads `url` to `target`, retrying and resuming cut transfers. The key goes
-    /// along only when `url` is on the Segmind origin itself.
+    /// Downloads `url` to `target`, retrying and resuming cut transfers. The key
+    /// never goes along, wherever `url` points.
     pub async fn download(
         &self,
         url: &str,
@@ -115,10 +115,9 @@ impl SegmindClient {
             .await
             .map(|m| m.len())
             .unwrap_or(0);
+        // Never the key: the download client follows redirects to any host, and
+        // reqwest keeps custom headers such as x-api-key across them.
         let mut request = self.files.get(url.clone());
-        if self.is_segmind_origin(url) {
-            request = self.keyed(request);
-        }
         if have > 0 {
             request = request.header(RANGE, format!("bytes={have}-"));
         }
@@ -142,8 +141,14 @@ impl SegmindClient {
                 ..error_for_status(code, server_message(&body).as_deref(), Call::Download)
             });
         }
-        let resumed =
-            status == StatusCode::PARTIAL_CONTENT && have > 0 && range_starts_at(&response, have);
+        if status == StatusCode::PARTIAL_CONTENT && !(have > 0 && range_starts_at(&response, have))
+        {
+            // A part the server was not asked for: appending it would corrupt the
+            // video. Start over from the first byte on the next try.
+            let _ = tokio::fs::remove_file(part).await;
+            return Err(incomplete(have, None));
+        }
+        let resumed = status == StatusCode::PARTIAL_CONTENT;
         let file = if resumed {
             OpenOptions::new().append(true).open(part).await
         } else {

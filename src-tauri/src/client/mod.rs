@@ -236,9 +236,13 @@ impl SegmindClient {
                 self.keyed(self.api.post(url.clone())).json(request)
             })
             .await?;
-        let job: SubmittedJob = read_json(response).await?;
+        // Segmind said yes: from here on the job exists and is billed, so an answer
+        // that cannot be read is "may have been billed", never "nothing charged".
+        let job: SubmittedJob = read_json(response).await.map_err(may_have_arrived)?;
         if job.request_id.trim().is_empty() {
-            return Err(unexpected("Segmind's answer has no job id"));
+            return Err(may_have_arrived(unexpected(
+                "Segmind's answer has no job id",
+            )));
         }
         Ok(job)
     }

@@ -540,3 +540,81 @@ fn a_job_interrupted_while_processing_finishes_after_a_restart_with_one_post() {
     assert_eq!(fake.count("POST", SUBMIT), 1);
     drop(fake);
 }
+
+#[tokio::test]
+async fn an_accepted_job_whose_answer_is_cut_is_may_have_been_billed_never_failed() {
+    let mut s = setup_with_key().await;
+    // Segmind creates (and bills) the job, then the answer breaks off.
+    s.fake
+        .push_fault(Target::Submit, Fault::TruncatedBody { after: 10 });
+    let id = s
+        .studio
+        .start_job(request("a lantern"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
+    let job = until(&mut s.rx, &id, ended).await;
+    assert_eq!(job.record.status, RecordStatus::Unknown);
+    assert!(job.record.error.as_ref().is_some_and(|e| e.may_be_billed));
+    assert_eq!(s.fake.count("POST", SUBMIT), 1, "never sent again");
+}
+
+#[tokio::test]
+async fn a_job_being_sent_cannot_be_stopped_deleted_or_resumed() {
+    let mut s = setup_with_key().await;
+    s.fake.push_fault(Target::Submit, Fault::Hang);
+    let id = s
+        .studio
+        .start_job(request("an orchard"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
+    until(&mut s.rx, &id, has_status(RecordStatus::Sending)).await;
+    assert_eq!(
+        s.studio.stop_following(&id).unwrap_err().code,
+        ErrorCode::Busy
+    );
+    assert_eq!(s.studio.delete_job(&id).unwrap_err().code, ErrorCode::Busy);
+    assert!(
+        s.studio.resume_job(&id).await.is_err(),
+        "a send is never started again"
+    );
+    // The hung POST times out: it may have arrived, so it is never sent again.
+    let job = until(&mut s.rx, &id, ended).await;
+    assert_eq!(job.record.status, RecordStatus::Unknown);
+    assert_eq!(s.fake.count("POST", SUBMIT), 1);
+}
+
+#[tokio::test]
+async fn a_job_is_driven_once_even_when_asked_again() {
+    let mut s = setup_with(Config {
+        processing: Duration::from_secs(2),
+        ..Config::default()
+    })
+    .await;
+    s.studio.save_api_key(KEY, true).await.unwrap();
+    let id = s
+        .studio
+        .start_job(request("a canal"), "click-1")
+        .await
+        .unwrap()
+        .record
+        .id;
+    until(&mut s.rx, &id, has_status(RecordStatus::Queued)).await;
+    assert_eq!(
+        s.studio.resume_job(&id).await.unwrap_err().code,
+        ErrorCode::Busy
+    );
+    s.studio.save_api_key(KEY, true).await.unwrap(); // resumes unfinished jobs: not this one twice
+    let done = until(&mut s.rx, &id, ended).await;
+    assert_eq!(done.record.status, RecordStatus::Ready);
+    let file_gets = s
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.origin == Origin::Files)
+        .count();
+    assert_eq!(file_gets, 1, "one drive, one download");
+}
