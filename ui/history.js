@@ -283,17 +283,25 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
     }
   }
 
+  function deleteWords(job) {
+    if (!isActive(job)) return 'Copies you saved with Save or Save as… stay where they are.';
+    if (job.status === 'waiting') return 'It has not been sent yet, so nothing is billed.';
+    return 'It is still being made: the app stops following it. Segmind may still finish it and bill your credits.';
+  }
+
   async function askDelete(job) {
     if (!job) return;
-    let extra = 'Copies you saved with Save or Save as… stay where they are.';
-    if (isActive(job)) {
-      extra = job.requestId
-        ? 'It is still being made: the app stops following it. Segmind may still finish it and bill your credits.'
-        : 'It has not been sent yet, so nothing is billed.';
+    let words = deleteWords(job);
+    for (;;) {
+      el.deleteExtra.textContent = words;
+      const yes = await ask(el.deleteDialog, { confirm: el.deleteConfirm, cancel: el.deleteCancel });
+      if (!yes) return;
+      // The job moved on while the question was open: ask again with the true words.
+      const now = library.get(job.id);
+      const nowWords = now ? deleteWords(now) : words;
+      if (nowWords === words) break;
+      words = nowWords;
     }
-    el.deleteExtra.textContent = extra;
-    const yes = await ask(el.deleteDialog, { confirm: el.deleteConfirm, cancel: el.deleteCancel });
-    if (!yes) return;
     const card = cards.get(job.id);
     const next = card && (card.li.nextElementSibling || card.li.previousElementSibling);
     try {

@@ -17,7 +17,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   const savedPaths = new Map(); // job id → where "Save" put it this session
   const playErrors = new Set();
   const stoppedFrom = new Map(); // job id → its status when it was stopped this session
-  let actionError = null; // a failed save / folder / stop / retry, shown in the error box
+  let actionError = null; // { err, jobId }: a failed save / folder / stop / retry, shown for its own job only
   let busyAction = '';    // 'save' | 'as' | 'show' | 'folder' | 'resume' | 'stop' while a step runs
   let shownVideoKey = null;
   let shownErrorKey = null;
@@ -239,9 +239,11 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   function renderError() {
     const job = current();
     let d = null;
-    if (actionError) d = describeError(actionError);
+    // An action's error belongs to the job it was about; another job never shows it.
+    const ownActionError = actionError && actionError.jobId === (job ? job.id : null) ? actionError.err : null;
+    if (ownActionError) d = describeError(ownActionError);
     else if (job) d = describeJobError(job);
-    const retry = !actionError && !!job && !job.pending && isResumable(job);
+    const retry = !ownActionError && !!job && !job.pending && isResumable(job);
     const key = d ? JSON.stringify([d, retry, job && job.id, busyAction === 'resume']) : null;
     if (key === shownErrorKey) return; // unchanged: do not re-announce
     shownErrorKey = key;
@@ -297,11 +299,13 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     if (busyAction) return;
     busyAction = kind;
     actionError = null;
+    const job = current();
+    const jobId = job ? job.id : null;
     render();
     try {
       await work();
     } catch (err) {
-      actionError = err;
+      actionError = { err, jobId };
     } finally {
       busyAction = '';
       render();
@@ -381,12 +385,19 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   async function askStop() {
     const job = current();
     if (!job || job.pending || !isActive(job)) return;
-    const [title, text] = stopWords(job);
-    el.stopTitle.textContent = title;
-    el.stopText.textContent = text;
-    const yes = await ask(el.stopDialog, { confirm: el.stopConfirm, cancel: el.stopCancel });
-    const now = library.get(job.id);
-    if (!yes || !isActive(now)) return;
+    let words = stopWords(job);
+    for (;;) {
+      el.stopTitle.textContent = words[0];
+      el.stopText.textContent = words[1];
+      const yes = await ask(el.stopDialog, { confirm: el.stopConfirm, cancel: el.stopCancel });
+      const now = library.get(job.id);
+      if (!yes || !isActive(now)) return;
+      // The job moved on while the question was open (say, it was sent): the
+      // answer was given to other words, so ask again with the true ones.
+      const nowWords = stopWords(now);
+      if (nowWords[1] === words[1]) break;
+      words = nowWords;
+    }
     runAction('stop', async () => {
       library.put(await api.stopFollowing(job.id));
     });
