@@ -120,8 +120,13 @@ fn assets() -> PathBuf {
 
 /// 1 GiB of varied bytes (no run of zeros a filesystem could skip).
 pub fn gigabyte_file() -> PathBuf {
-    let path = assets().join("one-gibibyte.bin");
-    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(1 << 30) {
+    varied_file("one-gibibyte.bin", 1)
+}
+
+/// `gib` GiB of varied bytes, made once.
+pub fn varied_file(name: &str, gib: u64) -> PathBuf {
+    let path = assets().join(name);
+    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(gib << 30) {
         let mut block = vec![0u8; 1 << 20];
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         for byte in block.iter_mut() {
@@ -131,7 +136,7 @@ pub fn gigabyte_file() -> PathBuf {
             *byte = state as u8;
         }
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        for _ in 0..1024 {
+        for _ in 0..(gib << 10) {
             file.write_all(&block).unwrap();
         }
         file.flush().unwrap();

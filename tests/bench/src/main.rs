@@ -8,7 +8,7 @@
 //!    and the peak RSS growth while doing it.
 //! 4. Preview: a 200 MB video in the library → `<video>` readyState >= 2, median of 5
 //!    (vs the same for a 50 KB clip: independent of size).
-//! 5. Responsiveness: a command's round trip from the webview while a 1 GiB download
+//! 5. Responsiveness: a command's round trip from the webview while a 4 GiB download
 //!    runs in the app, p99 of 200 (vs the same with no download).
 //!
 //! Needs: release builds (`make bundle` and tauri-hello), Xvfb and a test D-Bus with a
