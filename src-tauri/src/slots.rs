@@ -55,10 +55,6 @@ impl Slots {
         self.changed.notify_waiters();
     }
 
-    pub fn cap(&self) -> usize {
-        self.lock().cap
-    }
-
     /// Waits for this job's turn. Jobs start in the order they asked. If the wait
     /// is abandoned (the job stopped), the job leaves the line.
     pub async fn acquire(self: &Arc<Self>, id: &str) -> Slot {

@@ -350,9 +350,17 @@ impl Env {
 }
 
 impl Drop for Env {
+    /// Stops tauri-driver and everything it started (WebKitWebDriver, the app,
+    /// WebKit's helpers): killed alone, its children would outlive the test.
     fn drop(&mut self) {
+        let below = descendants(self.driver.id());
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        for pid in below {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
     }
 }
 
@@ -443,19 +451,22 @@ impl App {
         .to_string()
     }
 
-    pub async fn field_errors(&self) -> Vec<String> {
-        let value = self
-            .js(
-                "return [...document.querySelectorAll(\"[data-testid='field-error']\")].filter(e => e.textContent.trim() && e.getClientRects().length).map(e => e.getAttribute('data-field'))",
-                vec![],
-            )
-            .await;
+    /// A script's answer as a list of strings (nulls left out).
+    async fn strings(&self, script: &str) -> Vec<String> {
+        let value = self.js(script, vec![]).await;
         value
             .as_array()
             .unwrap()
             .iter()
             .filter_map(|v| v.as_str().map(String::from))
             .collect()
+    }
+
+    pub async fn field_errors(&self) -> Vec<String> {
+        self.strings(
+            "return [...document.querySelectorAll(\"[data-testid='field-error']\")].filter(e => e.textContent.trim() && e.getClientRects().length).map(e => e.getAttribute('data-field'))",
+        )
+        .await
     }
 
     /// Replaces a text field's content the way a person would: select all, type.
@@ -529,14 +540,7 @@ impl App {
 
     /// Statuses of the history's cards, newest first.
     pub async fn history(&self) -> Vec<String> {
-        let value = self
-            .js("return [...document.querySelectorAll(\"[data-testid='history-item']\")].map(e => e.getAttribute('data-status'))", vec![])
-            .await;
-        value
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect()
+        self.strings("return [...document.querySelectorAll(\"[data-testid='history-item']\")].map(e => e.getAttribute('data-status'))")
+            .await
     }
 }
