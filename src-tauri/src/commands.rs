@@ -125,11 +125,18 @@ pub async fn delete_job(studio: State<'_, Studio>, job_id: String) -> AppResult<
     studio.delete_job(&job_id)
 }
 
-/// "Quit anyway": unfinished jobs wait in the library for the next start.
+/// How long "Quit anyway" waits for a job being sent to get Segmind's answer.
+const QUIT_SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// "Quit anyway": unfinished jobs wait in the library for the next start. A job
+/// being sent gets a few seconds for its answer first: cut off, it could be
+/// billed without the app ever learning its id.
 #[tauri::command]
-pub fn quit_app(app: AppHandle) {
+pub async fn quit_app(app: AppHandle, studio: State<'_, Studio>) -> AppResult<()> {
+    studio.settle_sends(QUIT_SETTLE).await;
     QUIT_CONFIRMED.store(true, std::sync::atomic::Ordering::SeqCst);
     app.exit(0);
+    Ok(())
 }
 
 /// "Keep making them": the window gets out of the way, the jobs go on.

@@ -60,10 +60,18 @@ pub enum ErrorCode {
     JobNotFound,
     /// Reading or writing a local file failed.
     Io,
+    /// A job's record could not be written (disk full): the job goes on from
+    /// memory and the record is written as soon as the disk allows.
+    LibraryNotWritable,
     /// Segmind answered something the contract does not describe.
     UnexpectedResponse,
+    /// The file host answered something that is not a video (an error page).
+    NotAVideo,
     /// A bug in the app itself.
     Internal,
+    /// A code written by a newer version of the app: read, never refused.
+    #[serde(other)]
+    Other,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +82,7 @@ pub struct AppError {
     /// Status line, server message or OS error, for support. Never holds the key.
     pub detail: Option<String>,
     /// Field problems, for `InvalidRequest` (and a 400 we could map to a field).
+    #[serde(default)]
     pub fields: Vec<FieldError>,
     /// When a rate limit lifts, as Unix milliseconds, if Segmind said.
     pub retry_at_ms: Option<i64>,
@@ -194,9 +203,21 @@ mod tests {
             (ErrorCode::KeychainUnavailable, "keychain_unavailable"),
             (ErrorCode::DownloadIncomplete, "download_incomplete"),
             (ErrorCode::MethodNotAllowed, "method_not_allowed"),
+            (ErrorCode::NotAVideo, "not_a_video"),
         ];
         for (code, name) in codes {
             assert_eq!(serde_json::to_value(code).unwrap(), name);
         }
+    }
+
+    #[test]
+    fn a_code_from_a_newer_version_is_read_not_refused() {
+        let err: AppError = serde_json::from_value(json!({
+            "code": "voice_upload_failed", "message": "m", "detail": null,
+            "fields": [], "retryAtMs": null, "mayBeBilled": true
+        }))
+        .unwrap();
+        assert_eq!(err.code, ErrorCode::Other);
+        assert!(err.may_be_billed);
     }
 }

@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::client::{now_ms, JobStatus, Metrics, RetryNotice, SegmindClient, SubmittedJob};
+use tokio::sync::{watch, Notify};
+
+use crate::client::{
+    now_ms, ClientConfig, FileFetcher, JobStatus, Metrics, RetryNotice, SegmindClient, SubmittedJob,
+};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::library::{JobRecord, Library, RecordStatus};
 use crate::media_server::MediaServer;
@@ -22,8 +26,17 @@ pub struct PollPolicy {
     pub interval: Duration,
     /// Pauses grow by a tenth each time up to this, to spare the plan's request rate.
     pub max_interval: Duration,
-    /// Following ends here, never silently: the card says so.
+    /// Following ends here, never silently: the card says so. One clock per drive,
+    /// for the status and the result calls together.
     pub deadline: Duration,
+    /// After a failed call the pause doubles from `interval` up to this.
+    pub max_retry_pause: Duration,
+    /// How long a download keeps trying by itself (a Wi-Fi drop, a busy file host)
+    /// before it asks for a click.
+    pub download_patience: Duration,
+    /// Segmind keeps a job about an hour after it ends: a 404 for a job sent less
+    /// than this long ago is Segmind lagging, not forgetting, and is asked again.
+    pub retention: Duration,
 }
 
 impl Default for PollPolicy {
@@ -32,7 +45,20 @@ impl Default for PollPolicy {
             interval: Duration::from_secs(3),
             max_interval: Duration::from_secs(10),
             deadline: Duration::from_secs(20 * 60),
+            max_retry_pause: Duration::from_secs(30),
+            download_patience: Duration::from_secs(10 * 60),
+            retention: Duration::from_secs(70 * 60),
         }
+    }
+}
+
+impl PollPolicy {
+    /// The pause after `troubles` failed calls in a row.
+    fn retry_pause(&self, troubles: u32) -> Duration {
+        let factor = 2u32.saturating_pow(troubles.saturating_sub(1).min(16));
+        self.interval
+            .saturating_mul(factor)
+            .min(self.max_retry_pause)
     }
 }
 
@@ -51,6 +77,8 @@ pub struct JobView {
     pub waiting_until_ms: Option<i64>,
     /// Place in the line of jobs waiting for a free slot (1 = next).
     pub queue_position: Option<usize>,
+    /// A passing problem the app is riding out by itself (no click needed).
+    pub trouble: Option<AppError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -80,16 +108,25 @@ struct Live {
     task: Option<tokio::task::AbortHandle>,
     received: Option<u64>,
     total: Option<u64>,
+    trouble: Option<AppError>,
+    /// "Try again" while the drive waits: it tries at once.
+    nudge: Arc<Notify>,
 }
 
 pub struct JobManager {
     library: Library,
     media: MediaServer,
+    files: FileFetcher,
+    /// The client with the key as it is now; `None` without a key. Every call of
+    /// a drive takes it afresh, so a new key (or a removed one) applies at once.
+    client: watch::Sender<Option<SegmindClient>>,
     slots: Arc<Slots>,
     gate: RateGate,
     poll: PollPolicy,
     subscribers: Mutex<Vec<Subscriber>>,
     live: Mutex<HashMap<String, Live>>,
+    /// Bumped at every change of a job, for whoever waits for jobs to settle.
+    changes: watch::Sender<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -104,37 +141,70 @@ enum Next {
     Done,
 }
 
+/// What one look at a job found.
+enum Look {
+    NotYet,
+    Video(String, Option<Metrics>),
+}
+
 impl JobManager {
     pub fn new(
         library: Library,
         media: MediaServer,
+        config: &ClientConfig,
         max_running: usize,
         poll: PollPolicy,
-    ) -> Arc<Self> {
-        Arc::new(Self {
+    ) -> AppResult<Arc<Self>> {
+        Ok(Arc::new(Self {
             library,
             media,
+            files: FileFetcher::new(config)?,
+            client: watch::Sender::new(None),
             slots: Slots::new(max_running),
             gate: RateGate::default(),
             poll,
             subscribers: Mutex::new(Vec::new()),
             live: Mutex::new(HashMap::new()),
-        })
+            changes: watch::Sender::new(()),
+        }))
     }
 
     pub fn library(&self) -> &Library {
         &self.library
     }
 
+    /// The key changed (saved, or removed with `None`): every drive uses the new
+    /// client from its next call on, and drives waiting for a key go on.
+    pub fn set_client(&self, client: Option<SegmindClient>) {
+        self.client.send_replace(client);
+    }
+
+    /// Sets the client only when there is none (a key found in the keychain later).
+    pub fn offer_client(&self, client: SegmindClient) {
+        self.client.send_if_modified(|current| {
+            if current.is_none() {
+                *current = Some(client);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
     pub fn subscribe(&self, subscriber: Subscriber) {
         lock(&self.subscribers).push(subscriber);
     }
 
-    /// Tells every subscriber; answers how many are still listening.
+    /// Tells every subscriber; answers how many are still listening. Subscribers
+    /// are called with no lock held: one may ask the main thread something while
+    /// the main thread waits to publish (closing the window), and must not deadlock.
     pub fn publish(&self, event: &StudioEvent) -> usize {
-        let mut subscribers = lock(&self.subscribers);
-        subscribers.retain(|s| s(event));
-        subscribers.len()
+        let subscribers: Vec<Subscriber> = lock(&self.subscribers).clone();
+        let gone: Vec<Subscriber> = subscribers.iter().filter(|s| !s(event)).cloned().collect();
+        if !gone.is_empty() {
+            lock(&self.subscribers).retain(|s| !gone.iter().any(|g| Arc::ptr_eq(s, g)));
+        }
+        subscribers.len() - gone.len()
     }
 
     pub fn set_max_running(&self, cap: usize) {
@@ -161,6 +231,9 @@ impl JobManager {
             queue_position: (record.status == RecordStatus::Waiting)
                 .then(|| self.slots.position(&record.id))
                 .flatten(),
+            trouble: progress
+                .filter(|_| record.status.is_active())
+                .and_then(|p| p.trouble.clone()),
             record,
         }
     }
@@ -175,6 +248,7 @@ impl JobManager {
 
     fn announce(&self, record: JobRecord) {
         let job = Box::new(self.view(record));
+        self.changes.send_replace(());
         self.publish(&StudioEvent::Job { job });
     }
 
@@ -190,16 +264,34 @@ impl JobManager {
         }
     }
 
-    /// Stores a change of a job and tells the window.
-    fn change(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
-        let record = self.library.update(id, change)?;
-        self.announce(record.clone());
-        Ok(record)
+    /// Shows (or clears) a passing problem on a job's card.
+    fn set_trouble(&self, id: &str, trouble: Option<AppError>) {
+        let changed = {
+            let mut live = lock(&self.live);
+            let entry = live.entry(id.to_string()).or_default();
+            let changed = entry.trouble != trouble;
+            entry.trouble = trouble;
+            changed
+        };
+        if changed {
+            if let Ok(record) = self.library.get(id) {
+                self.announce(record);
+            }
+        }
+    }
+
+    /// Waits `pause`, or less if the creator says "Try again".
+    async fn pause(&self, id: &str, pause: Duration) {
+        let nudge = Arc::clone(&lock(&self.live).entry(id.to_string()).or_default().nudge);
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = nudge.notified() => {}
+        }
     }
 
     /// A change made by a job's drive: only while the job is still active, so a
     /// job stopped meanwhile is never moved on (and never sent) by its drive.
-    fn advance(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
+    fn advance_once(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
         let record = self
             .library
             .try_update(id, |r| {
@@ -214,6 +306,53 @@ impl JobManager {
         Ok(record)
     }
 
+    /// A change made by a job's drive, kept whatever the disk does: when the record
+    /// cannot be written (disk full), the change lives in memory, the job goes on,
+    /// the card says why, and the write is tried again at the drive's next step
+    /// (`store_unsaved`). A paid job's request id is never dropped for a failed write.
+    async fn advance(&self, id: &str, change: impl Fn(&mut JobRecord)) -> AppResult<JobRecord> {
+        let outcome = self.advance_once(id, |r| {
+            if r.error.as_ref().is_some_and(is_disk_error) {
+                r.error = None;
+            }
+            change(r);
+        });
+        match outcome {
+            Err(error) if error.code == ErrorCode::Io => {
+                let remembered = self.library.remember(id, |r| {
+                    if !r.status.is_active() {
+                        return Err(AppError::new(ErrorCode::Busy, "The job was stopped."));
+                    }
+                    if r.error.as_ref().is_some_and(is_disk_error) {
+                        r.error = None;
+                    }
+                    change(r);
+                    if r.error.is_none() {
+                        r.error = Some(disk_error(&error));
+                    }
+                    Ok(())
+                })?;
+                self.announce(remembered.clone());
+                Ok(remembered)
+            }
+            other => other,
+        }
+    }
+
+    /// Tries again to write a change that only lives in memory.
+    async fn store_unsaved(&self, id: &str) -> AppResult<()> {
+        if self
+            .library
+            .get(id)?
+            .error
+            .as_ref()
+            .is_some_and(is_disk_error)
+        {
+            self.advance(id, |_| {}).await?;
+        }
+        Ok(())
+    }
+
     pub fn active_count(&self) -> usize {
         self.library
             .list()
@@ -222,79 +361,118 @@ impl JobManager {
             .count()
     }
 
+    /// Waits up to `limit` for every job being sent to get its answer (quitting
+    /// must not cut a POST that Segmind may bill). Answers how many still are.
+    pub async fn settle_sends(&self, limit: Duration) -> usize {
+        let mut changes = self.changes.subscribe();
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            let sending = self
+                .library
+                .list()
+                .iter()
+                .filter(|r| r.status == RecordStatus::Sending)
+                .count();
+            if sending == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(until, changes.changed())
+                .await
+                .is_err()
+            {
+                return sending;
+            }
+        }
+    }
+
     /// Records a new job (before anything is sent) and starts driving it.
-    pub fn create(
-        self: &Arc<Self>,
-        id: String,
-        request: GenerationRequest,
-        client: SegmindClient,
-    ) -> AppResult<JobView> {
+    pub fn create(self: &Arc<Self>, id: String, request: GenerationRequest) -> AppResult<JobView> {
         let record = self.library.put(JobRecord::new(id.clone(), request))?;
-        self.spawn(&id, client);
+        self.spawn(&id);
         let view = self.view(record);
+        self.changes.send_replace(());
         self.publish(&StudioEvent::Job {
             job: Box::new(view.clone()),
         });
         Ok(view)
     }
 
-    /// After a start: jobs found mid-send may have been billed and are never sent
-    /// again; every other unfinished job goes on, oldest first.
-    pub fn resume_all(self: &Arc<Self>, client: &SegmindClient) {
-        let mut unfinished: Vec<JobRecord> = self
-            .library
-            .list()
-            .into_iter()
-            .filter(|r| r.status.is_active())
-            .collect();
-        unfinished.sort_by_key(|r| r.created_at_ms);
-        for record in unfinished {
-            if record.status == RecordStatus::Sending {
-                let _ = self.change(&record.id, |r| {
-                    r.status = RecordStatus::Unknown;
-                    r.error = Some(AppError {
-                        may_be_billed: true,
-                        ..AppError::new(
-                            ErrorCode::Timeout,
-                            "The app closed while this video was being sent, so it is not known whether Segmind received it. \
-                             It was not sent again, so you are not charged twice. Check your Segmind dashboard.",
-                        )
-                    });
+    /// At start, before any drive: a job found mid-send may have been billed, and
+    /// is never sent again.
+    pub fn recover_interrupted(&self) {
+        for record in self.library.list() {
+            if record.status != RecordStatus::Sending {
+                continue;
+            }
+            let stored = self.library.update(&record.id, |r| {
+                r.status = RecordStatus::Unknown;
+                r.error = Some(AppError {
+                    may_be_billed: true,
+                    ..AppError::new(
+                        ErrorCode::Timeout,
+                        "The app closed while this video was being sent, so it is not known whether Segmind received it. \
+                         It was not sent again, so you are not charged twice. Check your Segmind dashboard.",
+                    )
                 });
-            } else {
-                self.spawn(&record.id, client.clone());
+            });
+            if let Ok(record) = stored {
+                self.announce(record);
             }
         }
     }
 
-    /// Drives a job again (a download that failed, a key that was fixed).
-    pub fn resume(self: &Arc<Self>, id: &str, client: SegmindClient) -> AppResult<JobView> {
-        let record = self.library.get(id)?;
-        let resumable = matches!(
-            record.status,
+    /// Drives every unfinished job that is not driven yet, oldest first. Safe to call
+    /// at any time: a job that has a drive (one being sent, say) is left to it.
+    pub fn drive_all(self: &Arc<Self>) {
+        let mut unfinished: Vec<JobRecord> = self
+            .library
+            .list()
+            .into_iter()
+            .filter(|r| r.status.is_active() && r.status != RecordStatus::Sending)
+            .collect();
+        unfinished.sort_by_key(|r| r.created_at_ms);
+        for record in unfinished {
+            self.spawn(&record.id);
+        }
+    }
+
+    /// Drives a job again: a download or a follow that paused with a problem, or a
+    /// job the creator stopped following that Segmind has (its video is theirs).
+    /// A job already driven tries its next call at once.
+    pub fn resume(self: &Arc<Self>, id: &str) -> AppResult<JobView> {
+        let record = self.library.try_update(id, |r| match r.status {
             RecordStatus::Queued
-                | RecordStatus::Processing
-                | RecordStatus::Downloading
-                | RecordStatus::Waiting
-        );
-        if !resumable {
-            return Err(AppError::new(
+            | RecordStatus::Processing
+            | RecordStatus::Downloading
+            | RecordStatus::Waiting => Ok(false),
+            RecordStatus::Stopped if r.output_url.is_some() => {
+                r.status = RecordStatus::Downloading;
+                r.error = None;
+                Ok(true)
+            }
+            RecordStatus::Stopped if r.request_id.is_some() => {
+                r.status = RecordStatus::Processing;
+                r.error = None;
+                Ok(true)
+            }
+            _ => Err(AppError::new(
                 ErrorCode::JobNotFound,
                 "There is nothing more to fetch for this video.",
-            ));
+            )),
+        })?;
+        if let Some(record) = record {
+            self.announce(record);
         }
-        if !self.spawn(id, client) {
-            return Err(AppError::new(
-                ErrorCode::Busy,
-                "This video is already being fetched.",
-            ));
+        if !self.spawn(id) {
+            let nudge = Arc::clone(&lock(&self.live).entry(id.to_string()).or_default().nudge);
+            nudge.notify_one();
         }
         Ok(self.view(self.library.get(id)?))
     }
 
     /// Starts driving a job unless it is driven already: one drive per job, ever,
     /// so two never send, poll or write the same file at once.
-    fn spawn(self: &Arc<Self>, id: &str, client: SegmindClient) -> bool {
+    fn spawn(self: &Arc<Self>, id: &str) -> bool {
         let mut live = lock(&self.live);
         let entry = live.entry(id.to_string()).or_default();
         if entry.task.as_ref().is_some_and(|t| !t.is_finished()) {
@@ -302,19 +480,28 @@ impl JobManager {
         }
         let manager = Arc::clone(self);
         let job_id = id.to_string();
-        let task = tokio::spawn(async move { manager.drive(&job_id, client).await });
+        let task = tokio::spawn(async move { manager.drive(&job_id).await });
         entry.task = Some(task.abort_handle());
         true
     }
 
     /// Stops following a job: nothing more is fetched. Segmind has no cancel, so a
-    /// job it already has may still be billed. Refused while the job is being sent:
-    /// cutting a POST short would lose the answer of a job Segmind may have billed.
+    /// job it already has may still be billed. Refused while the job is being sent
+    /// (cutting a POST short would lose the answer of a job Segmind may have billed)
+    /// and while it downloads (the video is finished and paid for: it is kept).
     pub fn stop(&self, id: &str) -> AppResult<JobView> {
+        self.halt(id, false)
+    }
+
+    fn halt(&self, id: &str, deleting: bool) -> AppResult<JobView> {
         let stopped = self.library.try_update(id, |r| match r.status {
             RecordStatus::Sending => Err(AppError::new(
                 ErrorCode::Busy,
                 "This video is being sent to Segmind right now. Try again in a moment.",
+            )),
+            RecordStatus::Downloading if !deleting => Err(AppError::new(
+                ErrorCode::Busy,
+                "This video is finished and paid for: it is being saved to your library, so there is nothing to stop.",
             )),
             status if status.is_active() => {
                 r.status = RecordStatus::Stopped;
@@ -337,47 +524,94 @@ impl JobManager {
     }
 
     pub fn delete(&self, id: &str) -> AppResult<()> {
-        self.stop(id)?;
+        self.halt(id, true)?;
         self.library.delete(id)?;
         lock(&self.live).remove(id);
+        self.changes.send_replace(());
         self.publish(&StudioEvent::Deleted {
             job_id: id.to_string(),
         });
         Ok(())
     }
 
-    async fn drive(self: &Arc<Self>, id: &str, client: SegmindClient) {
+    async fn drive(self: &Arc<Self>, id: &str) {
         // Every error worth keeping is on the record; a failure to write the record
-        // itself (disk full) ends the drive, and the next start picks it up again.
-        let _slot = {
+        // itself is retried by `advance`, and a job stopped meanwhile ends the drive.
+        let Ok(first) = self.library.get(id) else {
+            return;
+        };
+        // The cap limits what is sent: a job Segmind already has never waits in
+        // line behind unsent ones (it could expire there), though it counts.
+        let _slot = if first.status == RecordStatus::Waiting {
             self.announce_line();
             let slot = self.slots.acquire(id).await;
             self.announce_line();
             slot
+        } else {
+            self.slots.take_now()
         };
-        let client = self.observing(id, client);
         // A new attempt: the last one's error is history.
-        if self.advance(id, |r| r.error = None).is_err() {
-            lock(&self.live).entry(id.to_string()).or_default().task = None;
-            return;
-        }
-        while let Ok(record) = self.library.get(id) {
-            let step = match record.status {
-                RecordStatus::Waiting => self.submit(&record, &client).await,
-                RecordStatus::Queued | RecordStatus::Processing => {
-                    self.follow(&record, &client).await
+        if self.advance(id, |r| r.error = None).await.is_ok() {
+            let deadline = Instant::now() + self.poll.deadline;
+            let mut rate_limited = 0;
+            while let Ok(record) = self.library.get(id) {
+                let step = match record.status {
+                    RecordStatus::Waiting => self.submit(&record, &mut rate_limited).await,
+                    RecordStatus::Queued | RecordStatus::Processing => {
+                        self.follow(&record, deadline).await
+                    }
+                    RecordStatus::Downloading => self.download(&record).await,
+                    _ => Ok(Next::Done),
+                };
+                match step {
+                    Ok(Next::Continue) => continue,
+                    Ok(Next::Done) | Err(_) => break,
                 }
-                RecordStatus::Downloading => self.download(&record, &client).await,
-                _ => Ok(Next::Done),
-            };
-            match step {
-                Ok(Next::Continue) => continue,
-                Ok(Next::Done) | Err(_) => break,
             }
         }
-        lock(&self.live).entry(id.to_string()).or_default().task = None;
+        {
+            let mut live = lock(&self.live);
+            let entry = live.entry(id.to_string()).or_default();
+            entry.task = None;
+            entry.trouble = None;
+        }
         drop(_slot);
         self.announce_line();
+    }
+
+    /// The client for one job, with the key as it is now. Without a key the job
+    /// says so and waits for one (or for "Try again").
+    async fn client_for(self: &Arc<Self>, id: &str) -> AppResult<SegmindClient> {
+        let mut keys = self.client.subscribe();
+        loop {
+            let current = keys.borrow_and_update().clone();
+            if let Some(client) = current {
+                return Ok(self.observing(id, client));
+            }
+            self.advance(id, |r| {
+                r.error = Some(AppError::new(
+                    ErrorCode::NoApiKey,
+                    "Add your Segmind API key to go on: Settings, then Add key.",
+                ))
+            })
+            .await?;
+            let _ = keys.changed().await;
+            self.advance(id, |r| r.error = None).await?;
+        }
+    }
+
+    /// Segmind refused the key while following a paid job: the job keeps its
+    /// place, says why, and goes on by itself once a new key is saved.
+    async fn wait_for_new_key(&self, id: &str, error: AppError) -> AppResult<()> {
+        let mut keys = self.client.subscribe();
+        keys.borrow_and_update();
+        self.advance(id, |r| r.error = Some(error.clone())).await?;
+        let nudge = Arc::clone(&lock(&self.live).entry(id.to_string()).or_default().nudge);
+        tokio::select! {
+            _ = keys.changed() => {}
+            () = nudge.notified() => {}
+        }
+        self.advance(id, |r| r.error = None).await.map(drop)
     }
 
     /// The client for one job: a 429 pauses every submission until it lifts.
@@ -396,31 +630,58 @@ impl JobManager {
         }))
     }
 
-    async fn submit(&self, record: &JobRecord, client: &SegmindClient) -> AppResult<Next> {
+    async fn submit(
+        self: &Arc<Self>,
+        record: &JobRecord,
+        rate_limited: &mut u32,
+    ) -> AppResult<Next> {
+        let client = self.client_for(&record.id).await?;
         if self.gate.paused_until().is_some() {
             self.announce(record.clone());
             self.gate.wait().await;
         }
         // On disk before the POST: a crash from here on is never a silent re-send.
-        self.advance(&record.id, |r| {
+        // A disk that cannot take it holds the job back, unsent, until it can.
+        let mut troubles = 0;
+        while let Err(error) = self.advance_once(&record.id, |r| {
             r.status = RecordStatus::Sending;
             r.error = None;
-        })?;
+        }) {
+            if error.code != ErrorCode::Io {
+                return Err(error);
+            }
+            troubles += 1;
+            let remembered = self.library.remember(&record.id, |r| {
+                r.error = Some(disk_error(&error));
+                Ok(())
+            })?;
+            self.announce(remembered);
+            self.pause(&record.id, self.poll.retry_pause(troubles))
+                .await;
+        }
         match client.submit(&record.request).await {
             Ok(job) => {
+                *rate_limited = 0;
+                let sent_at = now_ms();
                 self.advance(&record.id, |r| {
                     r.status = RecordStatus::Queued;
-                    r.request_id = Some(job.request_id);
-                    r.status_url = job.status_url;
-                    r.response_url = job.response_url;
-                })?;
+                    r.request_id = Some(job.request_id.clone());
+                    r.status_url = job.status_url.clone();
+                    r.response_url = job.response_url.clone();
+                    r.sent_at_ms = Some(sent_at);
+                })
+                .await?;
                 Ok(Next::Continue)
             }
             Err(error) if error.code == ErrorCode::RateLimited => {
-                // Refused, so not billed: back in line until the limit lifts.
+                // Refused, so not billed: back in line until the limit lifts. A reset
+                // time already past (or none) still waits, longer each time.
+                *rate_limited += 1;
+                let floor = now_ms() + self.poll.retry_pause(*rate_limited).as_millis() as i64;
                 self.gate
-                    .pause_until(error.retry_at_ms.unwrap_or_else(|| now_ms() + 60_000));
-                self.advance(&record.id, |r| r.status = RecordStatus::Waiting)?;
+                    .pause_until(error.retry_at_ms.unwrap_or(floor).max(floor));
+                self.advance(&record.id, |r| r.status = RecordStatus::Waiting)
+                    .await?;
                 Ok(Next::Continue)
             }
             Err(error) => {
@@ -429,171 +690,188 @@ impl JobManager {
                 } else {
                     RecordStatus::Failed
                 };
-                self.advance(&record.id, |r| {
-                    r.status = status;
-                    r.error = Some(error);
-                })?;
-                Ok(Next::Done)
+                self.end(record, status, error).await
             }
         }
     }
 
-    async fn follow(&self, record: &JobRecord, client: &SegmindClient) -> AppResult<Next> {
+    /// Follows a job Segmind has until its video's address is known. Only a failed
+    /// job, a job Segmind surely forgot, or the deadline end following; every other
+    /// trouble (a 500, an unreadable answer, the network) is ridden out with growing
+    /// pauses, and a refused key waits for a new one.
+    async fn follow(self: &Arc<Self>, record: &JobRecord, deadline: Instant) -> AppResult<Next> {
         let job = SubmittedJob {
             request_id: record.request_id.clone().unwrap_or_default(),
             status_url: record.status_url.clone(),
             response_url: record.response_url.clone(),
         };
-        let fetched = match self.poll_until_done(record, &job, client).await {
-            Ok(metrics) => self
-                .fetch_video_url(&job, client)
-                .await
-                .map(|(url, output)| (url, output.or(metrics))),
-            Err(error) => Err(error),
-        };
-        match fetched {
-            Ok((url, metrics)) => {
-                self.advance(&record.id, |r| {
-                    r.status = RecordStatus::Downloading;
-                    r.output_url = Some(url);
-                    r.metrics = metrics;
-                })?;
-                Ok(Next::Continue)
-            }
-            Err(error) => self.fail_following(record, error),
-        }
-    }
-
-    /// The finished job's video URL. The response URL may lag behind the status
-    /// (no output yet) or fail for a moment: it is asked again, as polls are,
-    /// until the deadline; the job is paid for, its video must not be dropped.
-    async fn fetch_video_url(
-        &self,
-        job: &SubmittedJob,
-        client: &SegmindClient,
-    ) -> AppResult<(String, Option<Metrics>)> {
-        let started = Instant::now();
-        loop {
-            match client.result(job).await {
-                Ok(output) if output.status == JobStatus::Completed => {
-                    if let Some(url) = output.video_url() {
-                        return Ok((url.to_string(), output.metrics.clone()));
-                    }
-                    return Err(no_video(job));
-                }
-                Ok(_) => {}
-                Err(err) if err.is_transient() || err.code == ErrorCode::RateLimited => {}
-                Err(err) => return Err(err),
-            }
-            if started.elapsed() > self.poll.deadline {
-                return Err(AppError {
-                    may_be_billed: true,
-                    ..AppError::new(
-                        ErrorCode::Timeout,
-                        "Segmind finished this video but has not handed it over yet. Try again in a while.",
-                    )
-                });
-            }
-            tokio::time::sleep(self.poll.interval).await;
-        }
-    }
-
-    /// Polls until COMPLETED, with growing pauses. Passing troubles (the network, a
-    /// 503) do not end following: only the deadline, a failed or forgotten job do.
-    async fn poll_until_done(
-        &self,
-        record: &JobRecord,
-        job: &SubmittedJob,
-        client: &SegmindClient,
-    ) -> AppResult<Option<Metrics>> {
-        let started = Instant::now();
+        let sent_at = record.sent_at_ms.unwrap_or(record.created_at_ms);
         let mut pause = self.poll.interval;
+        let mut troubles = 0;
+        let mut last_trouble: Option<AppError> = None;
         loop {
-            if started.elapsed() > self.poll.deadline {
-                return Err(AppError {
+            if Instant::now() >= deadline {
+                self.set_trouble(&record.id, None);
+                let minutes = self.poll.deadline.as_secs() / 60;
+                let error = AppError {
                     may_be_billed: true,
+                    detail: last_trouble.as_ref().map(ToString::to_string),
                     ..AppError::new(
                         ErrorCode::Timeout,
                         format!(
-                            "Segmind has taken more than {} minutes, much longer than usual, so the app stopped waiting. \
-                             The job may still finish on Segmind and be billed.",
-                            self.poll.deadline.as_secs() / 60
+                            "Segmind has taken more than {minutes} minutes, much longer than usual, so the app stopped waiting. \
+                             The job may still finish on Segmind and be billed."
                         ),
                     )
-                });
+                };
+                // Left as it is, with its error: "Try again" goes on following it.
+                self.advance(&record.id, |r| r.error = Some(error.clone()))
+                    .await?;
+                return Ok(Next::Done);
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause + pause / 10).min(self.poll.max_interval);
-            match client.status(job).await {
-                Ok(report) => match report.status {
-                    JobStatus::Completed => return Ok(report.metrics),
-                    // The reason comes with the response URL's 422.
-                    JobStatus::Failed => {
-                        return Err(client.result(job).await.err().unwrap_or_else(|| {
-                            AppError::new(
-                                ErrorCode::JobFailed,
-                                "Segmind could not make this video. Your credits were not used.",
-                            )
-                        }))
+            self.pause(&record.id, pause).await;
+            self.store_unsaved(&record.id).await?;
+            let client = self.client_for(&record.id).await?;
+            match self.look(&record.id, &job, &client).await {
+                Ok(Look::Video(url, metrics)) => {
+                    self.set_trouble(&record.id, None);
+                    self.advance(&record.id, |r| {
+                        r.status = RecordStatus::Downloading;
+                        r.output_url = Some(url.clone());
+                        r.metrics = metrics.clone();
+                    })
+                    .await?;
+                    return Ok(Next::Continue);
+                }
+                Ok(Look::NotYet) => {
+                    if troubles > 0 {
+                        troubles = 0;
+                        pause = self.poll.interval;
+                        self.set_trouble(&record.id, None);
                     }
-                    JobStatus::Processing
-                        if self.library.get(&record.id)?.status != RecordStatus::Processing =>
+                    pause = (pause + pause / 10).min(self.poll.max_interval);
+                }
+                Err(error) => match error.code {
+                    ErrorCode::JobFailed => {
+                        self.set_trouble(&record.id, None);
+                        return self.end(record, RecordStatus::Failed, error).await;
+                    }
+                    ErrorCode::JobExpired
+                        if now_ms() - sent_at > self.poll.retention.as_millis() as i64 =>
                     {
-                        self.advance(&record.id, |r| r.status = RecordStatus::Processing)?;
+                        self.set_trouble(&record.id, None);
+                        return self.end(record, RecordStatus::Expired, error).await;
                     }
-                    _ => {}
+                    ErrorCode::Auth | ErrorCode::Forbidden => {
+                        self.set_trouble(&record.id, None);
+                        self.wait_for_new_key(&record.id, error).await?;
+                        pause = Duration::ZERO;
+                    }
+                    _ => {
+                        troubles += 1;
+                        pause = self.poll.retry_pause(troubles);
+                        self.set_trouble(&record.id, Some(error.clone()));
+                        last_trouble = Some(error);
+                    }
                 },
-                Err(err) if err.is_transient() || err.code == ErrorCode::RateLimited => continue,
-                Err(err) => return Err(err),
             }
         }
     }
 
-    /// A job that ended while being followed: failed, forgotten, or unreachable for now.
-    fn fail_following(&self, record: &JobRecord, error: AppError) -> AppResult<Next> {
-        let status = match error.code {
-            ErrorCode::JobFailed => RecordStatus::Failed,
-            ErrorCode::JobExpired => RecordStatus::Expired,
-            // Anything else (a time-out, the deadline, a key that stopped working)
-            // leaves the job as it is, with its error: Segmind may still have the
-            // video, and the next start or "Try again" goes on fetching it.
-            _ => {
-                self.advance(&record.id, |r| r.error = Some(error))?;
-                return Ok(Next::Done);
+    /// One look at a job: its status, and once it is done, its video's address.
+    async fn look(&self, id: &str, job: &SubmittedJob, client: &SegmindClient) -> AppResult<Look> {
+        let report = client.status(job).await?;
+        match report.status {
+            JobStatus::Completed => {
+                let output = client.result(job).await?;
+                match output.status {
+                    // The response URL can lag behind the status URL.
+                    JobStatus::Queued | JobStatus::Processing => Ok(Look::NotYet),
+                    JobStatus::Failed => Err(job_failed()),
+                    _ => match output.video_url() {
+                        Some(url) => Ok(Look::Video(
+                            url.to_string(),
+                            output.metrics.clone().or(report.metrics),
+                        )),
+                        None => Err(no_video(job)),
+                    },
+                }
             }
-        };
-        self.end(record, status, error)
+            // The reason comes with the response URL's 422.
+            JobStatus::Failed => Err(client
+                .result(job)
+                .await
+                .err()
+                .filter(|e| e.code == ErrorCode::JobFailed)
+                .unwrap_or_else(job_failed)),
+            JobStatus::Processing => {
+                if self.library.get(id)?.status != RecordStatus::Processing {
+                    self.advance(id, |r| r.status = RecordStatus::Processing)
+                        .await?;
+                }
+                Ok(Look::NotYet)
+            }
+            _ => Ok(Look::NotYet),
+        }
     }
 
-    fn end(&self, record: &JobRecord, status: RecordStatus, error: AppError) -> AppResult<Next> {
+    async fn end(
+        &self,
+        record: &JobRecord,
+        status: RecordStatus,
+        error: AppError,
+    ) -> AppResult<Next> {
         self.advance(&record.id, |r| {
             r.status = status;
-            r.error = Some(error);
-        })?;
+            r.error = Some(error.clone());
+        })
+        .await?;
         Ok(Next::Done)
     }
 
-    async fn download(&self, record: &JobRecord, client: &SegmindClient) -> AppResult<Next> {
-        let Some(url) = record.output_url.clone() else {
-            return self.end(
-                record,
-                RecordStatus::Failed,
-                no_video(&SubmittedJob {
-                    request_id: record.request_id.clone().unwrap_or_default(),
-                    status_url: None,
-                    response_url: None,
-                }),
-            );
+    /// A fresh address for a finished video, if Segmind still has the job.
+    async fn fresh_video_url(self: &Arc<Self>, record: &JobRecord) -> Option<String> {
+        let client = self.client.borrow().clone()?;
+        let job = SubmittedJob {
+            request_id: record.request_id.clone()?,
+            status_url: record.status_url.clone(),
+            response_url: record.response_url.clone(),
+        };
+        let output = client.result(&job).await.ok()?;
+        output.video_url().map(str::to_string)
+    }
+
+    /// Downloads a finished, paid video into the library. It is never given up:
+    /// passing troubles (the network, a 404 or an error page from the file host)
+    /// are retried for `download_patience`, with a fresh address from Segmind now
+    /// and then; after that the job waits, resumable, with its error.
+    async fn download(self: &Arc<Self>, record: &JobRecord) -> AppResult<Next> {
+        let mut url = match record.output_url.clone() {
+            Some(url) => url,
+            None => match self.fresh_video_url(record).await {
+                Some(url) => url,
+                None => {
+                    let error = no_video(&SubmittedJob {
+                        request_id: record.request_id.clone().unwrap_or_default(),
+                        status_url: None,
+                        response_url: None,
+                    });
+                    self.advance(&record.id, |r| r.error = Some(error.clone()))
+                        .await?;
+                    return Ok(Next::Done);
+                }
+            },
         };
         let target = self.library.video_path(&record.id);
         // The app stopped between finishing the file and recording it: it is whole
-        // (only a complete download is ever renamed to its final name).
+        // (only a complete download that looks like a video is ever renamed).
         if target.is_file() && !crate::client::part_path(&target).exists() {
             let bytes = std::fs::metadata(&target).map(|m| m.len()).ok();
             self.advance(&record.id, |r| {
                 r.status = RecordStatus::Ready;
                 r.bytes = bytes;
-            })?;
+            })
+            .await?;
             return Ok(Next::Done);
         }
         let mut last: Option<(Instant, u64)> = None;
@@ -618,26 +896,62 @@ impl JobManager {
                 }
             }
         };
-        match client.download(&url, &target, &mut progress).await {
-            Ok(bytes) => {
-                self.advance(&record.id, |r| {
-                    r.status = RecordStatus::Ready;
-                    r.bytes = Some(bytes);
-                    r.error = None;
-                })?;
-                Ok(Next::Done)
+        let started = Instant::now();
+        let mut troubles = 0;
+        loop {
+            self.store_unsaved(&record.id).await?;
+            let outcome = self
+                .files
+                .download(&url, &target, &mut progress, &|_| {})
+                .await;
+            let error = match outcome {
+                Ok(bytes) => {
+                    self.set_trouble(&record.id, None);
+                    self.advance(&record.id, |r| {
+                        r.status = RecordStatus::Ready;
+                        r.bytes = Some(bytes);
+                        r.error = None;
+                    })
+                    .await?;
+                    return Ok(Next::Done);
+                }
+                Err(error) => error,
+            };
+            troubles += 1;
+            // A disk that cannot take the video needs the creator; so does an
+            // address that is not a web address, unless Segmind gives another.
+            let hopeless = error.code == ErrorCode::Io
+                || (error.code == ErrorCode::UnexpectedResponse && troubles > 1);
+            if hopeless || started.elapsed() >= self.poll.download_patience {
+                self.set_trouble(&record.id, None);
+                self.advance(&record.id, |r| r.error = Some(error.clone()))
+                    .await?;
+                return Ok(Next::Done);
             }
-            Err(error) if error.code == ErrorCode::NotFound => {
-                self.end(record, RecordStatus::Failed, error)
+            self.set_trouble(&record.id, Some(error.clone()));
+            let stale_address = matches!(
+                error.code,
+                ErrorCode::NotFound | ErrorCode::NotAVideo | ErrorCode::UnexpectedResponse
+            );
+            if stale_address && troubles % 2 == 1 {
+                if let Some(fresh) = self.fresh_video_url(record).await.filter(|f| *f != url) {
+                    url = fresh;
+                    self.advance(&record.id, |r| r.output_url = Some(url.clone()))
+                        .await?;
+                    continue;
+                }
             }
-            Err(error) => {
-                // Still downloadable: kept as "downloading", resumed at the next start
-                // or by "Try again"; the part file keeps what already arrived.
-                self.advance(&record.id, |r| r.error = Some(error))?;
-                Ok(Next::Done)
-            }
+            self.pause(&record.id, self.poll.retry_pause(troubles))
+                .await;
         }
     }
+}
+
+fn job_failed() -> AppError {
+    AppError::new(
+        ErrorCode::JobFailed,
+        "Segmind could not make this video. Your credits were not used.",
+    )
 }
 
 fn no_video(job: &SubmittedJob) -> AppError {
@@ -646,6 +960,19 @@ fn no_video(job: &SubmittedJob) -> AppError {
         "Segmind finished the job but gave no video to download.",
     )
     .with_detail(format!("job {}", job.request_id))
+}
+
+fn is_disk_error(error: &AppError) -> bool {
+    error.code == ErrorCode::LibraryNotWritable
+}
+
+fn disk_error(cause: &AppError) -> AppError {
+    AppError::new(
+        ErrorCode::LibraryNotWritable,
+        "Kling Studio cannot write to its library (is the disk full?). This video goes on and nothing is lost: \
+         it is saved as soon as the disk allows. Free some space on the disk.",
+    )
+    .with_detail(cause.detail.clone().unwrap_or_else(|| cause.message.clone()))
 }
 
 #[cfg(test)]
@@ -669,6 +996,7 @@ mod tests {
             total: None,
             waiting_until_ms: None,
             queue_position: Some(1),
+            trouble: None,
         };
         let value = serde_json::to_value(StudioEvent::Job {
             job: Box::new(view),

@@ -38,6 +38,10 @@ pub enum RecordStatus {
     Expired,
     /// The creator stopped following it (or the deadline passed).
     Stopped,
+    /// A status written by a newer version of the app. Never kept: `Library::open`
+    /// reads such a job as the nearest status this version knows.
+    #[serde(other)]
+    Unrecognized,
 }
 
 impl RecordStatus {
@@ -74,6 +78,12 @@ pub struct JobRecord {
     /// Size of the finished video in the library, once it is there.
     #[serde(default)]
     pub bytes: Option<u64>,
+    /// When Segmind accepted the job (Unix ms): a 404 soon after is Segmind lagging.
+    #[serde(default)]
+    pub sent_at_ms: Option<i64>,
+    /// Fields a newer version of the app wrote: kept as they are when rewritten.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl JobRecord {
@@ -92,6 +102,8 @@ impl JobRecord {
             metrics: None,
             error: None,
             bytes: None,
+            sent_at_ms: None,
+            extra: serde_json::Map::new(),
         }
     }
 }
@@ -150,7 +162,10 @@ impl Library {
                     }
                 });
             match parsed {
-                Ok(record) => {
+                Ok(mut record) => {
+                    if record.status == RecordStatus::Unrecognized {
+                        record.status = nearest_known_status(&record, &videos_dir);
+                    }
                     records.insert(record.id.clone(), record);
                 }
                 Err(problem) => {
@@ -239,6 +254,25 @@ impl Library {
         }
     }
 
+    /// Changes a record in memory only, when the disk cannot take it: the job goes
+    /// on from memory and the next successful write stores the change with it.
+    pub fn remember(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut JobRecord) -> AppResult<()>,
+    ) -> AppResult<JobRecord> {
+        let _writing = self.writing();
+        let mut records = self.lock();
+        let record = records.get_mut(id).ok_or_else(|| {
+            AppError::new(
+                crate::error::ErrorCode::JobNotFound,
+                "That video is not in your library.",
+            )
+        })?;
+        change(record)?;
+        Ok(record.clone())
+    }
+
     pub fn get(&self, id: &str) -> AppResult<JobRecord> {
         self.lock().get(id).cloned().ok_or_else(|| {
             AppError::new(
@@ -281,6 +315,21 @@ impl Library {
         }
         self.lock().remove(id);
         Ok(())
+    }
+}
+
+/// What a job whose status a newer version wrote is, to this version: its video
+/// is in the library, or is to be downloaded, or Segmind has it, or it may have
+/// been sent. A paid job is never orphaned by a downgrade.
+fn nearest_known_status(record: &JobRecord, videos_dir: &Path) -> RecordStatus {
+    if videos_dir.join(format!("{}.mp4", record.id)).is_file() {
+        RecordStatus::Ready
+    } else if record.output_url.is_some() {
+        RecordStatus::Downloading
+    } else if record.request_id.is_some() {
+        RecordStatus::Processing
+    } else {
+        RecordStatus::Unknown
     }
 }
 
@@ -346,6 +395,40 @@ mod tests {
         assert!(!library.video_path("gone-1").exists());
         assert!(library.get("gone-1").is_err());
         assert!(Library::open(dir.path()).unwrap().list().is_empty());
+    }
+
+    #[test]
+    fn records_from_a_newer_version_are_read_forward_compatibly() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path()).unwrap();
+        let mut paid = record("paid-1", "paid");
+        paid.request_id = Some("req-1".into());
+        library.put(paid).unwrap();
+        library.put(record("unsent-1", "unsent")).unwrap();
+        // A newer version wrote a status, an error code and a field this one lacks.
+        for id in ["paid-1", "unsent-1"] {
+            let path = dir.path().join(format!("jobs/{id}.json"));
+            let mut value: serde_json::Value =
+                serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+            value["status"] = "uploading_voice".into();
+            value["takeGroup"] = "g-7".into();
+            value["error"] = serde_json::json!({"code": "voice_gone", "message": "m",
+                "detail": null, "retryAtMs": null, "mayBeBilled": false});
+            fs::write(&path, serde_json::to_vec(&value).unwrap()).unwrap();
+        }
+        let reopened = Library::open(dir.path()).unwrap();
+        assert!(reopened.damaged().is_empty(), "{:?}", reopened.damaged());
+        assert_eq!(
+            reopened.get("paid-1").unwrap().status,
+            RecordStatus::Processing
+        );
+        assert_eq!(
+            reopened.get("unsent-1").unwrap().status,
+            RecordStatus::Unknown
+        );
+        reopened.update("paid-1", |r| r.bytes = Some(1)).unwrap();
+        let text = fs::read_to_string(dir.path().join("jobs/paid-1.json")).unwrap();
+        assert!(text.contains("\"takeGroup\": \"g-7\""), "{text}");
     }
 
     #[test]

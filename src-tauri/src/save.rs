@@ -84,6 +84,21 @@ pub fn copy_without_overwrite(source: &Path, dir: &Path, name: &str) -> io::Resu
     ))
 }
 
+/// Copies `source` to exactly `path`, replacing what is there only once the copy
+/// is whole: a copy that fails (disk full) leaves the old file as it was.
+pub fn copy_replacing(source: &Path, path: &Path) -> io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".kling-{}.part", std::process::id()));
+    let temp = path.with_file_name(name);
+    let copied = fs::copy(source, &temp)
+        .and_then(|_| fs::File::open(&temp)?.sync_all())
+        .and_then(|()| fs::rename(&temp, path));
+    if copied.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    copied
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +120,22 @@ mod tests {
             !name.contains(['\\', '/', ':', '*', '?', '"', '<', '>', '|']),
             "{name}"
         );
+    }
+
+    #[test]
+    fn a_replacing_copy_lands_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.mp4");
+        fs::write(&source, b"new video").unwrap();
+        let target = dir.path().join("chosen.mp4");
+        fs::write(&target, b"old").unwrap();
+        copy_replacing(&source, &target).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new video");
+        // A copy that cannot happen leaves the destination untouched and no temp file.
+        let missing = dir.path().join("missing.mp4");
+        assert!(copy_replacing(&missing, &target).is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"new video");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct Settings {
     /// How many jobs may run at once; more wait in line.
     #[serde(default)]
     pub max_running_jobs: Option<usize>,
+    /// Settings a newer version of the app wrote: kept as they are when rewritten.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 pub struct SettingsFile {
@@ -67,11 +70,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let temp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
-    let mut file = fs::File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&temp, path)?;
+    let written = fs::File::create(&temp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temp, path)
+    });
+    if let Err(error) = written {
+        // A failed write (disk full) leaves no stray temp file behind.
+        let _ = fs::remove_file(&temp);
+        return Err(error);
+    }
     // The rename itself is durable only once the folder is synced (where that exists).
     if let Ok(dir) = fs::File::open(dir) {
         let _ = dir.sync_all();
@@ -99,6 +108,21 @@ mod tests {
             SettingsFile::new(dir.path()).load().last_request,
             Some(request)
         );
+    }
+
+    #[test]
+    fn settings_of_a_newer_version_survive_a_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("settings.json"),
+            br#"{"maxRunningJobs": 3, "language": "zh-CN"}"#,
+        )
+        .unwrap();
+        let file = SettingsFile::new(dir.path());
+        file.update(|s| s.max_running_jobs = Some(4)).unwrap();
+        let text = fs::read_to_string(dir.path().join("settings.json")).unwrap();
+        assert!(text.contains("\"language\": \"zh-CN\""), "{text}");
+        assert_eq!(file.load().max_running_jobs, Some(4));
     }
 
     #[test]

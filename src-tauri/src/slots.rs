@@ -100,6 +100,15 @@ impl Slots {
         }
     }
 
+    /// A place for a job Segmind already has: taken at once, even over the cap (it
+    /// must not wait behind unsent jobs), and counted, so new sends wait for it.
+    pub fn take_now(self: &Arc<Self>) -> Slot {
+        self.lock().running += 1;
+        Slot {
+            slots: Arc::clone(self),
+        }
+    }
+
     /// Takes a job out of the line (stopped while waiting, or its task ended).
     pub fn leave(&self, id: &str) {
         self.lock().waiting.retain(|w| w != id);
@@ -126,9 +135,15 @@ pub struct RateGate {
     paused_until_ms: AtomicI64,
 }
 
+/// The longest one 429 may hold every submission back, whatever its reset time
+/// says (`inf`, microseconds, a year ahead): then one more try tells.
+pub const MAX_RATE_PAUSE: Duration = Duration::from_secs(5 * 60);
+
 impl RateGate {
     pub fn pause_until(&self, until_ms: i64) {
-        self.paused_until_ms.fetch_max(until_ms, Ordering::SeqCst);
+        let now = now_ms();
+        let until = until_ms.clamp(now, now + MAX_RATE_PAUSE.as_millis() as i64);
+        self.paused_until_ms.fetch_max(until, Ordering::SeqCst);
     }
 
     /// When submissions may go again, if they are paused now.
@@ -203,6 +218,38 @@ mod tests {
         assert_eq!(slots.position("b"), None);
         drop(a);
         let _c = slots.acquire("c").await;
+    }
+
+    #[test]
+    fn the_gate_believes_no_reset_time_beyond_its_cap() {
+        let gate = RateGate::default();
+        gate.pause_until(i64::MAX);
+        let until = gate.paused_until().unwrap();
+        assert!(until <= now_ms() + MAX_RATE_PAUSE.as_millis() as i64);
+        let past = RateGate::default();
+        past.pause_until(now_ms() - 60_000);
+        assert_eq!(past.paused_until(), None);
+    }
+
+    #[tokio::test]
+    async fn a_job_segmind_has_never_waits_in_line() {
+        let slots = Slots::new(1);
+        let _unsent = slots.acquire("a").await;
+        let _followed = slots.take_now();
+        assert_eq!(slots.running(), 2);
+        let waiter = {
+            let slots = Arc::clone(&slots);
+            tokio::spawn(async move { slots.acquire("b").await })
+        };
+        while slots.position("b").is_none() {
+            tokio::task::yield_now().await;
+        }
+        drop(_unsent);
+        // Still over the cap with the followed job: "b" waits for it too.
+        tokio::task::yield_now().await;
+        assert_eq!(slots.position("b"), Some(1));
+        drop(_followed);
+        let _b = waiter.await.unwrap();
     }
 
     #[test]

@@ -87,8 +87,12 @@ impl Studio {
             .load()
             .max_running_jobs
             .unwrap_or(DEFAULT_MAX_RUNNING_JOBS);
+        let jobs = JobManager::new(library, media, &client_config, max_running, poll)
+            .map_err(std::io::Error::other)?;
+        // Before any drive exists: a job found mid-send is never sent again.
+        jobs.recover_interrupted();
         Ok(Self {
-            jobs: JobManager::new(library, media, max_running, poll),
+            jobs,
             settings,
             paths,
             keys: Arc::new(KeyStore::new(keyring_service)),
@@ -98,12 +102,13 @@ impl Studio {
         })
     }
 
-    /// Picks up every unfinished job of an earlier run. Without a key nothing can be
-    /// fetched yet; saving a key resumes them.
+    /// Picks up every unfinished job of an earlier run. Without a key, downloads of
+    /// finished videos go on and the rest wait for one, saying so.
     pub async fn resume_jobs(&self) {
         if let Ok(client) = self.client().await {
-            self.jobs.resume_all(&client);
+            self.jobs.set_client(Some(client));
         }
+        self.jobs.drive_all();
     }
 
     /// Runs a keychain call off the async threads: it blocks on D-Bus.
@@ -137,16 +142,23 @@ impl Studio {
                 Ok(keys.status())
             })
             .await?;
-        self.jobs.resume_all(&client);
+        // Every drive uses the new key from its next call; a job being sent right
+        // now keeps its drive and its answer.
+        self.jobs.set_client(Some(client));
+        self.jobs.drive_all();
         Ok(SavedKey { status, credits })
     }
 
     pub async fn remove_api_key(&self) -> AppResult<KeyStatus> {
-        self.with_keys(|keys| {
-            keys.remove()?;
-            Ok(keys.status())
-        })
-        .await
+        let status = self
+            .with_keys(|keys| {
+                keys.remove()?;
+                Ok(keys.status())
+            })
+            .await?;
+        // No drive keeps using the removed key: jobs wait for a new one.
+        self.jobs.set_client(None);
+        Ok(status)
     }
 
     async fn client(&self) -> AppResult<SegmindClient> {
@@ -168,6 +180,7 @@ impl Studio {
             last_request,
             output_dir,
             max_running_jobs,
+            ..
         } = self.settings.load();
         LoadedSettings {
             request: last_request.unwrap_or_default(),
@@ -231,8 +244,8 @@ impl Studio {
             return Err(AppError::invalid_request(problems));
         }
         let client = self.client().await?;
-        self.jobs
-            .create(uuid::Uuid::new_v4().to_string(), request, client)
+        self.jobs.offer_client(client);
+        self.jobs.create(uuid::Uuid::new_v4().to_string(), request)
     }
 
     /// Stops following a job. Segmind has no cancel: the job may still be billed.
@@ -242,8 +255,21 @@ impl Studio {
 
     /// Tries an interrupted job again: follows it or resumes its download.
     pub async fn resume_job(&self, job_id: &str) -> AppResult<JobView> {
-        let client = self.client().await?;
-        self.jobs.resume(job_id, client)
+        // A finished video downloads without a key; anything else needs one.
+        match self.client().await {
+            Ok(client) => self.jobs.offer_client(client),
+            Err(error) if self.jobs.library().get(job_id)?.output_url.is_none() => {
+                return Err(error)
+            }
+            Err(_) => {}
+        }
+        self.jobs.resume(job_id)
+    }
+
+    /// Waits a few seconds for jobs being sent to get their answer, so quitting
+    /// never cuts a POST Segmind may bill; answers how many are still being sent.
+    pub async fn settle_sends(&self, limit: std::time::Duration) -> usize {
+        self.jobs.settle_sends(limit).await
     }
 
     pub fn delete_job(&self, job_id: &str) -> AppResult<()> {
@@ -274,6 +300,7 @@ impl Studio {
         let dir = dir
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.load_settings().output_dir);
+        self.refuse_library_destination(&dir.join("video.mp4"))?;
         let path =
             save::copy_without_overwrite(&video, &dir, &save::file_name(&prompt, created))
                 .map_err(|e| AppError::io(&format!("save the video in {}", dir.display()), &e))?;
@@ -285,10 +312,29 @@ impl Studio {
     /// dialog has already confirmed if it replaces a file).
     pub fn save_video_to(&self, job_id: &str, path: &Path) -> AppResult<PathBuf> {
         let (video, _, _) = self.video_of(job_id)?;
-        std::fs::copy(&video, path)
+        self.refuse_library_destination(path)?;
+        save::copy_replacing(&video, path)
             .map_err(|e| AppError::io(&format!("save the video as {}", path.display()), &e))?;
         lock(&self.saved).insert(path.to_path_buf());
         Ok(path.to_path_buf())
+    }
+
+    /// The library keeps its own files: a copy onto one of them would empty it (a
+    /// file copied onto itself) or replace another job's video.
+    fn refuse_library_destination(&self, path: &Path) -> AppResult<()> {
+        let inside = |dir: &Path| {
+            let library = std::fs::canonicalize(&self.paths.library_dir)
+                .unwrap_or_else(|_| self.paths.library_dir.clone());
+            std::fs::canonicalize(dir).is_ok_and(|d| d.starts_with(&library))
+        };
+        if path.parent().is_some_and(inside) {
+            return Err(AppError::new(
+                ErrorCode::Io,
+                "Choose a folder outside Kling Studio's library: the library keeps its own copy of every video.",
+            )
+            .with_detail(path.display().to_string()));
+        }
+        Ok(())
     }
 
     /// A suggested name for "Save as…".

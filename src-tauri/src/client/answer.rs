@@ -16,16 +16,37 @@ pub enum Call {
 }
 
 /// A job's state as Segmind reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobStatus {
     Queued,
     Processing,
     Completed,
     Failed,
-    /// A state this app does not know yet: keep polling rather than fail.
-    #[serde(other)]
+    /// A state this app does not know yet (or none at all): keep polling rather than fail.
+    #[default]
     Unknown,
+}
+
+/// Read in any case (`"completed"`, `"Completed"`), and anything that is not a
+/// known state (a number, null, a new word) as `Unknown`: one odd field must not
+/// sink an answer that says where a paid video is.
+impl<'de> Deserialize<'de> for JobStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let text = value
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_uppercase();
+        Ok(match text.as_str() {
+            "QUEUED" | "IN_QUEUE" => Self::Queued,
+            "PROCESSING" | "IN_PROGRESS" | "RUNNING" => Self::Processing,
+            "COMPLETED" | "SUCCEEDED" | "SUCCESS" => Self::Completed,
+            "FAILED" | "ERROR" => Self::Failed,
+            _ => Self::Unknown,
+        })
+    }
 }
 
 /// Numbers Segmind may add to an answer; every one is optional. Read in Segmind's
@@ -69,40 +90,62 @@ pub struct SubmittedJob {
     pub response_url: Option<String>,
 }
 
-/// The answer of the status URL.
+/// The answer of the status URL. Only `status` matters; everything is read leniently.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct StatusReport {
-    pub status: JobStatus,
     #[serde(default)]
+    pub status: JobStatus,
+    #[serde(default, deserialize_with = "lenient_metrics")]
     pub metrics: Option<Metrics>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct VideoInfo {
-    pub url: Option<String>,
-}
-
-/// The answer of the response URL once a job is done.
+/// The answer of the response URL once a job is done. `output` and `video` are
+/// partly inferred in the contract, so each may be a URL string, an object with a
+/// `url`, or a list of either; anything else is no URL rather than no answer.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct JobOutput {
+    #[serde(default)]
     pub status: JobStatus,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_url")]
     pub output: Option<String>,
-    #[serde(default)]
-    pub video: Option<VideoInfo>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_url")]
+    pub video: Option<String>,
+    #[serde(default, deserialize_with = "lenient_metrics")]
     pub metrics: Option<Metrics>,
 }
 
 impl JobOutput {
     /// `video.url` when present, else `output` (the contract's order of preference).
     pub fn video_url(&self) -> Option<&str> {
-        self.video
-            .as_ref()
-            .and_then(|v| v.url.as_deref())
-            .or(self.output.as_deref())
-            .filter(|u| !u.trim().is_empty())
+        [self.video.as_deref(), self.output.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .find(|u| !u.is_empty())
     }
+}
+
+/// A URL from a string, `{"url": …}`, or the first of a list of those.
+fn url_in(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        serde_json::Value::Object(map) => map.get("url").and_then(url_in),
+        serde_json::Value::Array(items) => items.iter().find_map(url_in),
+        _ => None,
+    }
+}
+
+fn lenient_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(url_in(&serde_json::Value::deserialize(d)?))
+}
+
+/// Metrics that are not an object (a string, a list) are no metrics, not a bad answer.
+fn lenient_metrics<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Metrics>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(value
+        .is_object()
+        .then(|| serde_json::from_value(value).ok())
+        .flatten())
 }
 
 /// The server's own words from an error body: `{"error": …}` (or `message`,
@@ -250,6 +293,27 @@ mod tests {
         let none: JobOutput =
             serde_json::from_str(r#"{"status":"COMPLETED","output":null,"error":null}"#).unwrap();
         assert_eq!(none.video_url(), None);
+    }
+
+    #[test]
+    fn odd_shapes_of_inferred_fields_still_give_the_video() {
+        let plain_video: JobOutput = serde_json::from_str(
+            r#"{"status":"COMPLETED","output":"http://a/o.mp4","video":"http://a/v.mp4","metrics":"n/a"}"#,
+        )
+        .unwrap();
+        assert_eq!(plain_video.video_url(), Some("http://a/v.mp4"));
+        assert_eq!(plain_video.metrics, None);
+        let listed: JobOutput = serde_json::from_str(
+            r#"{"status":"completed","output":["http://a/1.mp4"],"video":{"url":7}}"#,
+        )
+        .unwrap();
+        assert_eq!(listed.status, JobStatus::Completed);
+        assert_eq!(listed.video_url(), Some("http://a/1.mp4"));
+        let report: StatusReport =
+            serde_json::from_str(r#"{"status":"Processing","metrics":[1,2]}"#).unwrap();
+        assert_eq!(report.status, JobStatus::Processing);
+        let no_status: StatusReport = serde_json::from_str(r#"{"status":null}"#).unwrap();
+        assert_eq!(no_status.status, JobStatus::Unknown);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::{Response, StatusCode};
 use std::io::Write;
 use tokio::fs::{File, OpenOptions};
@@ -60,24 +60,55 @@ fn io_error(err: std::io::Error) -> AppError {
     AppError::io("write the video to disk", &err)
 }
 
-impl SegmindClient {
-    /// Downloads `url` to `target`, retrying and resuming cut transfers. The key
-    /// never goes along, wherever `url` points.
+/// Where finished videos come from: any host `output` names, never with the key.
+/// Needs no key at all, so a paid video is fetched even after the key is removed.
+#[derive(Clone)]
+pub struct FileFetcher {
+    files: reqwest::Client,
+    retry: super::RetryPolicy,
+}
+
+/// Redirects a download may follow: never from https down to plain http (a
+/// signed URL must not leak onto the wire), and not endlessly.
+pub fn may_follow_redirect(previous: &[Url], next: &Url) -> bool {
+    let downgrade =
+        previous.last().is_some_and(|p| p.scheme() == "https") && next.scheme() != "https";
+    previous.len() < 10 && !downgrade
+}
+
+impl FileFetcher {
+    pub fn new(config: &super::ClientConfig) -> AppResult<Self> {
+        let files = reqwest::Client::builder()
+            .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.download_idle_timeout)
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                if may_follow_redirect(attempt.previous(), attempt.url()) {
+                    attempt.follow()
+                } else {
+                    attempt.error("a redirect the app does not follow (to plain http, or too many)")
+                }
+            }))
+            .build()
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        Ok(Self {
+            files,
+            retry: config.retry.clone(),
+        })
+    }
+
+    /// Downloads `url` to `target`, retrying and resuming cut transfers a few
+    /// times (the job's drive retries longer). `on_retry` hears of each pause.
     pub async fn download(
         &self,
         url: &str,
         target: &Path,
         progress: &mut Progress<'_>,
+        on_retry: &(dyn Fn(RetryNotice) + Send + Sync),
     ) -> AppResult<u64> {
-        let url = Url::parse(url).map_err(|e| {
-            AppError::new(
-                ErrorCode::UnexpectedResponse,
-                "Segmind gave a video address Kling Studio cannot use.",
-            )
-            .with_detail(e.to_string())
-        })?;
+        let url = video_address(url)?;
         let part = part_path(target);
-        let policy = &self.config.retry;
+        let policy = &self.retry;
         let mut attempt = 1;
         loop {
             let error = match self.download_once(&url, &part, progress).await {
@@ -89,14 +120,14 @@ impl SegmindClient {
             };
             let retryable = error.is_transient() || error.code == ErrorCode::RateLimited;
             if !retryable || attempt >= policy.max_attempts {
-                return Err(self.redact(error));
+                return Err(error);
             }
             let wait = if error.code == ErrorCode::RateLimited {
                 policy.rate_limit_wait(error.retry_at_ms, attempt)
             } else {
                 policy.backoff(attempt)
             };
-            self.notify(RetryNotice::Retrying {
+            on_retry(RetryNotice::Retrying {
                 attempt,
                 delay: wait,
             });
@@ -116,8 +147,7 @@ impl SegmindClient {
             .await
             .map(|m| m.len())
             .unwrap_or(0);
-        // Never the key: the download client follows redirects to any host, and
-        // reqwest keeps custom headers such as x-api-key across them.
+        // Never the key: this client follows redirects to any host.
         let mut request = self.files.get(url.clone());
         if have > 0 {
             request = request.header(RANGE, format!("bytes={have}-"));
@@ -142,6 +172,7 @@ impl SegmindClient {
                 ..error_for_status(code, server_message(&body).as_deref(), Call::Download)
             });
         }
+        check_is_video(&response)?;
         if status == StatusCode::PARTIAL_CONTENT && !(have > 0 && range_starts_at(&response, have))
         {
             // A part the server was not asked for: appending it would corrupt the
@@ -157,7 +188,109 @@ impl SegmindClient {
         }
         .map_err(io_error)?;
         let offset = if resumed { have } else { 0 };
-        write_body(response, file, offset, progress).await
+        let bytes = write_body(response, file, offset, progress).await?;
+        if let Err(error) = check_starts_like_a_video(part).await {
+            // An error page of exactly the promised length is still not the video.
+            let _ = tokio::fs::remove_file(part).await;
+            return Err(error);
+        }
+        Ok(bytes)
+    }
+}
+
+impl SegmindClient {
+    /// Downloads `url` to `target` (see [`FileFetcher::download`]). The key never
+    /// goes along, wherever `url` points.
+    pub async fn download(
+        &self,
+        url: &str,
+        target: &Path,
+        progress: &mut Progress<'_>,
+    ) -> AppResult<u64> {
+        self.files
+            .download(url, target, progress, &|notice| self.notify(notice))
+            .await
+            .map_err(|error| self.redact(error))
+    }
+}
+
+/// Only web addresses are fetched: a `file:` or `data:` URL is Segmind's mistake,
+/// not a connection problem, and trying it again would not help.
+fn video_address(text: &str) -> AppResult<Url> {
+    let unusable = |detail: String| {
+        AppError::new(
+            ErrorCode::UnexpectedResponse,
+            "Segmind gave a video address Kling Studio cannot use.",
+        )
+        .with_detail(detail)
+    };
+    let url = Url::parse(text.trim()).map_err(|e| unusable(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        let shown: String = text.chars().take(40).collect();
+        return Err(unusable(format!("not a web address: {shown}")));
+    }
+    Ok(url)
+}
+
+/// The biggest file accepted as a video: far above any Kling clip (15 s of 1080p
+/// is tens of MB), small enough that a runaway answer cannot fill the disk.
+pub const MAX_VIDEO_BYTES: u64 = 8 << 30;
+
+fn not_a_video(detail: impl Into<String>) -> AppError {
+    AppError::new(
+        ErrorCode::NotAVideo,
+        "The file host sent something that is not your video.",
+    )
+    .with_detail(detail)
+}
+
+/// Pages and JSON are never a video, whatever their length; an unlabelled or
+/// binary answer is checked by its first bytes once it is on disk.
+fn check_is_video(response: &Response) -> AppResult<()> {
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let textual = content_type.starts_with("text/")
+        || content_type.contains("json")
+        || content_type.contains("xml")
+        || content_type.contains("html");
+    if textual {
+        return Err(not_a_video(format!("content type {content_type}")));
+    }
+    let announced = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > MAX_VIDEO_BYTES) {
+        return Err(not_a_video(format!(
+            "{} bytes announced",
+            announced.unwrap_or(0)
+        )));
+    }
+    Ok(())
+}
+
+/// An MP4 (or QuickTime) file opens with a box whose type is `ftyp`.
+pub fn looks_like_mp4(head: &[u8]) -> bool {
+    head.len() >= 8 && &head[4..8] == b"ftyp"
+}
+
+async fn check_starts_like_a_video(part: &Path) -> AppResult<()> {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 8];
+    let mut file = File::open(part).await.map_err(io_error)?;
+    let read = file.read(&mut head).await.map_err(io_error)?;
+    if looks_like_mp4(&head[..read]) {
+        Ok(())
+    } else {
+        Err(not_a_video(format!(
+            "the file starts with {:?}",
+            String::from_utf8_lossy(&head[..read])
+        )))
     }
 }
 
@@ -182,6 +315,7 @@ pub(super) async fn save_response(
     let part = part_path(target);
     let file = File::create(&part).await.map_err(io_error)?;
     let bytes = write_body(response, file, 0, progress).await?;
+    check_starts_like_a_video(&part).await?;
     tokio::fs::rename(&part, target).await.map_err(io_error)?;
     Ok(bytes)
 }
@@ -229,6 +363,9 @@ async fn write_body(
             file.write_all(&chunk).map_err(io_error)?;
         }
         received += chunk.len() as u64;
+        if received > MAX_VIDEO_BYTES {
+            return Err(not_a_video(format!("more than {MAX_VIDEO_BYTES} bytes")));
+        }
         progress(received, expected);
     }
     // What did arrive is kept in the part file, so the next try resumes after it.
@@ -242,6 +379,38 @@ async fn write_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_web_addresses_are_fetched() {
+        assert!(video_address("https://cdn.example/v.mp4").is_ok());
+        for bad in [
+            "file:///etc/passwd",
+            "data:video/mp4;base64,AAAA",
+            "ftp://x/v.mp4",
+            "v.mp4",
+        ] {
+            let err = video_address(bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::UnexpectedResponse, "{bad}");
+            assert!(!err.is_transient(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redirects_never_go_from_https_to_http() {
+        let https = Url::parse("https://files.example/v.mp4").unwrap();
+        let http = Url::parse("http://files.example/v.mp4").unwrap();
+        assert!(may_follow_redirect(std::slice::from_ref(&https), &https));
+        assert!(!may_follow_redirect(std::slice::from_ref(&https), &http));
+        assert!(may_follow_redirect(std::slice::from_ref(&http), &http));
+        assert!(!may_follow_redirect(&vec![http.clone(); 10], &http));
+    }
+
+    #[test]
+    fn an_mp4_is_told_from_a_page_by_its_first_box() {
+        assert!(looks_like_mp4(b"\0\0\0\x18ftypmp42"));
+        assert!(!looks_like_mp4(b"<!DOCTYPE html>"));
+        assert!(!looks_like_mp4(b"\0\0"));
+    }
 
     #[test]
     fn part_file_sits_beside_the_target() {

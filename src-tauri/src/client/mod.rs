@@ -19,7 +19,7 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use url::Url;
 
 pub use answer::{server_message, Call, JobOutput, JobStatus, Metrics, StatusReport, SubmittedJob};
-pub use download::{part_path, Progress};
+pub use download::{looks_like_mp4, part_path, FileFetcher, Progress, MAX_VIDEO_BYTES};
 pub use pacer::RequestPacer;
 pub use retry::{now_ms, parse_reset_at, RetryPolicy};
 
@@ -87,14 +87,44 @@ pub fn parse_base_url(text: &str) -> AppResult<Url> {
         )
         .with_detail(e.to_string())
     })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+    // Plain http would put the key on the wire: only to this computer (the fake
+    // Segmind in tests, a local proxy), never across a network.
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let allowed = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    if !allowed || url.host().is_none() {
         return Err(AppError::new(
             ErrorCode::Internal,
-            "The Segmind address must start with https://.",
+            "The Segmind address must start with https:// (http:// only for this computer).",
         )
         .with_detail(text.to_string()));
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_base_url_is_https_or_loopback_http() {
+        assert!(parse_base_url("https://api.segmind.com").is_ok());
+        assert!(parse_base_url("http://127.0.0.1:8787").is_ok());
+        assert!(parse_base_url("http://localhost:8787/segmind/").is_ok());
+        assert!(parse_base_url("http://[::1]:9").is_ok());
+        for bad in [
+            "http://api.segmind.com",
+            "http://10.0.0.2:80",
+            "ftp://x",
+            "segmind",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 /// What the client is doing about a problem it is riding out, for the job card.
@@ -115,7 +145,7 @@ pub struct SegmindClient {
     /// Calls that carry the key: redirects are followed only within the Segmind origin.
     api: reqwest::Client,
     /// Downloads from wherever `output` points: no key, no overall time limit.
-    files: reqwest::Client,
+    files: FileFetcher,
     observer: Option<RetryObserver>,
 }
 
@@ -145,13 +175,7 @@ impl SegmindClient {
             .redirect(same_origin_only)
             .build()
             .map_err(|e| AppError::internal(e.to_string()))?;
-        let files = reqwest::Client::builder()
-            .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.download_idle_timeout)
-            .redirect(reqwest::redirect::Policy::limited(10))
-            .build()
-            .map_err(|e| AppError::internal(e.to_string()))?;
+        let files = FileFetcher::new(&config)?;
         Ok(Self {
             config,
             key,

@@ -58,6 +58,10 @@ pub fn now_ms() -> i64 {
 pub fn parse_reset_at(value: &str) -> Option<i64> {
     let value = value.trim();
     if let Ok(number) = value.parse::<f64>() {
+        // `inf`, `NaN` and negatives are no time at all.
+        if !number.is_finite() || number < 0.0 {
+            return None;
+        }
         // Anything past the year 33658 in seconds is surely milliseconds.
         return Some(if number > 1e12 {
             number as i64
@@ -112,6 +116,9 @@ mod tests {
             .to_string();
         assert_eq!(parse_reset_at(&naive), Some(expected));
         assert_eq!(parse_reset_at("soon"), None);
+        assert_eq!(parse_reset_at("inf"), None);
+        assert_eq!(parse_reset_at("NaN"), None);
+        assert_eq!(parse_reset_at("-5"), None);
     }
 
     #[test]

@@ -120,10 +120,11 @@ fn assets() -> PathBuf {
 
 /// 1 GiB of varied bytes (no run of zeros a filesystem could skip).
 pub fn gigabyte_file() -> PathBuf {
-    varied_file("one-gibibyte.bin", 1)
+    varied_file("one-gibibyte.mp4", 1)
 }
 
-/// `gib` GiB of varied bytes, made once.
+/// `gib` GiB of varied bytes, made once, opening with an MP4 `ftyp` box: the app
+/// keeps only a download that starts like a video.
 pub fn varied_file(name: &str, gib: u64) -> PathBuf {
     let path = assets().join(name);
     if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(gib << 30) {
@@ -135,6 +136,7 @@ pub fn varied_file(name: &str, gib: u64) -> PathBuf {
             state ^= state << 17;
             *byte = state as u8;
         }
+        block[..12].copy_from_slice(b"\0\0\0\x0cftypmp42");
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         for _ in 0..(gib << 10) {
             file.write_all(&block).unwrap();

@@ -93,7 +93,7 @@ pub async fn preview_and_responsiveness() -> Vec<Row> {
     e2e::keychain_store(e2e::KEY);
     let big = fixtures::large_video();
     // 4 GiB: at ~1 GB/s a 1 GiB download can end before 200 calls do.
-    let file = fixtures::varied_file("four-gibibytes.bin", 4);
+    let file = fixtures::varied_file("four-gibibytes.mp4", 4);
     let server = fixtures::serve(file.parent().unwrap().to_path_buf());
     let download_url = format!(
         "http://{server}/{}",

@@ -61,6 +61,12 @@ pub enum Fault {
         #[serde(rename = "delay_ms", with = "millis")]
         delay: Duration,
     },
+    /// The normal JSON answer with its inferred fields in other shapes the
+    /// contract allows for: `status` in lower case, `video` a plain URL string
+    /// (the `output` URL), `metrics` a string.
+    OddShape,
+    /// `302 Found` to `location` instead of the answer.
+    Redirect { location: String },
 }
 
 /// Answers a request to `target`: the normal answer from `normal`, unless a fault is
@@ -104,6 +110,12 @@ where
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
         Fault::TruncatedBody { after } => truncate(normal().await, after).await,
+        Fault::OddShape => reshape(normal().await).await,
+        Fault::Redirect { location } => {
+            let location =
+                HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
+            (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+        }
         Fault::SlowBody { chunk, delay } => {
             slow(normal().await, chunk, delay, shared.shutdown.clone()).await
         }
@@ -149,6 +161,27 @@ async fn truncate(response: Response, after: usize) -> Response {
     };
     let body = stream::once(ready(Ok::<Bytes, io::Error>(head))).chain(stream::once(cut));
     Response::from_parts(parts, Body::from_stream(body))
+}
+
+async fn reshape(response: Response) -> Response {
+    let (mut parts, bytes) = split(response).await;
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if let Some(status) = json.get("status").and_then(|s| s.as_str()) {
+        json["status"] = status.to_lowercase().into();
+    }
+    if let Some(output) = json.get("output").filter(|o| o.is_string()).cloned() {
+        json["video"] = output;
+    }
+    if json.get("metrics").is_some() {
+        json["metrics"] = "not available".into();
+    }
+    let body = serde_json::to_vec(&json).unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    Response::from_parts(parts, Body::from(body))
 }
 
 async fn slow(response: Response, chunk: usize, delay: Duration, shutdown: Shutdown) -> Response {
@@ -253,6 +286,10 @@ mod tests {
             Fault::SlowBody {
                 chunk: 4,
                 delay: Duration::from_millis(20),
+            },
+            Fault::OddShape,
+            Fault::Redirect {
+                location: "http://127.0.0.1:9/elsewhere".into(),
             },
         ];
         for fault in faults {

@@ -27,7 +27,9 @@
 //!   replace the answer, so a faulted submit creates and bills nothing.
 //!   `TruncatedBody` and `SlowBody` damage the delivery of the normal answer, so a
 //!   submit hit by them *does* create and bill a job, whose id the client may never
-//!   see: the case where it must not retry.
+//!   see: the case where it must not retry. `OddShape` reshapes the normal answer
+//!   (lower-case status, `video` as a plain string, `metrics` a string); `Redirect`
+//!   answers 302 to another address instead.
 //! - The request body is validated strictly: unknown fields and `null`s are 400s.
 //!
 //! # Admin HTTP API (API origin; never recorded, never faulted)
@@ -46,7 +48,8 @@
 //! - `Fault`, tagged by `kind`:
 //!   `{"kind":"status","code":503,"body":"{\"error\":\"busy\"}","content_type":"application/json"}`,
 //!   `{"kind":"rate_limited","reset_after_ms":2000}`, `{"kind":"hang"}`,
-//!   `{"kind":"truncated_body","after":1000}`, `{"kind":"slow_body","chunk":4096,"delay_ms":50}`.
+//!   `{"kind":"truncated_body","after":1000}`, `{"kind":"slow_body","chunk":4096,"delay_ms":50}`,
+//!   `{"kind":"odd_shape"}`, `{"kind":"redirect","location":"http://…"}`.
 //! - `RecordedRequest`: `{"origin":"api"|"files","method":"POST","path":"/v2/…",
 //!   "query":null,"headers":[["x-api-key","sk-test"],…],"body":"<text>"}`; the body is
 //!   the raw body as a string (invalid UTF-8 replaced).

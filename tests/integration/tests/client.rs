@@ -487,3 +487,21 @@ async fn a_hung_download_times_out_and_resumes() {
         .expect("second try");
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
 }
+
+#[tokio::test]
+async fn a_keyed_call_redirected_to_another_host_is_not_followed() {
+    let fake = fake().await;
+    let client = client(&fake);
+    let job = client.submit(&request()).await.unwrap();
+    fake.push_fault(
+        Target::Status,
+        Fault::Redirect {
+            location: format!("{}/files/elsewhere.mp4", fake.file_base_url()),
+        },
+    );
+    assert!(client.status(&job).await.is_err());
+    assert!(
+        fake.requests().iter().all(|r| r.origin == Origin::Api),
+        "the key never followed the redirect to the file host"
+    );
+}

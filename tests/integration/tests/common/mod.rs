@@ -2,13 +2,18 @@
 
 #![allow(dead_code)] // Each test file uses its own part of this.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use fake_segmind::{Config, FakeSegmind, Origin};
 use kling_studio::api_key::ApiKey;
 use kling_studio::client::{parse_base_url, ClientConfig, RetryPolicy, SegmindClient};
-use kling_studio::jobs::PollPolicy;
+use kling_studio::jobs::{JobView, PollPolicy, StudioEvent};
+use kling_studio::library::RecordStatus;
+use kling_studio::request::GenerationRequest;
+use kling_studio::studio::{LibrarySnapshot, Studio, StudioPaths};
+use tokio::sync::mpsc;
 
 pub const KEY: &str = "sk-test";
 
@@ -52,11 +57,16 @@ pub fn client_with_key(fake: &FakeSegmind, key: &str) -> SegmindClient {
     SegmindClient::new(config_for(fake), ApiKey::parse(key).unwrap()).unwrap()
 }
 
+/// Polls every 50-100 ms; troubles back off to 200 ms; a download retries for
+/// 10 s; a 404 within 2 s of sending is Segmind lagging.
 pub fn fast_poll() -> PollPolicy {
     PollPolicy {
         interval: Duration::from_millis(50),
         max_interval: Duration::from_millis(100),
         deadline: Duration::from_secs(20),
+        max_retry_pause: Duration::from_millis(200),
+        download_patience: Duration::from_secs(10),
+        retention: Duration::from_secs(2),
     }
 }
 
@@ -91,4 +101,104 @@ pub fn assert_key_only_to_segmind(fake: &FakeSegmind) {
             }
         }
     }
+}
+
+// ---------- the studio, without a window ----------
+
+pub const SUBMIT: &str = "/v2/kling-3-pro-text2video";
+
+pub async fn open_studio(fake: &FakeSegmind, dir: &Path) -> Studio {
+    open_studio_with(fake, dir, fast_poll()).await
+}
+
+pub fn studio_paths(dir: &Path) -> StudioPaths {
+    StudioPaths {
+        library_dir: dir.join("data/library"),
+        config_dir: dir.join("config"),
+        default_output_dir: dir.join("Videos/Kling Studio"),
+    }
+}
+
+pub async fn open_studio_with(fake: &FakeSegmind, dir: &Path, poll: PollPolicy) -> Studio {
+    let paths = studio_paths(dir);
+    Studio::start(
+        paths,
+        config_for(fake),
+        poll,
+        "kling-studio-integration-test",
+    )
+    .await
+    .unwrap()
+}
+
+/// Every event the studio publishes, in order.
+pub fn watch(studio: &Studio) -> (LibrarySnapshot, mpsc::UnboundedReceiver<StudioEvent>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let snapshot = studio.watch_jobs(Arc::new(move |event: &StudioEvent| {
+        tx.send(event.clone()).is_ok()
+    }));
+    (snapshot, rx)
+}
+
+/// Waits until job `id` satisfies `done`, answering its view then.
+pub async fn until(
+    rx: &mut mpsc::UnboundedReceiver<StudioEvent>,
+    id: &str,
+    done: impl Fn(&JobView) -> bool,
+) -> JobView {
+    let wait = async {
+        while let Some(event) = rx.recv().await {
+            if let StudioEvent::Job { job } = event {
+                if job.record.id == id && done(&job) {
+                    return *job;
+                }
+            }
+        }
+        panic!("the studio stopped publishing");
+    };
+    tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .expect("the job got there in time")
+}
+
+pub fn ended(job: &JobView) -> bool {
+    !job.record.status.is_active()
+}
+
+pub fn has_status(status: RecordStatus) -> impl Fn(&JobView) -> bool {
+    move |job| job.record.status == status
+}
+
+pub fn request(prompt: &str) -> GenerationRequest {
+    GenerationRequest {
+        prompt: prompt.into(),
+        ..Default::default()
+    }
+}
+
+pub struct Setup {
+    pub fake: FakeSegmind,
+    pub studio: Studio,
+    pub dir: tempfile::TempDir,
+    pub rx: mpsc::UnboundedReceiver<StudioEvent>,
+}
+
+pub async fn setup_with(config: Config) -> Setup {
+    let fake = fake_with(config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = open_studio(&fake, dir.path()).await;
+    let (_, rx) = watch(&studio);
+    Setup {
+        fake,
+        studio,
+        dir,
+        rx,
+    }
+}
+
+pub async fn setup_with_key() -> Setup {
+    let s = setup_with(Config::default()).await;
+    s.studio.save_api_key(KEY, true).await.unwrap();
+    s.fake.reset_requests();
+    s
 }
