@@ -286,6 +286,7 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
   function deleteWords(job) {
     if (!isActive(job)) return 'Copies you saved with Save or Save as… stay where they are.';
     if (job.status === 'waiting') return 'It has not been sent yet, so nothing is billed.';
+    if (job.status === 'downloading') return 'It is finished and paid for, and is being downloaded. Deleting it throws the video away.';
     return 'It is still being made: the app stops following it. Segmind may still finish it and bill your credits.';
   }
 

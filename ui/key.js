@@ -40,7 +40,7 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
   // What Settings says about the key that is in use now.
   function settingsText() {
     if (status.state === 'keychain') return status.last4 ? `A key is saved (ends in ${status.last4})` : 'A key is saved';
-    if (status.state === 'session') return `Key kept for this session only${status.last4 ? ` (ends in ${status.last4})` : ''}. You will be asked again next time.`;
+    if (status.state === 'session') return `Key kept for this session only${status.last4 ? ` (ends in ${status.last4})` : ''}. You will be asked again next time, and videos still being made wait until you add it.`;
     return 'No key saved yet.';
   }
 

@@ -148,8 +148,8 @@ async function askClose(count) {
   const one = count === 1;
   el.closeTitle.textContent = one ? 'A video is still being made' : 'Videos are still being made';
   el.closeText.textContent = one
-    ? '1 video is still being made. Keep making it in the background, or quit? If you quit, it continues the next time you open Kling Studio — nothing is lost and nothing is charged twice.'
-    : `${count} videos are still being made. Keep making them in the background, or quit? If you quit, they continue the next time you open Kling Studio — nothing is lost and nothing is charged twice.`;
+    ? '1 video is still being made. Keep making it in the background, or quit? If you quit, it continues the next time you open Kling Studio — nothing is lost and nothing is charged twice. A video being sent right now first gets a few seconds to hear back from Segmind.'
+    : `${count} videos are still being made. Keep making them in the background, or quit? If you quit, they continue the next time you open Kling Studio — nothing is lost and nothing is charged twice. Videos being sent right now first get a few seconds to hear back from Segmind.`;
   el.closeKeep.textContent = one ? 'Keep making it' : 'Keep making them';
   if (el.closeDialog.open) return; // already asking: the words are updated
   // Esc or the backdrop: not now, the window stays as it is.

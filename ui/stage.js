@@ -18,14 +18,14 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   const playErrors = new Set();
   const stoppedFrom = new Map(); // job id → its status when it was stopped this session
   let actionError = null; // { err, jobId }: a failed save / folder / stop / retry, shown for its own job only
-  let busyAction = '';    // 'save' | 'as' | 'show' | 'folder' | 'resume' | 'stop' while a step runs
+  let busyAction = '';    // 'save' | 'as' | 'show' | 'folder' | 'resume' | 'stop' | 'fetch' while a step runs
   let shownVideoKey = null;
   let shownErrorKey = null;
 
   const el = {
     stage: document.querySelector('.stage'), screen: $('screen'), empty: $('empty-state'), placeholder: $('placeholder'), card: $('job-card'),
     status: $('job-status'), elapsed: $('job-elapsed'), progress: $('job-progress'), progressFill: $('job-progress-fill'),
-    note: $('job-note'), extra: $('job-extra'), stop: $('stop-following'),
+    note: $('job-note'), extra: $('job-extra'), stop: $('stop-following'), fetchStopped: $('fetch-stopped'),
     errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $('error-retry'), errorButtons: $('error-buttons'),
     errorDetails: $('error-details'), errorDetailText: $('error-detail-text'),
     save: $('save-video'), saveAs: $('save-video-as'), show: $('show-in-folder'), savedPath: $('saved-path'),
@@ -169,14 +169,21 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     el.elapsed.title = isEnded(job) ? 'How long it took' : 'Time since you pressed Generate';
     renderProgress();
     let note = '';
-    if (job.status === 'waiting' && !isResumable(job)) note = 'Nothing has been sent yet, so nothing is billed. It starts by itself.';
+    if (job.trouble && isActive(job) && !isResumable(job)) {
+      note = job.status === 'downloading'
+        ? 'Having trouble downloading your video. The app keeps trying by itself — there is nothing you need to do.'
+        : 'Having trouble reaching Segmind. The app keeps trying by itself — there is nothing you need to do.';
+    } else if (job.status === 'waiting' && !isResumable(job)) note = 'Nothing has been sent yet, so nothing is billed. It starts by itself.';
     else if (isActive(job) && !isResumable(job) && job.status !== 'downloading') {
       note = 'Typical wait: about 4-5 minutes. You can keep working or start another video — we will tell you when it is ready.';
     }
     el.note.textContent = note;
     el.note.hidden = !note;
-    el.stop.hidden = !isActive(job) || !!job.pending;
+    // A downloading video is finished and paid for: it is kept, never stopped.
+    el.stop.hidden = !isActive(job) || job.status === 'downloading' || !!job.pending;
     el.stop.disabled = busyAction === 'stop';
+    el.fetchStopped.hidden = !(job.status === 'stopped' && job.requestId);
+    el.fetchStopped.disabled = busyAction === 'fetch';
     el.extra.textContent = extraText(job);
     el.extra.hidden = !el.extra.textContent;
   }
@@ -192,7 +199,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       return text;
     }
     if (job.status === 'stopped' && !job.error) {
-      if (job.requestId) return 'Segmind may still finish this video and bill your credits; the app will not download it.';
+      if (job.requestId) return 'Segmind may still finish this video and bill your credits. If it does, it is still yours: press Fetch it after all.';
       return stoppedFrom.get(job.id) === 'waiting'
         ? 'It was never sent, so nothing was billed.'
         : 'Stopped before Segmind confirmed receiving it. If it had already arrived, Segmind may still make it and bill your credits.';
@@ -370,6 +377,16 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     });
   }
 
+  // A job the creator stopped following that Segmind has: its video is still theirs.
+  function fetchStopped() {
+    const job = current();
+    if (!job || job.status !== 'stopped' || !job.requestId) return;
+    runAction('fetch', async () => {
+      library.put(await api.resumeJob(job.id));
+      announce?.('Fetching your video.');
+    });
+  }
+
   // ---------- stop following (with an in-page confirmation) ----------
 
   function stopWords(job) {
@@ -384,14 +401,15 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
 
   async function askStop() {
     const job = current();
-    if (!job || job.pending || !isActive(job)) return;
+    const stoppable = (j) => isActive(j) && j.status !== 'downloading';
+    if (!job || job.pending || !stoppable(job)) return;
     let words = stopWords(job);
     for (;;) {
       el.stopTitle.textContent = words[0];
       el.stopText.textContent = words[1];
       const yes = await ask(el.stopDialog, { confirm: el.stopConfirm, cancel: el.stopCancel });
       const now = library.get(job.id);
-      if (!yes || !isActive(now)) return;
+      if (!yes || !stoppable(now)) return;
       // The job moved on while the question was open (say, it was sent): the
       // answer was given to other words, so ask again with the true ones.
       const nowWords = stopWords(now);
@@ -404,6 +422,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   }
 
   el.stop.addEventListener('click', askStop);
+  el.fetchStopped.addEventListener('click', fetchStopped);
   el.save.addEventListener('click', () => save('save'));
   el.saveAs.addEventListener('click', () => save('as'));
   el.show.addEventListener('click', showInFolder);

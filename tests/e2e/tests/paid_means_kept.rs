@@ -1,0 +1,148 @@
+//! Paid means kept, in the real window: each ordinary hiccup that used to lose a
+//! paid video or leave it stuck (issue 13) now ends with the video in the library,
+//! byte-identical, after exactly one POST, and without a single click.
+
+use std::time::Duration;
+
+use e2e::*;
+use fake_segmind::{FakeSegmind, Fault, Target};
+
+const JOB_LIMIT: Duration = Duration::from_secs(90);
+
+/// Types a prompt and presses Generate once.
+async fn generate(app: &App, prompt: &str) {
+    app.type_into("prompt", prompt).await;
+    wait_until("the form to be valid", Duration::from_secs(10), || async {
+        app.el("generate").await.is_enabled().await.unwrap()
+    })
+    .await;
+    app.el("generate").await.click().await.unwrap();
+}
+
+/// Waits for the job to be ready, failing at once if the card ever says it did
+/// not work or needs the creator: these hiccups must pass without them.
+async fn ready_without_a_click(app: &App, env: &Env, name: &str) {
+    wait_until("the video to be ready", JOB_LIMIT, || async {
+        let status = app.status().await;
+        let attention = app.text("job-status").await;
+        assert_ne!(status, "failed", "the job was given up: {attention}");
+        assert!(
+            !attention.contains("attention"),
+            "the job asked for a click: {attention}"
+        );
+        app.history().await == ["ready"]
+    })
+    .await;
+    app.screenshot(name).await;
+    let videos = env.library_videos();
+    assert_eq!(videos.len(), 1, "{videos:?}");
+    assert_eq!(
+        std::fs::read(&videos[0]).unwrap(),
+        FakeSegmind::clip(),
+        "byte-identical"
+    );
+    assert_eq!(env.posts(), 1, "exactly one POST");
+    assert_eq!(env.fake.credits(), 97.0, "billed once");
+}
+
+fn json_fault(code: u16, body: &str) -> Fault {
+    Fault::Status {
+        code,
+        body: body.into(),
+        content_type: "application/json",
+    }
+}
+
+#[tokio::test]
+async fn one_500_from_the_status_call_does_not_stop_following() {
+    keychain_store(KEY);
+    let env = Env::start("hiccup-500").await;
+    env.fake.push_fault(
+        Target::Status,
+        json_fault(500, r#"{"error":"Internal error"}"#),
+    );
+    let app = env.launch().await;
+    generate(&app, "A paper boat sails down a rainy street").await;
+    ready_without_a_click(&app, &env, "hiccup-500").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn one_404_seconds_after_sending_is_not_the_end_of_the_job() {
+    keychain_store(KEY);
+    let env = Env::start("hiccup-404").await;
+    env.fake.push_fault(
+        Target::Status,
+        json_fault(404, r#"{"error":"Request not found"}"#),
+    );
+    let app = env.launch().await;
+    generate(&app, "Fireflies over a pond at midnight").await;
+    ready_without_a_click(&app, &env, "hiccup-404").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_result_with_the_video_as_a_plain_string_is_read() {
+    keychain_store(KEY);
+    let env = Env::start("hiccup-odd-result").await;
+    for _ in 0..3 {
+        env.fake.push_fault(Target::Result, Fault::OddShape);
+    }
+    let app = env.launch().await;
+    generate(&app, "A violinist on a rooftop at sunrise").await;
+    ready_without_a_click(&app, &env, "hiccup-odd-result").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn an_html_error_page_from_the_file_host_is_never_kept_as_the_video() {
+    keychain_store(KEY);
+    let env = Env::start("hiccup-html-page").await;
+    env.fake.push_fault(
+        Target::File,
+        Fault::Status {
+            code: 200,
+            body: "<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>".into(),
+            content_type: "text/html",
+        },
+    );
+    let app = env.launch().await;
+    generate(&app, "A red kite over green hills").await;
+    ready_without_a_click(&app, &env, "hiccup-html-page").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_finished_video_that_is_downloading_cannot_be_stopped() {
+    keychain_store(KEY);
+    let env = Env::start("hiccup-stop-downloading").await;
+    // 50 KB at 1 KB every 100 ms: the download takes about 5 s.
+    env.fake.push_fault(
+        Target::File,
+        Fault::SlowBody {
+            chunk: 1024,
+            delay: Duration::from_millis(100),
+        },
+    );
+    let app = env.launch().await;
+    generate(&app, "A potter shapes a bowl on a wheel").await;
+    wait_until("the job to be generating", JOB_LIMIT, || async {
+        app.status().await == "processing"
+    })
+    .await;
+    assert!(
+        app.visible("stop-following").await,
+        "Stop is offered while Segmind is still making it"
+    );
+    wait_until("the download to start", JOB_LIMIT, || async {
+        app.status().await == "downloading"
+    })
+    .await;
+    assert!(
+        !app.visible("stop-following").await,
+        "a finished, paid video is never offered to be stopped"
+    );
+    app.screenshot("downloading-no-stop").await;
+    ready_without_a_click(&app, &env, "hiccup-stop-downloading").await;
+    app.quit().await;
+}
