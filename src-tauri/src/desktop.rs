@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use tauri::{AppHandle, Manager, Window, WindowEvent};
+use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::QUIT_CONFIRMED;
@@ -55,6 +56,32 @@ pub fn notify_when_ready(app: &AppHandle, studio: &Studio) {
     }));
 }
 
+/// A second launch of the app: the window that is already open comes forward.
+pub fn bring_forward(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Another copy holds the library (the single-instance hand-over did not work):
+/// this copy drives nothing, says so in plain words, and ends.
+pub fn say_already_open_and_exit(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.hide();
+    }
+    let handle = app.clone();
+    app.dialog()
+        .message(
+            "Use the Kling Studio window that is already open: \
+             only one copy can make your videos, so nothing is ever sent or paid for twice.",
+        )
+        .title("Kling Studio is already open")
+        .kind(MessageDialogKind::Info)
+        .show(move |_| handle.exit(0));
+}
+
 /// Closing the window while jobs run asks first (in the page); with no page to
 /// ask, or once the creator chose to quit, it closes: nothing is lost either way,
 /// unfinished jobs resume at the next start.
@@ -63,7 +90,10 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
         if QUIT_CONFIRMED.load(Ordering::SeqCst) {
             return;
         }
-        let studio = window.state::<Studio>();
+        // No studio: this copy found another one open and is on its way out.
+        let Some(studio) = window.try_state::<Studio>() else {
+            return;
+        };
         let active_jobs = studio.active_jobs();
         // More than one listener: the notifier above, and a page that can ask.
         if active_jobs > 0 && studio.publish(&StudioEvent::CloseRequested { active_jobs }) > 1 {

@@ -1,7 +1,7 @@
 //! Kling Studio: make short films with Kling 3.0 Pro on Segmind.
 //!
 //! The domain modules (`request`, `client`, `library`, `jobs`, `slots`, `keystore`,
-//! `settings`, `save`, `media_server`, `studio`) know nothing of Tauri and are
+//! `settings`, `save`, `media_server`, `instance`, `studio`) know nothing of Tauri and are
 //! tested without a window; `commands`, `desktop` and `run` are the thin shell.
 
 pub mod api_key;
@@ -9,6 +9,7 @@ pub mod client;
 pub mod commands;
 mod desktop;
 pub mod error;
+pub mod instance;
 pub mod jobs;
 pub mod keystore;
 pub mod library;
@@ -40,18 +41,30 @@ fn studio_paths(app: &tauri::App) -> tauri::Result<StudioPaths> {
 
 pub fn run() {
     tauri::Builder::default()
+        // First, so a second launch exits before it builds anything of its own.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            desktop::bring_forward(app)
+        }))
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let config = ClientConfig::from_env()?;
             let paths = studio_paths(app)?;
-            let studio = tauri::async_runtime::block_on(async {
+            let started = tauri::async_runtime::block_on(async {
                 let studio =
                     Studio::start(paths, config, PollPolicy::default(), KEYRING_SERVICE).await?;
                 // Jobs of an earlier run go on at once, whether or not a window looks.
                 studio.resume_jobs().await;
                 Ok::<_, std::io::Error>(studio)
-            })?;
+            });
+            let studio = match started {
+                Ok(studio) => studio,
+                Err(error) if instance::is_held_elsewhere(&error) => {
+                    desktop::say_already_open_and_exit(app.handle());
+                    return Ok(());
+                }
+                Err(error) => return Err(error.into()),
+            };
             desktop::notify_when_ready(app.handle(), &studio);
             app.manage(studio);
             Ok(())

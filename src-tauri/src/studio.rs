@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::api_key::ApiKey;
 use crate::client::{ClientConfig, SegmindClient};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::instance::LibraryLock;
 use crate::jobs::{JobManager, JobView, PollPolicy, StudioEvent, Subscriber};
 use crate::keystore::{KeyStatus, KeyStore};
 use crate::library::{DamagedEntry, Library, RecordStatus};
@@ -33,6 +34,8 @@ pub struct StudioPaths {
 }
 
 pub struct Studio {
+    /// This copy's hold on the library: only one copy ever drives its jobs.
+    _library_lock: LibraryLock,
     paths: StudioPaths,
     keys: Arc<KeyStore>,
     settings: SettingsFile,
@@ -74,12 +77,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Studio {
+    /// Opens the library and starts its media server. Fails with an error for which
+    /// `instance::is_held_elsewhere` holds when another copy of the app has it.
     pub async fn start(
         paths: StudioPaths,
         client_config: ClientConfig,
         poll: PollPolicy,
         keyring_service: &str,
     ) -> std::io::Result<Self> {
+        // First of all: a second copy must not even read the jobs it could drive.
+        let library_lock = LibraryLock::acquire(&paths.library_dir)?;
         let library = Library::open(&paths.library_dir)?;
         let media = MediaServer::start(library.videos_dir()).await?;
         let settings = SettingsFile::new(&paths.config_dir);
@@ -92,6 +99,7 @@ impl Studio {
         // Before any drive exists: a job found mid-send is never sent again.
         jobs.recover_interrupted();
         Ok(Self {
+            _library_lock: library_lock,
             jobs,
             settings,
             paths,

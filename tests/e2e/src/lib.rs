@@ -349,6 +349,87 @@ impl Env {
     }
 }
 
+impl Env {
+    /// The app's library folder under this HOME.
+    pub fn library_dir(&self) -> PathBuf {
+        self.home
+            .path()
+            .join(".local/share/app.klingstudio.desktop/library")
+    }
+
+    /// A job of an earlier run, waiting its turn (never sent): written the way the
+    /// app writes its records.
+    pub fn add_waiting_job(&self, id: &str, prompt: &str) {
+        let jobs = self.library_dir().join("jobs");
+        std::fs::create_dir_all(&jobs).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let record = json!({
+            "id": id, "createdAtMs": now, "updatedAtMs": now,
+            "request": { "prompt": prompt }, "status": "waiting",
+        });
+        std::fs::write(
+            jobs.join(format!("{id}.json")),
+            serde_json::to_vec_pretty(&record).unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// A job record's status as the app last wrote it.
+    pub fn job_status(&self, id: &str) -> Option<String> {
+        let text = std::fs::read(self.library_dir().join(format!("jobs/{id}.json"))).ok()?;
+        let value: Value = serde_json::from_slice(&text).ok()?;
+        value["status"].as_str().map(String::from)
+    }
+
+    /// Starts a copy of the app directly, as a double click on a launcher does (no
+    /// WebDriver: tauri-driver holds one session at a time). Same HOME, keychain,
+    /// display and fake Segmind as the copies `launch` starts.
+    pub fn spawn_app(&self, name: &str) -> DirectApp {
+        let log = std::fs::File::create(artifacts().join(format!("{name}.app.log"))).unwrap();
+        let child = Command::new(app_binary())
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
+            .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
+            .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
+            .env("SEGMIND_BASE_URL", self.fake.base_url())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the app starts");
+        DirectApp { child }
+    }
+}
+
+/// A copy of the app this test started itself; ended with its WebKit helpers
+/// when dropped.
+pub struct DirectApp {
+    pub child: Child,
+}
+
+impl DirectApp {
+    /// Whether the process has ended (on its own).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().ok().flatten().is_some()
+    }
+}
+
+impl Drop for DirectApp {
+    fn drop(&mut self) {
+        let below = descendants(self.child.id());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for pid in below {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
 impl Drop for Env {
     /// Stops tauri-driver and everything it started (WebKitWebDriver, the app,
     /// WebKit's helpers): killed alone, its children would outlive the test.

@@ -542,3 +542,41 @@ async fn a_job_is_driven_once_even_when_asked_again() {
         .count();
     assert_eq!(file_gets, 1, "one drive, one download");
 }
+
+#[tokio::test]
+async fn a_second_studio_over_the_same_library_is_refused_and_sends_nothing() {
+    let fake = fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(&dir.path().join("data/library")).unwrap();
+    library
+        .put(JobRecord::new(
+            "0000dddd-0000-0000-0000-000000000004".into(),
+            request("waiting its turn"),
+        ))
+        .unwrap();
+    drop(library);
+    let first = open_studio(&fake, dir.path()).await;
+    let refused = kling_studio::studio::Studio::start(
+        studio_paths(dir.path()),
+        config_for(&fake),
+        fast_poll(),
+        "kling-studio-integration-test",
+    )
+    .await
+    .err()
+    .expect("a second copy is refused");
+    assert!(
+        kling_studio::instance::is_held_elsewhere(&refused),
+        "{refused}"
+    );
+    // The first copy drives the waiting job; the refused one touched nothing.
+    let (_, mut rx) = watch(&first);
+    first.save_api_key(KEY, true).await.unwrap();
+    let done = until(&mut rx, "0000dddd-0000-0000-0000-000000000004", ended).await;
+    assert_eq!(done.record.status, RecordStatus::Ready);
+    assert_eq!(fake.count("POST", SUBMIT), 1);
+    // Once the first copy is gone, the library can be opened again.
+    drop(first);
+    let (snapshot, _) = watch(&open_studio(&fake, dir.path()).await);
+    assert_eq!(snapshot.jobs.len(), 1);
+}
