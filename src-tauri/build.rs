@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "quit_app",
     "run_in_background",
     "save_video",
+    "save_still",
     "save_video_as",
     "choose_output_folder",
     "show_in_folder",

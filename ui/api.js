@@ -50,13 +50,13 @@ export function toAppError(raw) {
   };
 }
 
-async function call(cmd, args) {
+async function call(cmd, args, options) {
   const c = core();
   if (!c || typeof c.invoke !== 'function') {
     throw toAppError({ code: 'internal', message: '', detail: `The app's engine is not available (command ${cmd}).` });
   }
   try {
-    return await c.invoke(cmd, args);
+    return await c.invoke(cmd, args, options);
   } catch (err) {
     throw toAppError(err);
   }
@@ -71,6 +71,8 @@ export const saveApiKey = (key, sessionOnly) => call('save_api_key', { key, sess
 export const removeApiKey = () => call('remove_api_key');
 export const getCredits = () => call('get_credits');
 export const saveVideo = (jobId) => call('save_video', { jobId });
+// The JPEG goes as the raw body (bytes, not a JSON array of numbers).
+export const saveStill = (jobId, jpeg) => call('save_still', jpeg, { headers: { 'job-id': jobId } });
 export const saveVideoAs = (jobId) => call('save_video_as', { jobId });
 export const chooseOutputFolder = () => call('choose_output_folder');
 export const showInFolder = (path) => call('show_in_folder', { path });

@@ -3,6 +3,9 @@
 // status, date and cost. A filter and a search narrow the list. A card shows its
 // video on the stage when clicked, and offers Re-run, Copy prompt and Delete.
 // Cards are kept and updated in place, so focus and stills survive every update.
+// Only the cards in view (plus a screen above and below) exist: a library of
+// thousands of videos costs what a screenful does. Cards show stills (images),
+// never players: the stage's player is the page's only <video>.
 import * as api from './api.js';
 import { describeError } from './errors.js';
 import { ask } from './dialogs.js';
@@ -43,7 +46,11 @@ async function copyText(text) {
   return ok;
 }
 
-export function createHistory({ library, onSelect, onRerun, announce }) {
+// Cards are at least this wide (styles.css: .history-list) with this gap.
+const MIN_CARD = 300;
+const GAP = 10;
+
+export function createHistory({ library, stills, onSelect, onRerun, announce }) {
   const el = {
     section: $('history'), list: $('history-list'), count: $('history-count'), empty: $('history-empty'),
     filter: $('history-filter'), search: $('history-search'), message: $('history-message'),
@@ -55,17 +62,10 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
   let messageTimer = 0;
   let uid = 0;
 
-  // Stills load only when their card scrolls into view: a long library stays light.
-  const looker = 'IntersectionObserver' in window
-    ? new IntersectionObserver((entries) => {
-      for (const e of entries) {
-        if (!e.isIntersecting) continue;
-        const v = e.target;
-        looker.unobserve(v);
-        if (v.dataset.src && !v.getAttribute('src')) v.src = v.dataset.src;
-      }
-    }, { rootMargin: '200px' })
-    : null;
+  let shown = [];      // the jobs the filter and search let through, newest first
+  let rowHeight = 0;   // a card's height plus the gap, measured once a card exists
+  let placing = 0;     // a pending animation frame for place()
+  const scroller = el.list.closest('.stage') || document.scrollingElement;
 
   function say(text, tone = '') {
     clearTimeout(messageTimer);
@@ -114,36 +114,27 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
     del.classList.add('h-delete');
     del.setAttribute('aria-haspopup', 'dialog');
     li.append(pick, actions);
-    return { li, pick, poster, title, facts, status, date, video: null, key: '' };
+    return { li, pick, poster, title, facts, status, date, still: null };
   }
 
   function updatePoster(card, job) {
-    const src = job.status === 'ready' && job.videoUrl ? `${job.videoUrl}#t=0.1` : '';
     card.poster.dataset.state = isResumable(job) ? 'paused' : (isActive(job) ? 'active' : job.status);
-    if (card.video && card.video.dataset.src === src) return;
-    if (card.video) {
-      looker?.unobserve(card.video);
-      card.video.removeAttribute('src');
-      card.video.remove();
-      card.video = null;
-    }
+    const src = job.status === 'ready' && job.stillUrl ? job.stillUrl : '';
+    if (card.still === src && card.poster.firstChild) return;
+    card.still = src;
     card.poster.replaceChildren();
     if (!src) {
+      // A calm placeholder; a finished video without a still gets one made.
       card.poster.append(make('span', 'h-ph'));
+      if (job.status === 'ready') stills?.want(job);
       return;
     }
-    // A still, not a player: no controls, muted, only the first frames are fetched.
-    const v = document.createElement('video');
-    v.muted = true;
-    v.preload = 'metadata';
-    v.tabIndex = -1;
-    v.setAttribute('playsinline', '');
-    v.dataset.src = src;
-    v.addEventListener('error', () => { v.hidden = true; card.poster.append(make('span', 'h-ph')); });
-    card.video = v;
-    card.poster.append(v);
-    if (looker) looker.observe(v);
-    else v.src = src;
+    const img = make('img');
+    img.alt = '';
+    img.decoding = 'async';
+    img.addEventListener('error', () => { img.remove(); card.poster.append(make('span', 'h-ph')); });
+    img.src = src;
+    card.poster.append(img);
   }
 
   function factsText(job) {
@@ -198,17 +189,42 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
     renderDamaged(damaged);
     const group = el.filter.value || 'all';
     const words = el.search.value.trim().toLowerCase();
-    const shown = all.filter((job) => matches(job, group, words));
+    shown = all.filter((job) => matches(job, group, words));
+    const filtered = group !== 'all' || !!words;
+    el.count.textContent = filtered ? `${shown.length} of ${all.length}` : String(all.length);
+    el.empty.hidden = shown.length > 0 || all.length === 0;
+    place();
+  }
 
+  function schedule() {
+    if (!placing) placing = requestAnimationFrame(() => { placing = 0; place(); });
+  }
+
+  // Puts in the list the cards of the rows in view, a screen above and a screen
+  // below; padding stands in for the rest, so the scroll bar stays true.
+  function place() {
+    const cols = Math.max(1, Math.floor((el.list.clientWidth + GAP) / (MIN_CARD + GAP)));
+    const rows = Math.ceil(shown.length / cols);
+    const rowH = rowHeight || 150;
+    const viewH = scroller.clientHeight || window.innerHeight;
+    const above = scroller.getBoundingClientRect().top - el.list.getBoundingClientRect().top;
+    const first = Math.min(rows, Math.max(0, Math.floor((above - viewH) / rowH)));
+    const last = Math.min(rows, Math.max(first, Math.ceil((above + 2 * viewH) / rowH)));
+    const visible = shown.slice(first * cols, last * cols);
+    el.list.style.paddingTop = `${first * rowH}px`;
+    el.list.style.paddingBottom = `${(rows - last) * rowH}px`;
+
+    const keep = new Set(visible.map((job) => job.id));
     for (const [id, card] of cards) {
-      if (!library.get(id)) {
+      if (!keep.has(id)) {
         card.li.remove();
         cards.delete(id);
       }
     }
-    // Put the shown cards in order, touching only what moved (focus stays where it is).
+    // Put the cards in order, touching only what moved (focus stays where it is).
     let at = el.list.firstElementChild;
-    for (const job of shown) {
+    for (const listed of visible) {
+      const job = library.get(listed.id) || listed;
       let card = cards.get(job.id);
       if (!card) {
         card = makeCard(job);
@@ -223,9 +239,13 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
       at.remove();
       at = next;
     }
-    const filtered = group !== 'all' || !!words;
-    el.count.textContent = filtered ? `${shown.length} of ${all.length}` : String(all.length);
-    el.empty.hidden = shown.length > 0 || all.length === 0;
+    if (!rowHeight && visible.length) {
+      const height = cards.get(visible[0].id).li.offsetHeight;
+      if (height > 0) {
+        rowHeight = height + GAP;
+        if (rowHeight !== rowH) schedule();
+      }
+    }
   }
 
   function renderDamaged(damaged) {
@@ -251,8 +271,11 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
     const card = cards.get(change.job.id);
     const group = el.filter.value || 'all';
     const sameGroup = change.prev && statusGroup(change.prev) === statusGroup(change.job);
-    if (card && card.li.isConnected && (group === 'all' || sameGroup)) updateCard(card, change.job);
-    else render();
+    const staysPut = !!change.prev && (group === 'all' || sameGroup);
+    // A job off screen that stays where it is needs nothing now: its card is
+    // drawn from the library when it scrolls into view.
+    if (!staysPut) render();
+    else if (card) updateCard(card, change.job);
   }
 
   // Elapsed times of cards that are still being made.
@@ -318,6 +341,8 @@ export function createHistory({ library, onSelect, onRerun, announce }) {
     }
   }
 
+  scroller.addEventListener('scroll', schedule, { passive: true });
+  if ('ResizeObserver' in window) new ResizeObserver(schedule).observe(el.list);
   el.filter.addEventListener('change', render);
   ['input', 'change', 'search'].forEach((t) => el.search.addEventListener(t, render));
   library.subscribe(libraryChanged);

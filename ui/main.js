@@ -7,6 +7,7 @@ import { createForm } from './form.js';
 import { createLibrary } from './library.js';
 import { createStage } from './stage.js';
 import { createHistory } from './history.js';
+import { createStills } from './stills.js';
 import { createKey } from './key.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
@@ -82,8 +83,13 @@ const stage = createStage({
   announce,
 });
 
+// A still for each finished video: the moment it arrives, and lazily for videos
+// already in the library when their card first shows.
+const stills = createStills({ library });
+
 const historyView = createHistory({
   library,
+  stills,
   onSelect: (id) => stage.select(id),
   onRerun: rerun,
   announce,
@@ -110,6 +116,7 @@ function onStudioEvent(msg) {
 }
 
 library.subscribe((change) => {
+  if (change.type === 'job' && change.job.status === 'ready') stills.want(change.job);
   // A job that ended may have changed the balance.
   if (change.type === 'job' && change.prev && isActive(change.prev) && !isActive(change.job)) refreshCredits({ quiet: true });
   syncTicker();

@@ -147,6 +147,26 @@ pub fn run_in_background(window: tauri::WebviewWindow) -> AppResult<()> {
         .map_err(|e| AppError::internal(e.to_string()))
 }
 
+/// The page's still of a finished video: the JPEG bytes as the raw body (no JSON
+/// array of numbers), the job in the `job-id` header.
+#[tauri::command]
+pub async fn save_still(
+    studio: State<'_, Studio>,
+    request: tauri::ipc::Request<'_>,
+) -> AppResult<JobView> {
+    let job_id = request
+        .headers()
+        .get("job-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let tauri::ipc::InvokeBody::Raw(jpeg) = request.body() else {
+        return Err(AppError::internal(
+            "save_still expects the JPEG as a raw body",
+        ));
+    };
+    studio.save_still(job_id, jpeg)
+}
+
 #[tauri::command]
 pub async fn save_video(studio: State<'_, Studio>, job_id: String) -> AppResult<SavedFile> {
     studio

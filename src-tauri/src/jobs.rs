@@ -70,6 +70,8 @@ pub struct JobView {
     pub record: JobRecord,
     /// Where the preview plays the video from, once it is in the library.
     pub video_url: Option<String>,
+    /// The video's still for the history's card, once one is made.
+    pub still_url: Option<String>,
     /// Download progress in bytes, while downloading.
     pub received: Option<u64>,
     pub total: Option<u64>,
@@ -127,6 +129,9 @@ pub struct JobManager {
     live: Mutex<HashMap<String, Live>>,
     /// Bumped at every change of a job, for whoever waits for jobs to settle.
     changes: watch::Sender<()>,
+    /// Places in line as last told to the window: only a job whose place moved is
+    /// told again.
+    told_places: Mutex<HashMap<String, usize>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -166,6 +171,7 @@ impl JobManager {
             subscribers: Mutex::new(Vec::new()),
             live: Mutex::new(HashMap::new()),
             changes: watch::Sender::new(()),
+            told_places: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -207,6 +213,13 @@ impl JobManager {
         subscribers.len() - gone.len()
     }
 
+    /// Tells the window a job's view changed without its record (a still was made).
+    pub fn refresh(&self, id: &str) -> AppResult<JobView> {
+        let record = self.library.get(id)?;
+        self.announce(record.clone());
+        Ok(self.view(record))
+    }
+
     pub fn set_max_running(&self, cap: usize) {
         self.slots.set_cap(cap);
     }
@@ -215,10 +228,13 @@ impl JobManager {
         let live = lock(&self.live);
         let progress = live.get(&record.id);
         let downloading = record.status == RecordStatus::Downloading;
-        let video_url = (record.status == RecordStatus::Ready)
-            .then(|| self.media.url_for(&format!("{}.mp4", record.id)));
+        let ready = record.status == RecordStatus::Ready;
+        let video_url = ready.then(|| self.media.url_for(&format!("{}.mp4", record.id)));
+        let still_url = (ready && self.library.still_path(&record.id).is_file())
+            .then(|| self.media.url_for(&format!("{}.jpg", record.id)));
         JobView {
             video_url,
+            still_url,
             received: progress.filter(|_| downloading).and_then(|p| p.received),
             total: progress.filter(|_| downloading).and_then(|p| p.total),
             // A 429 holds a submission back, before or while it is being sent.
@@ -252,15 +268,32 @@ impl JobManager {
         self.publish(&StudioEvent::Job { job });
     }
 
-    /// Every waiting job's place in line may have moved.
+    /// Tells the window of the waiting jobs whose place in line moved (one job,
+    /// not the whole line: a line of 300 costs the same as a line of 3 per change).
     fn announce_line(&self) {
-        for record in self
-            .library
-            .list()
+        let places: HashMap<String, usize> = self
+            .slots
+            .waiting()
             .into_iter()
-            .filter(|r| r.status == RecordStatus::Waiting)
-        {
-            self.announce(record);
+            .enumerate()
+            .map(|(index, id)| (id, index + 1))
+            .collect();
+        let moved: Vec<String> = {
+            let mut told = lock(&self.told_places);
+            let moved = places
+                .iter()
+                .filter(|(id, place)| told.get(*id) != Some(place))
+                .map(|(id, _)| id.clone())
+                .collect();
+            *told = places;
+            moved
+        };
+        for id in moved {
+            if let Ok(record) = self.library.get(&id) {
+                if record.status == RecordStatus::Waiting {
+                    self.announce(record);
+                }
+            }
         }
     }
 
@@ -543,6 +576,7 @@ impl JobManager {
         // The cap limits what is sent: a job Segmind already has never waits in
         // line behind unsent ones (it could expire there), though it counts.
         let _slot = if first.status == RecordStatus::Waiting {
+            self.slots.join(id);
             self.announce_line();
             let slot = self.slots.acquire(id).await;
             self.announce_line();
@@ -992,6 +1026,7 @@ mod tests {
         let view = JobView {
             record,
             video_url: None,
+            still_url: None,
             received: Some(5),
             total: None,
             waiting_until_ms: None,

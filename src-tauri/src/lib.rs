@@ -88,6 +88,7 @@ pub fn run() {
             commands::quit_app,
             commands::run_in_background,
             commands::save_video,
+            commands::save_still,
             commands::save_video_as,
             commands::choose_output_folder,
             commands::show_in_folder,

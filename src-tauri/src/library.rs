@@ -200,6 +200,11 @@ impl Library {
         self.videos_dir.join(format!("{id}.mp4"))
     }
 
+    /// Where a job's still (a small JPEG of one frame) lives, beside its video.
+    pub fn still_path(&self, id: &str) -> PathBuf {
+        self.videos_dir.join(format!("{id}.jpg"))
+    }
+
     pub fn damaged(&self) -> &[DamagedEntry] {
         &self.damaged
     }
@@ -301,6 +306,7 @@ impl Library {
         for path in [
             self.video_path(id),
             crate::client::part_path(&self.video_path(id)),
+            self.still_path(id),
         ] {
             match fs::remove_file(&path) {
                 Ok(()) => {}
@@ -391,8 +397,10 @@ mod tests {
         let library = Library::open(dir.path()).unwrap();
         library.put(record("gone-1", "x")).unwrap();
         fs::write(library.video_path("gone-1"), b"video").unwrap();
+        fs::write(library.still_path("gone-1"), b"still").unwrap();
         library.delete("gone-1").unwrap();
         assert!(!library.video_path("gone-1").exists());
+        assert!(!library.still_path("gone-1").exists());
         assert!(library.get("gone-1").is_err());
         assert!(Library::open(dir.path()).unwrap().list().is_empty());
     }

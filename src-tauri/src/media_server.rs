@@ -32,9 +32,16 @@ pub struct MediaServer {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// Names the app gives its own videos: `<uuid>.mp4`.
+/// The page's own origins: only they may read a video's pixels (to draw a still).
+/// `tauri://localhost` on Linux and macOS, `http://tauri.localhost` on Windows.
+const APP_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
+
+/// Names the app gives its own files: `<uuid>.mp4` videos and `<uuid>.jpg` stills.
 fn is_plain_video_name(name: &str) -> bool {
-    name.strip_suffix(".mp4").is_some_and(|stem| {
+    let stem = name
+        .strip_suffix(".mp4")
+        .or_else(|| name.strip_suffix(".jpg"));
+    stem.is_some_and(|stem| {
         !stem.is_empty()
             && stem.len() <= 64
             && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -54,6 +61,12 @@ async fn serve_video(
     if !host_ok || token != shared.token || !is_plain_video_name(&name) {
         return StatusCode::NOT_FOUND.into_response();
     }
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .filter(|o| APP_ORIGINS.contains(o))
+        .map(str::to_string);
     match ServeFile::new(shared.dir.join(&name))
         .oneshot(request)
         .await
@@ -61,9 +74,14 @@ async fn serve_video(
         Ok(response) => {
             let mut response = response.map(Body::new);
             // Previews are private: no caching outside this process.
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            // The page draws a still from a video with crossOrigin: only the app's
+            // own origin may read the pixels, never `*`.
+            if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            }
+            headers.insert(header::VARY, HeaderValue::from_static("Origin"));
             response
         }
         Err(never) => match never {},
@@ -117,6 +135,8 @@ mod tests {
             "a/b.mp4",
             "clip.mov",
             "clip.mp4.part",
+            "clip.jpg.part",
+            ".jpg",
             "%2e%2e.mp4",
         ] {
             assert!(!is_plain_video_name(bad), "{bad}");

@@ -70,7 +70,7 @@ impl Slots {
                 }
             }
         }
-        self.lock().waiting.push_back(id.to_string());
+        self.join(id);
         let mut in_line = InLine {
             slots: self,
             id,
@@ -100,6 +100,16 @@ impl Slots {
         }
     }
 
+    /// Puts a job at the end of the line (once), so its place can be told before it
+    /// waits; `acquire` then waits from there. A job that joins and never acquires
+    /// must `leave`.
+    pub fn join(&self, id: &str) {
+        let mut queue = self.lock();
+        if !queue.waiting.iter().any(|w| w == id) {
+            queue.waiting.push_back(id.to_string());
+        }
+    }
+
     /// A place for a job Segmind already has: taken at once, even over the cap (it
     /// must not wait behind unsent jobs), and counted, so new sends wait for it.
     pub fn take_now(self: &Arc<Self>) -> Slot {
@@ -122,6 +132,11 @@ impl Slots {
             .iter()
             .position(|w| w == id)
             .map(|p| p + 1)
+    }
+
+    /// The jobs waiting for a slot, next first.
+    pub fn waiting(&self) -> Vec<String> {
+        self.lock().waiting.iter().cloned().collect()
     }
 
     pub fn running(&self) -> usize {

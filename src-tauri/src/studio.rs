@@ -22,6 +22,8 @@ use crate::settings::{Settings, SettingsFile};
 
 pub const DEFAULT_MAX_RUNNING_JOBS: usize = 2;
 pub const MAX_RUNNING_JOBS_LIMIT: usize = 5;
+/// A still is a small JPEG (a card shows it at 128 px wide): far below this.
+const MAX_STILL_BYTES: usize = 512 * 1024;
 
 /// Where the app keeps things.
 #[derive(Debug, Clone)]
@@ -343,6 +345,24 @@ impl Studio {
             .with_detail(path.display().to_string()));
         }
         Ok(())
+    }
+
+    /// Keeps the still the page drew from a finished video (a JPEG of a few dozen
+    /// KB), beside the video in the library; deleted with it.
+    pub fn save_still(&self, job_id: &str, jpeg: &[u8]) -> AppResult<JobView> {
+        self.video_of(job_id)?;
+        let is_jpeg = jpeg.starts_with(&[0xFF, 0xD8, 0xFF]);
+        if !is_jpeg || jpeg.len() > MAX_STILL_BYTES {
+            return Err(AppError::new(
+                ErrorCode::Internal,
+                "The still of this video could not be kept.",
+            )
+            .with_detail(format!("{} bytes, JPEG: {is_jpeg}", jpeg.len())));
+        }
+        let path = self.jobs.library().still_path(job_id);
+        crate::settings::write_atomically(&path, jpeg)
+            .map_err(|e| AppError::io("keep the still of this video", &e))?;
+        self.jobs.refresh(job_id)
     }
 
     /// A suggested name for "Save as…".

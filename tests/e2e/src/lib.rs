@@ -377,6 +377,36 @@ impl Env {
         .unwrap();
     }
 
+    /// A finished video of an earlier run: its record and the fake's clip (hard-linked
+    /// from one copy, as a long library on disk would be, cheaply). `age_ms` back in
+    /// time, so the newest-first order is known.
+    pub fn add_ready_video(&self, id: &str, prompt: &str, age_ms: i64) {
+        let library = self.library_dir();
+        let (jobs, videos) = (library.join("jobs"), library.join("videos"));
+        std::fs::create_dir_all(&jobs).unwrap();
+        std::fs::create_dir_all(&videos).unwrap();
+        let original = library.join("clip-original.mp4");
+        if !original.exists() {
+            std::fs::write(&original, FakeSegmind::clip()).unwrap();
+        }
+        std::fs::hard_link(&original, videos.join(format!("{id}.mp4"))).unwrap();
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+            - age_ms;
+        let record = json!({
+            "id": id, "createdAtMs": at, "updatedAtMs": at,
+            "request": { "prompt": prompt }, "status": "ready",
+            "requestId": format!("earlier-{id}"), "bytes": FakeSegmind::clip().len(),
+        });
+        std::fs::write(
+            jobs.join(format!("{id}.json")),
+            serde_json::to_vec_pretty(&record).unwrap(),
+        )
+        .unwrap();
+    }
+
     /// A job record's status as the app last wrote it.
     pub fn job_status(&self, id: &str) -> Option<String> {
         let text = std::fs::read(self.library_dir().join(format!("jobs/{id}.json"))).ok()?;

@@ -197,6 +197,7 @@ async fn the_last_form_and_the_cap_are_remembered() {
     };
     s.studio.remember_request(request.clone()).unwrap();
     assert_eq!(s.studio.set_max_running_jobs(9).unwrap(), 5, "capped at 5");
+    drop(s.studio); // the app closed: only one copy holds the library
     let reopened = open_studio(&s.fake, s.dir.path()).await;
     assert_eq!(reopened.load_settings().request, request);
     assert_eq!(reopened.load_settings().max_running_jobs, 5);
@@ -390,6 +391,7 @@ async fn a_damaged_library_entry_is_reported_and_every_readable_job_kept() {
         b"{\"id\": \"0badc0de-",
     )
     .unwrap();
+    drop(s.studio); // the app closed: only one copy holds the library
     let reopened = open_studio(&s.fake, s.dir.path()).await;
     let (snapshot, _) = watch(&reopened);
     assert_eq!(snapshot.damaged.len(), 1);
@@ -408,6 +410,7 @@ async fn a_job_found_mid_send_after_a_crash_is_never_sent_again() {
     );
     record.status = RecordStatus::Sending;
     library.put(record).unwrap();
+    drop(s.studio); // the app closed: only one copy holds the library
     let reopened = open_studio(&s.fake, s.dir.path()).await;
     reopened.save_api_key(KEY, true).await.unwrap(); // a key resumes unfinished jobs
     let (snapshot, _) = watch(&reopened);
