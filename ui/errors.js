@@ -46,6 +46,7 @@ const CODES = {
   duplicate_submission: { headline: 'This request was already sent, so it was not sent again.', money: null, next: 'Look for it under Your videos, or press Generate again for a new one.' },
   job_not_found: { headline: 'The app lost track of this video.', money: 'ctx', next: `Generate it again if you need it. ${REPORT}` },
   io: { headline: 'The app could not read or write a file on your computer.', money: null, next: 'Check that the folder still exists and the disk has free space, then try again.', showMessage: true },
+  link_expired: { headline: "The video's download link has expired.", money: 'ctx', next: 'The app asks Segmind for a fresh link by itself.' },
   not_a_video: { headline: 'The file host sent something that is not your video.', money: 'ctx', next: 'The app asks Segmind for the video again by itself. If it keeps happening, try again later.' },
   library_not_writable: { headline: 'Kling Studio cannot write to its library. Is the disk full?', money: 'ctx', next: 'Free some space on the disk. The video goes on meanwhile and is saved as soon as the disk allows.' },
   unexpected_response: { headline: 'Segmind answered in a way the app did not expect.', money: 'ctx', next: `Try again. ${REPORT}` },

@@ -67,6 +67,8 @@ pub enum ErrorCode {
     UnexpectedResponse,
     /// The file host answered something that is not a video (an error page).
     NotAVideo,
+    /// The file host refused the video's link (expired or not allowed).
+    LinkExpired,
     /// A bug in the app itself.
     Internal,
     /// A code written by a newer version of the app: read, never refused.

@@ -4,6 +4,7 @@
 //! or not a window is looking.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -132,7 +133,12 @@ pub struct JobManager {
     /// Places in line as last told to the window: only a job whose place moved is
     /// told again.
     told_places: Mutex<HashMap<String, usize>>,
+    /// The app is quitting: nothing new is sent from now on.
+    closing: AtomicBool,
 }
+
+/// How often changes the disk refused are written again.
+const SAVE_RETRY: Duration = Duration::from_secs(2);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
@@ -172,6 +178,7 @@ impl JobManager {
             live: Mutex::new(HashMap::new()),
             changes: watch::Sender::new(()),
             told_places: Mutex::new(HashMap::new()),
+            closing: AtomicBool::new(false),
         }))
     }
 
@@ -372,18 +379,33 @@ impl JobManager {
         }
     }
 
-    /// Tries again to write a change that only lives in memory.
-    async fn store_unsaved(&self, id: &str) -> AppResult<()> {
-        if self
-            .library
-            .get(id)?
-            .error
-            .as_ref()
-            .is_some_and(is_disk_error)
-        {
-            self.advance(id, |_| {}).await?;
+    /// Writes, every few seconds, the changes the disk refused, until it takes them,
+    /// whether or not their job is still driven.
+    pub fn keep_saving(self: &Arc<Self>) {
+        let manager = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SAVE_RETRY);
+            loop {
+                tick.tick().await;
+                let Some(manager) = manager.upgrade() else {
+                    return;
+                };
+                manager.save_unsaved();
+            }
+        });
+    }
+
+    fn save_unsaved(&self) {
+        for id in self.library.unsaved() {
+            let saved = self.library.update(&id, |r| {
+                if r.error.as_ref().is_some_and(is_disk_error) {
+                    r.error = None;
+                }
+            });
+            if let Ok(record) = saved {
+                self.announce(record);
+            }
         }
-        Ok(())
     }
 
     pub fn active_count(&self) -> usize {
@@ -397,6 +419,7 @@ impl JobManager {
     /// Waits up to `limit` for every job being sent to get its answer (quitting
     /// must not cut a POST that Segmind may bill). Answers how many still are.
     pub async fn settle_sends(&self, limit: Duration) -> usize {
+        self.closing.store(true, Ordering::SeqCst);
         let mut changes = self.changes.subscribe();
         let until = tokio::time::Instant::now() + limit;
         loop {
@@ -407,7 +430,8 @@ impl JobManager {
                 .filter(|r| r.status == RecordStatus::Sending)
                 .count();
             if sending == 0 {
-                return 0;
+                self.save_unsaved();
+                return self.library.unsaved().len();
             }
             if tokio::time::timeout_at(until, changes.changed())
                 .await
@@ -448,6 +472,21 @@ impl JobManager {
                     )
                 });
             });
+            // A disk that refuses: memory says so, and the saver writes it later.
+            let stored = stored.or_else(|_| {
+                self.library.remember(&record.id, |r| {
+                    r.status = RecordStatus::Unknown;
+                    r.error = Some(AppError {
+                        may_be_billed: true,
+                        ..AppError::new(
+                            ErrorCode::Timeout,
+                            "The app closed while this video was being sent, so it is not known whether Segmind received it. \
+                             It was not sent again, so you are not charged twice. Check your Segmind dashboard.",
+                        )
+                    });
+                    Ok(())
+                })
+            });
             if let Ok(record) = stored {
                 self.announce(record);
             }
@@ -478,12 +517,16 @@ impl JobManager {
             | RecordStatus::Processing
             | RecordStatus::Downloading
             | RecordStatus::Waiting => Ok(false),
-            RecordStatus::Stopped if r.output_url.is_some() => {
+            // Stopped, or failed or expired by an older version's too-quick verdict:
+            // a job Segmind finished is the creator's to fetch.
+            RecordStatus::Stopped | RecordStatus::Failed | RecordStatus::Expired
+                if r.output_url.is_some() =>
+            {
                 r.status = RecordStatus::Downloading;
                 r.error = None;
                 Ok(true)
             }
-            RecordStatus::Stopped if r.request_id.is_some() => {
+            RecordStatus::Stopped | RecordStatus::Expired if r.request_id.is_some() => {
                 r.status = RecordStatus::Processing;
                 r.error = None;
                 Ok(true)
@@ -527,7 +570,8 @@ impl JobManager {
     }
 
     fn halt(&self, id: &str, deleting: bool) -> AppResult<JobView> {
-        let stopped = self.library.try_update(id, |r| match r.status {
+        let decide = |r: &mut JobRecord| {
+            match r.status {
             RecordStatus::Sending => Err(AppError::new(
                 ErrorCode::Busy,
                 "This video is being sent to Segmind right now. Try again in a moment.",
@@ -541,7 +585,16 @@ impl JobManager {
                 Ok(true)
             }
             _ => Ok(false),
-        })?;
+        }
+        };
+        let stopped = match self.library.try_update(id, decide) {
+            // The disk refuses: the stop holds in memory (the drive ends now, so
+            // nothing is sent), and the saver writes it when the disk allows.
+            Err(error) if error.code == ErrorCode::Io => {
+                Some(self.library.remember(id, |r| decide(r).map(drop))?)
+            }
+            other => other?,
+        };
         // The record says "stopped" first: from now on the drive cannot move it on.
         if let Some(task) = lock(&self.live).get_mut(id).and_then(|l| l.task.take()) {
             task.abort();
@@ -606,7 +659,14 @@ impl JobManager {
         {
             let mut live = lock(&self.live);
             let entry = live.entry(id.to_string()).or_default();
-            entry.task = None;
+            // Only this drive's own handle: a newer drive's must stay.
+            if entry
+                .task
+                .as_ref()
+                .is_some_and(|t| Some(t.id()) == tokio::task::try_id())
+            {
+                entry.task = None;
+            }
             entry.trouble = None;
         }
         drop(_slot);
@@ -636,9 +696,15 @@ impl JobManager {
 
     /// Segmind refused the key while following a paid job: the job keeps its
     /// place, says why, and goes on by itself once a new key is saved.
-    async fn wait_for_new_key(&self, id: &str, error: AppError) -> AppResult<()> {
-        let mut keys = self.client.subscribe();
-        keys.borrow_and_update();
+    async fn wait_for_new_key(
+        &self,
+        id: &str,
+        error: AppError,
+        mut keys: watch::Receiver<Option<SegmindClient>>,
+    ) -> AppResult<()> {
+        if keys.has_changed().unwrap_or(false) {
+            return Ok(()); // a new key arrived while the refused call ran: try it
+        }
         self.advance(id, |r| r.error = Some(error.clone())).await?;
         let nudge = Arc::clone(&lock(&self.live).entry(id.to_string()).or_default().nudge);
         tokio::select! {
@@ -669,18 +735,40 @@ impl JobManager {
         record: &JobRecord,
         rate_limited: &mut u32,
     ) -> AppResult<Next> {
-        let client = self.client_for(&record.id).await?;
         if self.gate.paused_until().is_some() {
             self.announce(record.clone());
             self.gate.wait().await;
         }
+        // The key as it is now, after any wait: a removed key is never billed.
+        let client = self.client_for(&record.id).await?;
+        if self.closing.load(Ordering::SeqCst) {
+            // Quitting: the job stays waiting, unsent, for the next start.
+            std::future::pending::<()>().await;
+        }
         // On disk before the POST: a crash from here on is never a silent re-send.
-        // A disk that cannot take it holds the job back, unsent, until it can.
+        // Only a waiting job is sent, so no second drive could ever send it too. A
+        // disk that cannot take it holds the job back, unsent, until it can.
         let mut troubles = 0;
-        while let Err(error) = self.advance_once(&record.id, |r| {
-            r.status = RecordStatus::Sending;
-            r.error = None;
-        }) {
+        loop {
+            let sending = self.library.try_update(&record.id, |r| {
+                if r.status != RecordStatus::Waiting {
+                    return Err(AppError::new(
+                        ErrorCode::Busy,
+                        "The job is no longer waiting.",
+                    ));
+                }
+                r.status = RecordStatus::Sending;
+                r.error = None;
+                Ok(true)
+            });
+            let error = match sending {
+                Ok(Some(record)) => {
+                    self.announce(record);
+                    break;
+                }
+                Ok(None) => return Err(AppError::internal("the send was not recorded")),
+                Err(error) => error,
+            };
             if error.code != ErrorCode::Io {
                 return Err(error);
             }
@@ -764,7 +852,9 @@ impl JobManager {
                 return Ok(Next::Done);
             }
             self.pause(&record.id, pause).await;
-            self.store_unsaved(&record.id).await?;
+            // Subscribed before the call: a key saved while it runs is not missed.
+            let mut keys = self.client.subscribe();
+            keys.borrow_and_update();
             let client = self.client_for(&record.id).await?;
             match self.look(&record.id, &job, &client).await {
                 Ok(Look::Video(url, metrics)) => {
@@ -798,7 +888,7 @@ impl JobManager {
                     }
                     ErrorCode::Auth | ErrorCode::Forbidden => {
                         self.set_trouble(&record.id, None);
-                        self.wait_for_new_key(&record.id, error).await?;
+                        self.wait_for_new_key(&record.id, error, keys).await?;
                         pause = Duration::ZERO;
                     }
                     _ => {
@@ -899,7 +989,10 @@ impl JobManager {
         let target = self.library.video_path(&record.id);
         // The app stopped between finishing the file and recording it: it is whole
         // (only a complete download that looks like a video is ever renamed).
-        if target.is_file() && !crate::client::part_path(&target).exists() {
+        if target.is_file()
+            && !crate::client::part_path(&target).exists()
+            && starts_like_a_video(&target)
+        {
             let bytes = std::fs::metadata(&target).map(|m| m.len()).ok();
             self.advance(&record.id, |r| {
                 r.status = RecordStatus::Ready;
@@ -933,7 +1026,6 @@ impl JobManager {
         let started = Instant::now();
         let mut troubles = 0;
         loop {
-            self.store_unsaved(&record.id).await?;
             let outcome = self
                 .files
                 .download(&url, &target, &mut progress, &|_| {})
@@ -965,7 +1057,7 @@ impl JobManager {
             self.set_trouble(&record.id, Some(error.clone()));
             let stale_address = matches!(
                 error.code,
-                ErrorCode::NotFound | ErrorCode::NotAVideo | ErrorCode::UnexpectedResponse
+                ErrorCode::LinkExpired | ErrorCode::NotAVideo | ErrorCode::UnexpectedResponse
             );
             if stale_address && troubles % 2 == 1 {
                 if let Some(fresh) = self.fresh_video_url(record).await.filter(|f| *f != url) {
@@ -979,6 +1071,14 @@ impl JobManager {
                 .await;
         }
     }
+}
+
+fn starts_like_a_video(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| crate::client::looks_like_mp4(&head))
 }
 
 fn job_failed() -> AppError {

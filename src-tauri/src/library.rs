@@ -123,6 +123,8 @@ pub struct Library {
     /// Held from reading a record to storing its change, so that two changes of
     /// one record (a job's drive and a "stop") never overwrite each other.
     writes: Mutex<()>,
+    /// Jobs whose latest change lives only in memory (the disk refused it).
+    unsaved: Mutex<std::collections::HashSet<String>>,
     damaged: Vec<DamagedEntry>,
 }
 
@@ -183,6 +185,7 @@ impl Library {
             videos_dir,
             records: Mutex::new(records),
             writes: Mutex::new(()),
+            unsaved: Mutex::new(std::collections::HashSet::new()),
             damaged,
         })
     }
@@ -231,6 +234,7 @@ impl Library {
         write_atomically(&path, &json)
             .map_err(|e| AppError::io("record the job in the library", &e))?;
         self.lock().insert(record.id.clone(), record.clone());
+        self.unsaved_ids().remove(&record.id);
         Ok(record)
     }
 
@@ -275,7 +279,19 @@ impl Library {
             )
         })?;
         change(record)?;
-        Ok(record.clone())
+        let record = record.clone();
+        drop(records);
+        self.unsaved_ids().insert(id.to_string());
+        Ok(record)
+    }
+
+    fn unsaved_ids(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.unsaved.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Jobs whose latest change is only in memory, waiting for the disk.
+    pub fn unsaved(&self) -> Vec<String> {
+        self.unsaved_ids().iter().cloned().collect()
     }
 
     pub fn get(&self, id: &str) -> AppResult<JobRecord> {
@@ -320,6 +336,7 @@ impl Library {
             Err(e) => return Err(AppError::io("delete the job from the library", &e)),
         }
         self.lock().remove(id);
+        self.unsaved_ids().remove(id);
         Ok(())
     }
 }

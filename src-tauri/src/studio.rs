@@ -100,6 +100,7 @@ impl Studio {
             .map_err(std::io::Error::other)?;
         // Before any drive exists: a job found mid-send is never sent again.
         jobs.recover_interrupted();
+        jobs.keep_saving();
         Ok(Self {
             _library_lock: library_lock,
             jobs,

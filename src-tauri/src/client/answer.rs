@@ -80,14 +80,25 @@ fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
     })
 }
 
-/// The answer to `POST /v2/kling-3-pro-text2video`.
+/// The answer to `POST /v2/kling-3-pro-text2video`. The job is paid for once this
+/// arrives: only `request_id` must be there (a string or a number); the URLs are
+/// read leniently and fall back to the contract's own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubmittedJob {
+    #[serde(deserialize_with = "lenient_id")]
     pub request_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_url")]
     pub status_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_url")]
     pub response_url: Option<String>,
+}
+
+fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s.trim().to_string(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    })
 }
 
 /// The answer of the status URL. Only `status` matters; everything is read leniently.
@@ -115,13 +126,21 @@ pub struct JobOutput {
 }
 
 impl JobOutput {
-    /// `video.url` when present, else `output` (the contract's order of preference).
+    /// `video.url` when it is a web address, else `output` (the contract's order of
+    /// preference); failing both, whatever there is (the download says why not).
     pub fn video_url(&self) -> Option<&str> {
-        [self.video.as_deref(), self.output.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .find(|u| !u.is_empty())
+        let candidates = || {
+            [self.video.as_deref(), self.output.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+        };
+        let web = |u: &&str| {
+            let lower = u.to_ascii_lowercase();
+            lower.starts_with("https://") || lower.starts_with("http://")
+        };
+        candidates().find(web).or_else(|| candidates().next())
     }
 }
 
@@ -172,6 +191,12 @@ pub fn error_for_status(status: u16, server: Option<&str>, call: Call) -> AppErr
     use ErrorCode::*;
     let reason = server.map(str::to_string);
     let (code, message) = match status {
+        // Signed links answer 403 (sometimes 400, 401, 404 or 410) once they expire:
+        // the file host's refusal, never the key's (it is not sent there).
+        400 | 401 | 403 | 404 | 410 if call == Call::Download => (
+            LinkExpired,
+            "The video's download link has expired or was refused. The app asks Segmind for a fresh one.".into(),
+        ),
         400 => (
             BadRequest,
             format!(
@@ -185,9 +210,6 @@ pub fn error_for_status(status: u16, server: Option<&str>, call: Call) -> AppErr
             JobExpired,
             "Segmind no longer has this job: it forgets finished jobs after about an hour.".into(),
         ),
-        404 if call == Call::Download => {
-            (NotFound, "The finished video is no longer available for download from Segmind.".into())
-        }
         404 => (NotFound, "Segmind could not find the Kling 3.0 Pro model. The app may need an update.".into()),
         405 => (MethodNotAllowed, "Kling Studio called Segmind the wrong way. This is a bug in the app: please report it.".into()),
         406 if reason.as_deref().is_some_and(|r| r.to_lowercase().contains("credit")) => (
@@ -293,6 +315,27 @@ mod tests {
         let none: JobOutput =
             serde_json::from_str(r#"{"status":"COMPLETED","output":null,"error":null}"#).unwrap();
         assert_eq!(none.video_url(), None);
+    }
+
+    #[test]
+    fn a_submit_answer_needs_only_its_id() {
+        let numeric: SubmittedJob =
+            serde_json::from_str(r#"{"request_id": 829877809978941442, "status_url": {"x": 1}}"#)
+                .unwrap();
+        assert_eq!(numeric.request_id, "829877809978941442");
+        assert_eq!(numeric.status_url, None);
+        let odd: JobOutput = serde_json::from_str(
+            r#"{"status":"COMPLETED","video":{"url":"data:video/mp4;base64,AA"},"output":"https://a/o.mp4"}"#,
+        )
+        .unwrap();
+        assert_eq!(odd.video_url(), Some("https://a/o.mp4"));
+        for status in [400, 401, 403, 404, 410] {
+            assert_eq!(
+                error_for_status(status, None, Call::Download).code,
+                ErrorCode::LinkExpired,
+                "{status}"
+            );
+        }
     }
 
     #[test]

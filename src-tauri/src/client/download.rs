@@ -152,7 +152,18 @@ impl FileFetcher {
         if have > 0 {
             request = request.header(RANGE, format!("bytes={have}-"));
         }
-        let response = request.send().await.map_err(|e| transport_error(&e))?;
+        let response = request.send().await.map_err(|e| {
+            if e.is_redirect() {
+                // Refused by the policy above: no connection problem, and no retry helps.
+                AppError::new(
+                    ErrorCode::UnexpectedResponse,
+                    "The video's address sends the app somewhere it does not follow (plain http, or too many hops).",
+                )
+                .with_detail(format!("{e:#}"))
+            } else {
+                transport_error(&e)
+            }
+        })?;
         let status = response.status();
         if status == StatusCode::RANGE_NOT_SATISFIABLE {
             // The part file is not a prefix of what the server has now: start over.
@@ -188,7 +199,7 @@ impl FileFetcher {
         }
         .map_err(io_error)?;
         let offset = if resumed { have } else { 0 };
-        let bytes = write_body(response, file, offset, progress).await?;
+        let bytes = write_body(response, (file, part), offset, progress).await?;
         if let Err(error) = check_starts_like_a_video(part).await {
             // An error page of exactly the promised length is still not the video.
             let _ = tokio::fs::remove_file(part).await;
@@ -274,9 +285,14 @@ fn check_is_video(response: &Response) -> AppResult<()> {
     Ok(())
 }
 
-/// An MP4 (or QuickTime) file opens with a box whose type is `ftyp`.
+/// An MP4 or QuickTime file opens with a box: `ftyp` usually, though a QuickTime
+/// file may open with `moov`, `mdat`, `free`, `wide`, `skip` or `pnot`. A page,
+/// JSON or plain text never does.
 pub fn looks_like_mp4(head: &[u8]) -> bool {
-    head.len() >= 8 && &head[4..8] == b"ftyp"
+    const FIRST_BOXES: [&[u8; 4]; 7] = [
+        b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot",
+    ];
+    head.len() >= 8 && FIRST_BOXES.iter().any(|b| &head[4..8] == *b)
 }
 
 async fn check_starts_like_a_video(part: &Path) -> AppResult<()> {
@@ -314,7 +330,7 @@ pub(super) async fn save_response(
 ) -> AppResult<u64> {
     let part = part_path(target);
     let file = File::create(&part).await.map_err(io_error)?;
-    let bytes = write_body(response, file, 0, progress).await?;
+    let bytes = write_body(response, (file, &part), 0, progress).await?;
     check_starts_like_a_video(&part).await?;
     tokio::fs::rename(&part, target).await.map_err(io_error)?;
     Ok(bytes)
@@ -324,7 +340,7 @@ pub(super) async fn save_response(
 /// file holds every byte the server announced, flushed to disk.
 async fn write_body(
     response: Response,
-    file: File,
+    (file, part): (File, &Path),
     offset: u64,
     progress: &mut Progress<'_>,
 ) -> AppResult<u64> {
@@ -364,6 +380,9 @@ async fn write_body(
         }
         received += chunk.len() as u64;
         if received > MAX_VIDEO_BYTES {
+            // Nothing of it is kept: a retry must not grow it further.
+            drop(file);
+            let _ = std::fs::remove_file(part);
             return Err(not_a_video(format!("more than {MAX_VIDEO_BYTES} bytes")));
         }
         progress(received, expected);
@@ -408,6 +427,7 @@ mod tests {
     #[test]
     fn an_mp4_is_told_from_a_page_by_its_first_box() {
         assert!(looks_like_mp4(b"\0\0\0\x18ftypmp42"));
+        assert!(looks_like_mp4(b"\0\0\0\x08wide\0\0"));
         assert!(!looks_like_mp4(b"<!DOCTYPE html>"));
         assert!(!looks_like_mp4(b"\0\0"));
     }

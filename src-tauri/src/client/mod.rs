@@ -359,15 +359,24 @@ impl SegmindClient {
                     let reset_at = header_text(response.headers(), RATE_LIMIT_RESET_HEADER)
                         .and_then(|v| parse_reset_at(&v));
                     let error = error_from_response(response, call).await;
-                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || (resend == Resend::Safe && matches!(status.as_u16(), 502..=504));
+                    // A 429 on a billable POST is handed back at once, with its reset
+                    // time: the job waits in the app's own line, unsent (and safe to
+                    // quit), rather than "being sent" for minutes.
+                    let retryable = resend == Resend::Safe
+                        && (status == StatusCode::TOO_MANY_REQUESTS
+                            || matches!(status.as_u16(), 502..=504));
                     if !retryable {
+                        // A 500 or a gateway error on a POST: Segmind may have made
+                        // (and billed) the job before failing to answer.
                         let error = if resend == Resend::OnlyIfNeverArrived
-                            && matches!(status.as_u16(), 502..=504)
+                            && matches!(status.as_u16(), 500 | 502..=504)
                         {
                             may_have_arrived(error)
                         } else {
-                            error
+                            AppError {
+                                retry_at_ms: reset_at,
+                                ..error
+                            }
                         };
                         return Err(self.redact(error));
                     }

@@ -301,41 +301,43 @@ async fn retries_stop_at_their_limit() {
 }
 
 #[tokio::test]
-async fn a_429_on_submit_waits_for_the_reset_time_then_submits_once() {
+async fn a_429_on_submit_is_handed_back_at_once_with_its_reset_time_and_nothing_billed() {
+    // The app's own line waits it out with the job unsent ("waiting"), so quitting
+    // during the wait never leaves a job "being sent".
     let fake = fake().await;
     fake.push_fault(
         Target::Submit,
         Fault::RateLimited {
-            reset_after: Duration::from_secs(1),
+            reset_after: Duration::from_secs(30),
         },
     );
     let started = Instant::now();
-    let waits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = std::sync::Arc::clone(&waits);
-    let observed = client(&fake).observed(std::sync::Arc::new(move |notice| {
-        seen.lock().unwrap().push(notice)
-    }));
-    let job = observed
-        .submit(&request())
-        .await
-        .expect("submitted after the wait");
-    assert!(!job.request_id.is_empty());
-    // The fake rounds the reset up to a whole second, so the wait is at least ~0.5 s.
+    let err = client(&fake).submit(&request()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert!(!err.may_be_billed, "a 429 is a refusal: nothing was made");
+    let reset = err.retry_at_ms.expect("the reset time comes along");
+    assert!(reset > kling_studio::client::now_ms() + 20_000, "{reset}");
     assert!(
-        started.elapsed() >= Duration::from_millis(500),
-        "waited {:?}",
-        started.elapsed()
+        started.elapsed() < Duration::from_secs(5),
+        "not waited out here"
     );
-    assert_eq!(
-        fake.count("POST", SUBMIT),
-        2,
-        "the refused one and the real one"
+    assert_eq!(fake.count("POST", SUBMIT), 1);
+    assert_eq!(fake.credits(), 100.0, "nothing billed");
+}
+
+#[tokio::test]
+async fn a_500_on_submit_may_have_been_billed() {
+    let fake = fake().await;
+    fake.push_fault(
+        Target::Submit,
+        json_fault(500, r#"{"error":"Internal error"}"#),
     );
-    assert_eq!(fake.credits(), 97.0, "exactly one job was created");
-    assert!(matches!(
-        waits.lock().unwrap()[0],
-        kling_studio::client::RetryNotice::RateLimited { .. }
-    ));
+    let err = client(&fake).submit(&request()).await.unwrap_err();
+    assert!(
+        err.may_be_billed,
+        "Segmind may have made the job before failing"
+    );
+    assert_eq!(fake.count("POST", SUBMIT), 1, "never sent again");
 }
 
 #[tokio::test]

@@ -437,3 +437,58 @@ async fn save_as_never_writes_into_the_library() {
     s.studio.save_video_to(&id, &chosen).unwrap();
     assert_eq!(std::fs::read(&chosen).unwrap(), FakeSegmind::clip());
 }
+
+#[tokio::test]
+async fn a_change_the_disk_refused_is_written_once_it_can_even_after_the_job_ended() {
+    let mut s = setup_with_key().await;
+    // The download takes a moment: time for the disk to "fill up" before "ready".
+    s.fake.push_fault(
+        Target::File,
+        Fault::SlowBody {
+            chunk: 8192,
+            delay: Duration::from_millis(60),
+        },
+    );
+    let id = start(&s, "a tide pool").await;
+    until(&mut s.rx, &id, has_status(RecordStatus::Downloading)).await;
+    let record_file = s.dir.path().join(format!("data/library/jobs/{id}.json"));
+    std::fs::remove_file(&record_file).unwrap();
+    std::fs::create_dir(&record_file).unwrap();
+    let ready_in_memory = until(&mut s.rx, &id, has_status(RecordStatus::Ready)).await;
+    assert_eq!(
+        ready_in_memory.record.error.as_ref().map(|e| e.code),
+        Some(ErrorCode::LibraryNotWritable),
+        "the card says the disk refused"
+    );
+    // The drive has ended; space comes back and the record is written anyway.
+    std::fs::remove_dir(&record_file).unwrap();
+    let saved = until(&mut s.rx, &id, |job| {
+        job.record.status == RecordStatus::Ready && job.record.error.is_none()
+    })
+    .await;
+    assert_kept(&s, &id, &saved);
+    let on_disk = Library::open(&s.dir.path().join("data/library")).unwrap();
+    assert_eq!(on_disk.get(&id).unwrap().status, RecordStatus::Ready);
+}
+
+#[tokio::test]
+async fn an_expired_link_from_the_file_host_is_not_blamed_on_the_key_and_is_fetched_again() {
+    let mut s = setup_with_key().await;
+    s.fake.push_fault(
+        Target::File,
+        Fault::Status {
+            code: 403,
+            body: "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+                .into(),
+            content_type: "application/xml",
+        },
+    );
+    let id = start(&s, "a snow owl").await;
+    let troubled = until(&mut s.rx, &id, |job| job.trouble.is_some()).await;
+    assert_eq!(
+        troubled.trouble.as_ref().map(|e| e.code),
+        Some(ErrorCode::LinkExpired)
+    );
+    let done = until(&mut s.rx, &id, ended).await;
+    assert_kept(&s, &id, &done);
+}
