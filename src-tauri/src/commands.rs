@@ -98,7 +98,9 @@ pub async fn watch_jobs(
 ) -> AppResult<LibrarySnapshot> {
     // A reloaded or closed page drops its channel; it is then forgotten.
     let subscriber = Arc::new(move |event: &StudioEvent| on_event.send(event.clone()).is_ok());
-    Ok(studio.watch_jobs(subscriber))
+    let snapshot = studio.watch_jobs(subscriber);
+    crate::desktop::report_library_delivered();
+    Ok(snapshot)
 }
 
 #[tauri::command]

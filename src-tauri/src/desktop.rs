@@ -107,10 +107,22 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
 /// app prints the same marker the same way).
 pub fn report_first_command() {
     static ANSWERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if !ANSWERED.swap(true, Ordering::SeqCst) && std::env::var_os("BENCH_REPORT_READY").is_some() {
+    report_once(&ANSWERED, "first-command-answered");
+}
+
+/// With `BENCH_REPORT_READY` set, the first library handed to the page prints a
+/// marker: the scale benchmark's "history shown" (the page draws its first cards
+/// from that answer, in the same task).
+pub fn report_library_delivered() {
+    static DELIVERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    report_once(&DELIVERED, "library-delivered");
+}
+
+fn report_once(flag: &std::sync::atomic::AtomicBool, marker: &str) {
+    if !flag.swap(true, Ordering::SeqCst) && std::env::var_os("BENCH_REPORT_READY").is_some() {
         use std::io::Write;
         let mut out = std::io::stdout();
-        let _ = writeln!(out, "first-command-answered");
+        let _ = writeln!(out, "{marker}");
         let _ = out.flush();
     }
 }

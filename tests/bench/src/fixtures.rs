@@ -96,6 +96,31 @@ pub fn add_ready_video(home: &Path, id: &str, video: &Path) {
     library.put(record).unwrap();
 }
 
+/// `count` finished jobs, all of them `video` (hard-linked), a minute apart.
+pub fn add_ready_videos(home: &Path, count: usize, video: &Path) {
+    let library = library(home);
+    let bytes = std::fs::metadata(video).unwrap().len();
+    for n in 0..count {
+        let id = format!("5ca1e000-0000-4000-8000-{n:012}");
+        let target = library.video_path(&id);
+        if std::fs::hard_link(video, &target).is_err() {
+            std::fs::copy(video, &target).unwrap();
+        }
+        let mut record = JobRecord::new(
+            id,
+            GenerationRequest {
+                prompt: format!("Scale benchmark video {n}: a tram crosses a bridge in the rain"),
+                ..Default::default()
+            },
+        );
+        record.created_at_ms -= n as i64 * 60_000;
+        record.status = RecordStatus::Ready;
+        record.request_id = Some(format!("bench-scale-{n}"));
+        record.bytes = Some(bytes);
+        library.put(record).unwrap();
+    }
+}
+
 /// A job whose video is still to be downloaded from `url`: the app resumes it at start.
 pub fn add_download(home: &Path, id: &str, url: &str) {
     let mut record = JobRecord::new(id.into(), request());

@@ -10,6 +10,8 @@
 //!    (vs the same for a 50 KB clip: independent of size).
 //! 5. Responsiveness: a command's round trip from the webview while a 4 GiB download
 //!    runs in the app, p99 of 200 (vs the same with no download).
+//! 6. Scale: 0, 100 and 1,000 finished videos in the library: start-up to the
+//!    history, memory idle and after scrolling the whole history (vs the empty library).
 //!
 //! Needs: release builds (`make bundle` and tauri-hello), Xvfb and a test D-Bus with a
 //! Secret Service (`make bench` runs it inside `with-test-session.sh` and `xvfb-run`).
@@ -17,6 +19,7 @@
 mod download;
 mod fixtures;
 mod process;
+mod scale;
 mod window;
 
 use std::time::Duration;
@@ -109,6 +112,9 @@ fn main() {
     }
     if matches!(which, "all" | "window") {
         rows.extend(runtime.block_on(window::preview_and_responsiveness()));
+    }
+    if matches!(which, "all" | "scale") {
+        rows.extend(runtime.block_on(scale::scale()));
     }
     print_table(&rows);
     let missed = rows.iter().filter(|r| !r.within).count();

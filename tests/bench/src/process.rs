@@ -13,7 +13,7 @@ use crate::{median, ms, Row};
 const RUNS: usize = 10;
 
 /// A running app, killed (by its own PID) when dropped.
-struct Running {
+pub struct Running {
     child: Child,
     pub ready_after: Duration,
 }
@@ -27,6 +27,11 @@ impl Drop for Running {
 
 /// Starts `binary` and waits for its "first command answered" marker.
 fn launch(binary: &Path, home: &Home) -> Running {
+    launch_until(binary, home, "first-command-answered")
+}
+
+/// Starts `binary` and waits for the line `marker` on its output.
+pub fn launch_until(binary: &Path, home: &Home, marker: &'static str) -> Running {
     let started = Instant::now();
     let mut child = Command::new(binary)
         .envs(home.envs())
@@ -39,7 +44,7 @@ fn launch(binary: &Path, home: &Home) -> Running {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.trim() == "first-command-answered" {
+            if line.trim() == marker {
                 let _ = tx.send(Instant::now());
             }
         }
@@ -79,7 +84,7 @@ pub fn startup() -> Vec<Row> {
 
 /// Proportional set size of a process and everything below it, in MiB: shared
 /// libraries are split between their users, not counted twice.
-fn tree_pss_mib(pid: u32) -> f64 {
+pub fn tree_pss_mib(pid: u32) -> f64 {
     let mut pids = vec![pid];
     pids.extend(e2e::descendants(pid));
     let kib: u64 = pids

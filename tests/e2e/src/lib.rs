@@ -314,20 +314,24 @@ impl Env {
     /// Kills the app like a crash or a power cut would (SIGKILL): the app process
     /// that our own tauri-driver started, found by walking /proc from its PID.
     pub fn kill_app(&self) {
+        let apps = self.app_pids();
+        assert_eq!(apps.len(), 1, "exactly one app process to kill");
+        let status = Command::new("kill")
+            .args(["-KILL", &apps[0].to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// The app processes our own tauri-driver started.
+    pub fn app_pids(&self) -> Vec<u32> {
         let app = app_binary();
-        let mut killed = 0;
-        for pid in descendants(self.driver.id()) {
-            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
-            if exe == app {
-                let status = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status()
-                    .unwrap();
-                assert!(status.success());
-                killed += 1;
-            }
-        }
-        assert_eq!(killed, 1, "exactly one app process to kill");
+        descendants(self.driver.id())
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
+            })
+            .collect()
     }
 
     pub fn posts(&self) -> usize {
