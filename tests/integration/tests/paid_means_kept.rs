@@ -242,12 +242,12 @@ async fn a_404_or_an_error_page_from_the_file_host_is_tried_again_never_kept() {
 #[tokio::test]
 async fn a_finished_video_cannot_be_stopped_and_a_stopped_job_can_be_fetched_after_all() {
     let mut s = setup_with_key().await;
-    // Downloading takes a while: time for the creator to press Stop.
+    // Downloading takes about 2 s: time for the creator to press Stop.
     s.fake.push_fault(
         Target::File,
         Fault::SlowBody {
             chunk: 4096,
-            delay: Duration::from_millis(40),
+            delay: Duration::from_millis(150),
         },
     );
     let id = start(&s, "a blacksmith").await;
