@@ -461,7 +461,7 @@ impl JobManager {
             if record.status != RecordStatus::Sending {
                 continue;
             }
-            let stored = self.library.update(&record.id, |r| {
+            let unknown = |r: &mut JobRecord| {
                 r.status = RecordStatus::Unknown;
                 r.error = Some(AppError {
                     may_be_billed: true,
@@ -471,19 +471,11 @@ impl JobManager {
                          It was not sent again, so you are not charged twice. Check your Segmind dashboard.",
                     )
                 });
-            });
+            };
             // A disk that refuses: memory says so, and the saver writes it later.
-            let stored = stored.or_else(|_| {
+            let stored = self.library.update(&record.id, unknown).or_else(|_| {
                 self.library.remember(&record.id, |r| {
-                    r.status = RecordStatus::Unknown;
-                    r.error = Some(AppError {
-                        may_be_billed: true,
-                        ..AppError::new(
-                            ErrorCode::Timeout,
-                            "The app closed while this video was being sent, so it is not known whether Segmind received it. \
-                             It was not sent again, so you are not charged twice. Check your Segmind dashboard.",
-                        )
-                    });
+                    unknown(r);
                     Ok(())
                 })
             });

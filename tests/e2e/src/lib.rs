@@ -653,6 +653,16 @@ impl App {
         let _ = self.client.close().await;
     }
 
+    /// Types a prompt and presses Generate once, as a creator does.
+    pub async fn generate(&self, prompt: &str) {
+        self.type_into("prompt", prompt).await;
+        wait_until("the form to be valid", Duration::from_secs(10), || async {
+            self.el("generate").await.is_enabled().await.unwrap()
+        })
+        .await;
+        self.el("generate").await.click().await.unwrap();
+    }
+
     /// Statuses of the history's cards, newest first.
     pub async fn history(&self) -> Vec<String> {
         self.strings("return [...document.querySelectorAll(\"[data-testid='history-item']\")].map(e => e.getAttribute('data-status'))")

@@ -10,24 +10,14 @@ use fake_segmind::{Config, FakeSegmind, Fault, Origin, Target};
 
 const JOB_LIMIT: Duration = Duration::from_secs(90);
 
-async fn generate(app: &App, prompt: &str) {
-    app.type_into("prompt", prompt).await;
-    wait_until("the form to be valid", Duration::from_secs(10), || async {
-        app.el("generate").await.is_enabled().await.unwrap()
-    })
-    .await;
-    app.el("generate").await.click().await.unwrap();
-}
-
 /// Starts a job, kills the app once the job card shows `phase`, starts the app
 /// again and waits for the job to be ready from the library.
 async fn survives_a_kill_while(phase: &str, env: &Env) {
     keychain_store(KEY);
     let app = env.launch().await;
-    generate(
-        &app,
-        &format!("Killed while {phase}: a tram crosses a bridge in the rain"),
-    )
+    app.generate(&format!(
+        "Killed while {phase}: a tram crosses a bridge in the rain"
+    ))
     .await;
     wait_until(&format!("the job to be {phase}"), JOB_LIMIT, || async {
         app.status().await == phase

@@ -9,16 +9,6 @@ use fake_segmind::{FakeSegmind, Fault, Target};
 
 const JOB_LIMIT: Duration = Duration::from_secs(90);
 
-/// Types a prompt and presses Generate once.
-async fn generate(app: &App, prompt: &str) {
-    app.type_into("prompt", prompt).await;
-    wait_until("the form to be valid", Duration::from_secs(10), || async {
-        app.el("generate").await.is_enabled().await.unwrap()
-    })
-    .await;
-    app.el("generate").await.click().await.unwrap();
-}
-
 /// Waits for the job to be ready, failing at once if the card ever says it did
 /// not work or needs the creator: these hiccups must pass without them.
 async fn ready_without_a_click(app: &App, env: &Env, name: &str) {
@@ -62,7 +52,7 @@ async fn one_500_from_the_status_call_does_not_stop_following() {
         json_fault(500, r#"{"error":"Internal error"}"#),
     );
     let app = env.launch().await;
-    generate(&app, "A paper boat sails down a rainy street").await;
+    app.generate("A paper boat sails down a rainy street").await;
     ready_without_a_click(&app, &env, "hiccup-500").await;
     app.quit().await;
 }
@@ -76,7 +66,7 @@ async fn one_404_seconds_after_sending_is_not_the_end_of_the_job() {
         json_fault(404, r#"{"error":"Request not found"}"#),
     );
     let app = env.launch().await;
-    generate(&app, "Fireflies over a pond at midnight").await;
+    app.generate("Fireflies over a pond at midnight").await;
     ready_without_a_click(&app, &env, "hiccup-404").await;
     app.quit().await;
 }
@@ -89,7 +79,7 @@ async fn a_result_with_the_video_as_a_plain_string_is_read() {
         env.fake.push_fault(Target::Result, Fault::OddShape);
     }
     let app = env.launch().await;
-    generate(&app, "A violinist on a rooftop at sunrise").await;
+    app.generate("A violinist on a rooftop at sunrise").await;
     ready_without_a_click(&app, &env, "hiccup-odd-result").await;
     app.quit().await;
 }
@@ -107,7 +97,7 @@ async fn an_html_error_page_from_the_file_host_is_never_kept_as_the_video() {
         },
     );
     let app = env.launch().await;
-    generate(&app, "A red kite over green hills").await;
+    app.generate("A red kite over green hills").await;
     ready_without_a_click(&app, &env, "hiccup-html-page").await;
     app.quit().await;
 }
@@ -125,7 +115,7 @@ async fn a_finished_video_that_is_downloading_cannot_be_stopped() {
         },
     );
     let app = env.launch().await;
-    generate(&app, "A potter shapes a bowl on a wheel").await;
+    app.generate("A potter shapes a bowl on a wheel").await;
     wait_until("the job to be generating", JOB_LIMIT, || async {
         app.status().await == "processing"
     })
