@@ -192,14 +192,15 @@ impl JobManager {
         self.client.send_replace(client);
     }
 
-    /// Sets the client only when there is none (a key found in the keychain later).
+    /// The key as the keychain has it now (read again at every Generate): a key
+    /// changed outside the app applies from the next call; the same key wakes no one.
     pub fn offer_client(&self, client: SegmindClient) {
         self.client.send_if_modified(|current| {
-            if current.is_none() {
+            if current.as_ref().is_some_and(|c| c.same_key(&client)) {
+                false
+            } else {
                 *current = Some(client);
                 true
-            } else {
-                false
             }
         });
     }

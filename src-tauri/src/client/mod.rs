@@ -193,6 +193,11 @@ impl SegmindClient {
         }
     }
 
+    /// Whether this client sends `other`'s key.
+    pub fn same_key(&self, other: &SegmindClient) -> bool {
+        self.key == other.key
+    }
+
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }
