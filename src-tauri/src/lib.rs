@@ -65,6 +65,7 @@ pub fn run() {
                 }
                 Err(error) => return Err(error.into()),
             };
+            desktop::lighten_webview(app.handle());
             desktop::notify_when_ready(app.handle(), &studio);
             app.manage(studio);
             Ok(())

@@ -96,8 +96,25 @@ pub fn add_ready_video(home: &Path, id: &str, video: &Path) {
     library.put(record).unwrap();
 }
 
-/// `count` finished jobs, all of them `video` (hard-linked), a minute apart.
-pub fn add_ready_videos(home: &Path, count: usize, video: &Path) {
+/// A still of the small clip, as the app makes them (a 320 px JPEG), made once.
+pub fn small_still() -> PathBuf {
+    let path = assets().join("clip-still.jpg");
+    if !path.is_file() {
+        let status = Command::new("ffmpeg")
+            .args(["-y", "-loglevel", "error", "-ss", "1", "-i"])
+            .arg(small_video())
+            .args(["-frames:v", "1", "-vf", "scale=320:-1", "-q:v", "5"])
+            .arg(&path)
+            .status()
+            .expect("ffmpeg runs (make test-deps installs it)");
+        assert!(status.success(), "ffmpeg could not make the still");
+    }
+    path
+}
+
+/// `count` finished jobs, all of them `video` (hard-linked), a minute apart; with
+/// `still`, each has its still already, as after the app made them.
+pub fn add_ready_videos(home: &Path, count: usize, video: &Path, still: Option<&Path>) {
     let library = library(home);
     let bytes = std::fs::metadata(video).unwrap().len();
     for n in 0..count {
@@ -105,6 +122,9 @@ pub fn add_ready_videos(home: &Path, count: usize, video: &Path) {
         let target = library.video_path(&id);
         if std::fs::hard_link(video, &target).is_err() {
             std::fs::copy(video, &target).unwrap();
+        }
+        if let Some(still) = still {
+            std::fs::hard_link(still, library.still_path(&id)).unwrap();
         }
         let mut record = JobRecord::new(
             id,
