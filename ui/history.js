@@ -196,6 +196,15 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     place();
   }
 
+  // A card that scrolled away lets go of its still at once: the garbage
+  // collector, which does not feel decoded images, may take its time with the rest.
+  function dropCard(id, card) {
+    const img = card.poster.querySelector('img');
+    if (img) img.removeAttribute('src');
+    card.li.remove();
+    cards.delete(id);
+  }
+
   function schedule() {
     if (!placing) placing = requestAnimationFrame(() => { placing = 0; place(); });
   }
@@ -216,10 +225,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
 
     const keep = new Set(visible.map((job) => job.id));
     for (const [id, card] of cards) {
-      if (!keep.has(id)) {
-        card.li.remove();
-        cards.delete(id);
-      }
+      if (!keep.has(id)) dropCard(id, card);
     }
     // Put the cards in order, touching only what moved (focus stays where it is).
     let at = el.list.firstElementChild;
