@@ -56,24 +56,6 @@ pub fn notify_when_ready(app: &AppHandle, studio: &Studio) {
     }));
 }
 
-/// Keeps the page light over a long library: WebKitGTK's default cache model keeps
-/// every image the page ever showed, decoded, in memory (scrolling 1,000 stills
-/// held ~750 MB). The "document viewer" model keeps no dead resources: a still
-/// that scrolls away is freed. The page loads nothing remote, so nothing is lost.
-pub fn lighten_webview(app: &AppHandle) {
-    #[cfg(target_os = "linux")]
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.with_webview(|webview| {
-            use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
-            if let Some(context) = webview.inner().context() {
-                context.set_cache_model(CacheModel::DocumentViewer);
-            }
-        });
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = app;
-}
-
 /// A second launch of the app: the window that is already open comes forward.
 pub fn bring_forward(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {

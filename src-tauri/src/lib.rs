@@ -65,7 +65,6 @@ pub fn run() {
                 }
                 Err(error) => return Err(error.into()),
             };
-            desktop::lighten_webview(app.handle());
             desktop::notify_when_ready(app.handle(), &studio);
             app.manage(studio);
             Ok(())
