@@ -80,7 +80,7 @@ async fn window_pss(count: usize, stills: bool) -> (f64, f64) {
             let state = app
                 .js(
                     "const cards = document.querySelectorAll(\"[data-testid='history-item']\").length; \
-                     const stills = [...document.querySelectorAll('.h-poster img')].filter(i => i.complete).length; \
+                     const stills = document.querySelectorAll(\".h-poster[data-still='drawn']\").length; \
                      return cards === 0 || stills >= Math.min(cards, 6);",
                     vec![],
                 )

@@ -24,7 +24,7 @@ async fn scroll_and_count(app: &App, by: i64) -> Value {
                top: s.scrollTop, bottom: s.scrollTop + s.clientHeight >= s.scrollHeight - 2,
                videos: document.querySelectorAll('video').length,
                cards: document.querySelectorAll(\"[data-testid='history-item']\").length,
-               stills: [...document.querySelectorAll('.h-poster img')].filter(i => i.complete && i.naturalWidth > 0).length,
+               stills: document.querySelectorAll(\".h-poster[data-still='drawn']\").length,
                last: [...document.querySelectorAll('.h-prompt')].map(e => e.textContent).pop() || '',
              })));",
             vec![serde_json::json!(by)],
