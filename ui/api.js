@@ -1,7 +1,8 @@
 // api.js: the only module that talks to the Rust side.
 // Every command is one small function here, and every failure, whatever shape it
-// arrives in, becomes an AppError { code, message, detail, fields, retryAtMs,
-// mayBeBilled }, so the rest of the UI never has to guess what a rejection looks like.
+// arrives in, becomes an AppError { code, reason, params, serverMessage, detail,
+// fields, retryAtMs, mayBeBilled }, so the rest of the UI never has to guess what a
+// rejection looks like. Rust sends codes and data, never sentences: errors.js words them.
 
 function core() {
   const tauri = window.__TAURI__;
@@ -12,12 +13,12 @@ function normalizeFields(list) {
   if (!Array.isArray(list)) return [];
   return list
     .filter((f) => f && typeof f === 'object')
-    .map((f) => ({ field: String(f.field ?? ''), message: String(f.message ?? '') }))
-    .filter((f) => f.message !== '');
+    .map((f) => ({ field: String(f.field ?? ''), rule: String(f.rule ?? ''), params: f.params && typeof f.params === 'object' ? f.params : {} }))
+    .filter((f) => f.rule !== '');
 }
 
 function plain(detail) {
-  return { code: 'internal', message: '', detail, fields: [], retryAtMs: null, mayBeBilled: false };
+  return { code: 'internal', reason: null, params: {}, serverMessage: null, detail, fields: [], retryAtMs: null, mayBeBilled: false };
 }
 
 // Turns anything thrown by invoke (object, JSON string, plain string, Error) into an AppError.
@@ -41,7 +42,9 @@ export function toAppError(raw) {
   }
   return {
     code: typeof e.code === 'string' && e.code ? e.code : 'internal',
-    message: typeof e.message === 'string' ? e.message : '',
+    reason: typeof e.reason === 'string' ? e.reason : null,
+    params: e.params && typeof e.params === 'object' ? e.params : {},
+    serverMessage: typeof e.serverMessage === 'string' ? e.serverMessage : null,
     detail,
     fields: normalizeFields(e.fields),
     retryAtMs: retry != null && Number.isFinite(Number(retry)) ? Number(retry) : null,
@@ -53,7 +56,7 @@ export function toAppError(raw) {
 async function call(cmd, args, options) {
   const c = core();
   if (!c || typeof c.invoke !== 'function') {
-    throw toAppError({ code: 'internal', message: '', detail: `The app's engine is not available (command ${cmd}).` });
+    throw toAppError({ code: 'internal', detail: `The app's engine is not available (command ${cmd}).` });
   }
   try {
     return await c.invoke(cmd, args, options);
@@ -63,6 +66,9 @@ async function call(cmd, args, options) {
 }
 
 export const formRules = () => call('form_rules');
+// The catalogue of the language in use: { lang, words, languages: [{ code, name }] }.
+export const words = () => call('words');
+export const setLanguage = (lang) => call('set_language', { lang });
 export const loadSettings = () => call('load_settings');
 export const rememberRequest = (request) => call('remember_request', { request });
 export const keyStatus = () => call('key_status');
@@ -101,7 +107,7 @@ export const quitApp = () => call('quit_app');
 export function watchJobs(onEvent) {
   const c = core();
   if (!c || typeof c.Channel !== 'function') {
-    return Promise.reject(toAppError({ code: 'internal', message: '', detail: "The app's engine is not available (watch_jobs)." }));
+    return Promise.reject(toAppError({ code: 'internal', detail: "The app's engine is not available (watch_jobs)." }));
   }
   const channel = new c.Channel();
   channel.onmessage = (msg) => {

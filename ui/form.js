@@ -1,7 +1,9 @@
 // form.js: the brief on the left: prompt, length, shape, more options, voices and
 // the storyboard. It keeps the form's state, builds the wire request, and shows
-// Rust's validation messages beside the fields they belong to.
+// Rust's validation problems (a rule and its numbers, worded from the catalogue)
+// beside the fields they belong to.
 import * as api from './api.js';
+import { t, sentences, formatSeconds, formatSecondsShort, onLanguageChange } from './i18n.js';
 
 // Used only if form_rules cannot be read; Rust stays the judge of what is valid.
 const FALLBACK_RULES = {
@@ -15,29 +17,55 @@ const FALLBACK_RULES = {
   defaults: { prompt: '', duration: '5', aspect_ratio: '16:9', cfg_scale: 0.5, generate_audio: true },
 };
 
-const RATIO_NAMES = { '16:9': 'Wide', '9:16': 'Tall', '1:1': 'Square' };
-const SHOT_TYPE_NAMES = { customize: 'As I wrote them', intelligent: 'Let Kling decide the cuts' };
+// Catalogue keys (whole, so a test can find them) for the model's own values.
+const RATIO_NAMES = { '16:9': 'form.ratio.wide', '9:16': 'form.ratio.tall', '1:1': 'form.ratio.square' };
+const SHOT_TYPE_NAMES = { customize: 'form.shot_type.customize', intelligent: 'form.shot_type.intelligent' };
 const FIELD_NAMES = {
-  prompt: 'Prompt', negative_prompt: 'Things to avoid', duration: 'Length', aspect_ratio: 'Shape',
-  cfg_scale: 'Prompt strength', generate_audio: 'Sound', multi_prompt: 'Storyboard',
-  shot_type: 'How the shots are cut', voice_ids: 'Voices',
+  prompt: 'field.name.prompt', negative_prompt: 'field.name.negative_prompt', duration: 'field.name.duration',
+  aspect_ratio: 'field.name.aspect_ratio', cfg_scale: 'field.name.cfg_scale', generate_audio: 'field.name.generate_audio',
+  multi_prompt: 'field.name.multi_prompt', shot_type: 'field.name.shot_type', voice_ids: 'field.name.voice_ids',
+};
+// Rust's validation rules (request.rs), each with the numbers its words need.
+const RULES = {
+  prompt_required: 'field.rule.prompt_required',
+  too_long: 'field.rule.too_long',
+  duration_range: 'field.rule.duration_range',
+  aspect_ratio_choice: 'field.rule.aspect_ratio_choice',
+  cfg_scale_range: 'field.rule.cfg_scale_range',
+  shot_type_choice: 'field.rule.shot_type_choice',
+  too_many_voices: 'field.rule.too_many_voices',
+  voice_id_empty: 'field.rule.voice_id_empty',
+  voice_id_spaces: 'field.rule.voice_id_spaces',
+  voices_need_sound: 'field.rule.voices_need_sound',
+  voice_reference: 'field.rule.voice_reference',
+  shots_required: 'field.rule.shots_required',
+  too_many_shots: 'field.rule.too_many_shots',
+  shot_prompt_required: 'field.rule.shot_prompt_required',
+  shots_too_long: 'field.rule.shots_too_long',
+  shots_too_short: 'field.rule.shots_too_short',
 };
 const VALIDATE_DELAY_MS = 150;
 
 const $ = (id) => document.getElementById(id);
 const chars = (s) => Array.from(String(s ?? '')).length; // Rust counts characters, not UTF-16 units
-const secs = (n) => `${n} second${Number(n) === 1 ? '' : 's'}`;
+
+// The words for one problem Rust found; a rule this version does not know still
+// names its field.
+export function problemText(problem) {
+  const key = RULES[problem.rule];
+  return key ? t(key, problem.params || {}) : t('field.rule.unknown');
+}
 
 // A creator-facing name for a field path such as "multi_prompt[2].prompt".
 export function fieldName(path) {
   const shot = /^multi_prompt\[(\d+)\](?:\.(\w+))?$/.exec(path);
   if (shot) {
     const n = Number(shot[1]) + 1;
-    return shot[2] === 'duration' ? `Shot ${n} length` : `Shot ${n}`;
+    return shot[2] === 'duration' ? t('field.name.shot_duration', { n }) : t('field.name.shot', { n });
   }
   const voice = /^voice_ids\[(\d+)\]$/.exec(path);
-  if (voice) return `Voice ${Number(voice[1]) + 1}`;
-  return FIELD_NAMES[path] || 'Settings';
+  if (voice) return t('field.name.voice', { n: Number(voice[1]) + 1 });
+  return FIELD_NAMES[path] ? t(FIELD_NAMES[path]) : t('field.name.other');
 }
 
 export function createForm({ onChange, onValidated }) {
@@ -82,9 +110,12 @@ export function createForm({ onChange, onValidated }) {
         rules[k] = rules[k].map(String);
       }
     }
-    fillSelect(el.duration, rules.durations, secs);
-    fillSelect(el.aspect, rules.aspectRatios, (v) => (RATIO_NAMES[v] ? `${v} · ${RATIO_NAMES[v]}` : v));
-    fillSelect(el.shotType, rules.shotTypes, (v) => SHOT_TYPE_NAMES[v] || v);
+    fillSelect(el.duration, rules.durations, formatSeconds);
+    fillSelect(el.aspect, rules.aspectRatios, (v) => (RATIO_NAMES[v] ? t('form.ratio.option', { ratio: v, name: t(RATIO_NAMES[v]) }) : v));
+    fillSelect(el.shotType, rules.shotTypes, (v) => (SHOT_TYPE_NAMES[v] ? t(SHOT_TYPE_NAMES[v]) : v));
+    el.duration.value = state.duration;
+    el.aspect.value = state.aspect_ratio;
+    el.shotType.value = state.shot_type;
     el.frames.replaceChildren(...rules.aspectRatios.map((v) => {
       const b = document.createElement('button');
       b.type = 'button';
@@ -99,7 +130,7 @@ export function createForm({ onChange, onValidated }) {
       shape.style.height = `${Math.round((h || 1) * scale)}px`;
       const label = document.createElement('span');
       label.className = 'frame-label';
-      label.textContent = RATIO_NAMES[v] || v;
+      label.textContent = RATIO_NAMES[v] ? t(RATIO_NAMES[v]) : v;
       b.append(shape, label);
       b.addEventListener('click', () => {
         el.aspect.value = v;
@@ -177,14 +208,14 @@ export function createForm({ onChange, onValidated }) {
     }
     el.storyboard.hidden = !state.multiShot;
     el.addShot.disabled = state.shots.length >= rules.maxShots;
-    el.addShot.title = el.addShot.disabled ? `Up to ${rules.maxShots} shots` : '';
+    el.addShot.title = el.addShot.disabled ? t('form.shots.max', { count: rules.maxShots }) : '';
     updateCounters();
     updatePlan();
   }
 
   function counter(node, text, max) {
     const n = chars(text);
-    node.textContent = `${n} / ${max}`;
+    node.textContent = t('form.counter', { count: String(n), max: String(max) });
     node.classList.toggle('near', n > max * 0.9 && n <= max);
     node.classList.toggle('over', n > max);
   }
@@ -210,10 +241,11 @@ export function createForm({ onChange, onValidated }) {
       seg.textContent = String(i + 1);
       return seg;
     }));
+    const words = { planned: formatSecondsShort(planned), total: formatSecondsShort(total), diff: formatSecondsShort(Math.abs(total - planned)) };
     let text;
-    if (planned === total) text = `${planned} s of ${total} s planned — all set`;
-    else if (planned < total) text = `${planned} s of ${total} s planned — ${total - planned} s left`;
-    else text = `${planned} s of ${total} s planned — ${planned - total} s too long`;
+    if (planned === total) text = t('form.plan.all_set', words);
+    else if (planned < total) text = t('form.plan.left', words);
+    else text = t('form.plan.too_long', words);
     el.planText.textContent = text;
     el.planText.classList.toggle('over', planned > total);
     el.planFill.classList.toggle('over', planned > total);
@@ -244,11 +276,11 @@ export function createForm({ onChange, onValidated }) {
       head.className = 'shot-head';
       const num = document.createElement('span');
       num.className = 'shot-num';
-      num.textContent = `Shot ${n}`;
+      num.textContent = t('form.shot.title', { n });
       const durLabel = document.createElement('label');
       durLabel.htmlFor = `shot-duration-${n}`;
       durLabel.className = 'shot-dur-label';
-      durLabel.textContent = 'Length';
+      durLabel.textContent = t('form.shot.length');
       const dur = document.createElement('select');
       dur.id = `shot-duration-${n}`;
       dur.dataset.testid = `shot-duration-${n}`;
@@ -256,7 +288,7 @@ export function createForm({ onChange, onValidated }) {
       dur.append(...durations.map((v) => {
         const o = document.createElement('option');
         o.value = v;
-        o.textContent = secs(v);
+        o.textContent = formatSeconds(v);
         return o;
       }));
       if (!durations.includes(shot.duration)) {
@@ -272,10 +304,10 @@ export function createForm({ onChange, onValidated }) {
       remove.className = 'btn btn-quiet btn-small';
       remove.id = `remove-shot-${n}`;
       remove.dataset.testid = `remove-shot-${n}`;
-      remove.textContent = 'Remove';
-      remove.setAttribute('aria-label', `Remove shot ${n}`);
+      remove.textContent = t('form.shot.remove');
+      remove.setAttribute('aria-label', t('form.shot.remove_label', { n }));
       remove.disabled = state.shots.length <= 1; // turn the storyboard off instead
-      if (remove.disabled) remove.title = 'A storyboard needs at least one shot';
+      if (remove.disabled) remove.title = t('form.shot.keep_one');
       remove.addEventListener('click', () => removeShot(i));
       head.append(num, durLabel, dur, remove);
 
@@ -283,7 +315,7 @@ export function createForm({ onChange, onValidated }) {
       labelRow.className = 'label-row';
       const pLabel = document.createElement('label');
       pLabel.htmlFor = `shot-prompt-${n}`;
-      pLabel.textContent = `What happens in shot ${n}`;
+      pLabel.textContent = t('form.shot.prompt_label', { n });
       const count = document.createElement('span');
       count.className = 'counter';
       count.id = `shot-count-${n}`;
@@ -431,9 +463,9 @@ export function createForm({ onChange, onValidated }) {
     const slots = new Map();
     document.querySelectorAll('[data-slot]').forEach((s) => slots.set(s.dataset.slot, s));
     const grouped = new Map();
-    for (const { field, message } of errors) {
-      if (!grouped.has(field)) grouped.set(field, []);
-      grouped.get(field).push(message);
+    for (const problem of errors) {
+      if (!grouped.has(problem.field)) grouped.set(problem.field, []);
+      grouped.get(problem.field).push(problemText(problem));
     }
     let k = 0;
     for (const [field, messages] of grouped) {
@@ -445,7 +477,7 @@ export function createForm({ onChange, onValidated }) {
       p.id = `field-error-${k++}`;
       p.dataset.testid = 'field-error';
       p.dataset.field = field;
-      p.textContent = messages.join(' ');
+      p.textContent = sentences(messages);
       slot.append(p);
       const control = controlFor(field);
       if (control && revealed) {
@@ -462,8 +494,8 @@ export function createForm({ onChange, onValidated }) {
   function reasonText() {
     if (!errors.length) return '';
     const first = errors[0];
-    const n = new Set(errors.map((e) => e.field)).size;
-    return `Fix ${n} thing${n === 1 ? '' : 's'} above: ${fieldName(first.field)}: ${first.message}`;
+    const count = new Set(errors.map((e) => e.field)).size;
+    return t('form.fix_reason', { count, field: fieldName(first.field), problem: problemText(first) });
   }
 
   // ---------- wiring ----------
@@ -496,6 +528,12 @@ export function createForm({ onChange, onValidated }) {
   $('insert-voice-2').addEventListener('click', () => insertVoice(2));
   document.addEventListener('focusin', (e) => {
     if (e.target instanceof HTMLTextAreaElement && e.target.classList.contains('prompt-input')) lastPromptEl = e.target;
+  });
+
+  // Another language: the words the form drew itself, drawn again.
+  onLanguageChange(() => {
+    setup();
+    renderShots();
   });
 
   return {

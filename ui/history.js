@@ -10,6 +10,7 @@ import * as api from './api.js';
 import { describeError } from './errors.js';
 import { ask } from './dialogs.js';
 import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, credits } from './status.js';
+import { t, sentences, formatNumber, formatSecondsShort, onLanguageChange } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -105,6 +106,8 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   const spare = [];
   let selectedId = null;
   let messageTimer = 0;
+  let message = null;   // makes the words of the message shown, to redraw them in a new language
+  let deleteKey = null; // the delete question's extra words while it is open
   let uid = 0;
 
   let shown = [];      // the jobs the filter and search let through, newest first
@@ -112,13 +115,16 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   let placing = 0;     // a pending animation frame for place()
   const scroller = el.list.closest('.stage') || document.scrollingElement;
 
-  function say(text, tone = '') {
+  // words: a function that makes the message's words (called again when the language changes).
+  function say(words, tone = '') {
     clearTimeout(messageTimer);
+    message = words;
+    const text = words();
     el.message.textContent = text;
     el.message.dataset.tone = tone;
     el.message.hidden = !text;
     if (text && tone === 'error') announce?.(text);
-    if (text && tone !== 'error') messageTimer = setTimeout(() => { el.message.hidden = true; }, 6000);
+    if (text && tone !== 'error') messageTimer = setTimeout(() => { el.message.hidden = true; message = null; }, 6000);
   }
 
   // ---------- one card ----------
@@ -146,8 +152,8 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     pick.addEventListener('click', () => onSelect?.(card.jobId));
 
     const actions = make('div', 'h-actions');
-    const button = (testid, label, handler) => {
-      const b = make('button', 'btn btn-quiet btn-small', label);
+    const button = (testid, handler) => {
+      const b = make('button', 'btn btn-quiet btn-small');
       b.type = 'button';
       b.dataset.testid = testid;
       b.setAttribute('aria-describedby', title.id); // "Re-run" — which video: the title says
@@ -155,19 +161,33 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
       actions.append(b);
       return b;
     };
-    button('history-rerun', 'Re-run', (j) => j && onRerun?.(j));
-    button('history-copy-prompt', 'Copy prompt', copyPrompt);
-    const del = button('history-delete', 'Delete', askDelete);
+    const rerun = button('history-rerun', (j) => j && onRerun?.(j));
+    const copy = button('history-copy-prompt', (j) => copyPrompt(j, card));
+    const del = button('history-delete', askDelete);
     del.classList.add('h-delete');
     del.setAttribute('aria-haspopup', 'dialog');
     li.append(pick, actions);
-    return Object.assign(card, { pick, poster, canvas, title, facts, status, date });
+    Object.assign(card, { pick, poster, canvas, title, facts, status, date, rerun, copy, del, copied: false, copiedTimer: 0 });
+    labelButtons(card);
+    return card;
+  }
+
+  // The card's button words (again when the language changes).
+  function labelButtons(card) {
+    card.rerun.textContent = t('history.card.rerun');
+    card.copy.textContent = card.copied ? t('history.card.copied') : t('history.card.copyPrompt');
+    card.del.textContent = t('history.card.delete');
   }
 
   function cardFor(id) {
     const card = spare.pop() || makeCard();
     card.jobId = id;
     card.li.dataset.jobId = id;
+    if (card.copied) { // "Copied" was about the card's previous video
+      clearTimeout(card.copiedTimer);
+      card.copied = false;
+      labelButtons(card);
+    }
     cards.set(id, card);
     return card;
   }
@@ -193,9 +213,9 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   function factsText(job) {
     const r = job.request || {};
     const parts = [];
-    if (r.duration) parts.push(`${r.duration} s`);
+    if (r.duration) parts.push(formatSecondsShort(r.duration));
     if (r.aspect_ratio) parts.push(r.aspect_ratio);
-    if (Array.isArray(r.multi_prompt) && r.multi_prompt.length) parts.push(`${r.multi_prompt.length} shot${r.multi_prompt.length === 1 ? '' : 's'}`);
+    if (Array.isArray(r.multi_prompt) && r.multi_prompt.length) parts.push(t('history.card.shots', { count: r.multi_prompt.length }));
     const cost = credits(job.metrics && job.metrics.cost);
     if (cost) parts.push(cost);
     return parts.join(' · ');
@@ -244,7 +264,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     const words = el.search.value.trim().toLowerCase();
     shown = all.filter((job) => matches(job, group, words));
     const filtered = group !== 'all' || !!words;
-    el.count.textContent = filtered ? `${shown.length} of ${all.length}` : String(all.length);
+    el.count.textContent = filtered ? t('history.list.countFiltered', { shown: shown.length, total: all.length }) : formatNumber(all.length);
     el.empty.hidden = shown.length > 0 || all.length === 0;
     place();
   }
@@ -307,7 +327,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     el.damaged.hidden = damaged.length === 0;
     if (!damaged.length) return;
     const n = damaged.length;
-    el.damagedText.textContent = `${n} damaged ${n === 1 ? 'entry' : 'entries'} in your library ${n === 1 ? 'was' : 'were'} set aside; all other videos are safe.`;
+    el.damagedText.textContent = t('history.message.damaged', { count: n });
     if (el.damagedList.childElementCount === n) return;
     el.damagedList.replaceChildren(...damaged.map((d) => {
       const li = make('li');
@@ -348,32 +368,37 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
 
   // ---------- card actions ----------
 
-  async function copyPrompt(job, button) {
+  async function copyPrompt(job, card) {
     if (!job) return;
     const ok = await copyText(String(job.request.prompt || ''));
     if (ok) {
-      button.textContent = 'Copied';
-      setTimeout(() => { button.textContent = 'Copy prompt'; }, 1500);
-      say('Prompt copied.');
-      announce?.('Prompt copied.');
+      clearTimeout(card.copiedTimer);
+      card.copied = true;
+      labelButtons(card);
+      card.copiedTimer = setTimeout(() => { card.copied = false; labelButtons(card); }, 1500);
+      say(() => t('history.message.copied'));
+      announce?.(t('history.message.copied'));
     } else {
-      say('Could not copy the prompt. Select it in the form with Re-run and copy it from there.', 'error');
+      say(() => t('history.message.copyFailed'), 'error');
     }
   }
 
+  // The delete question's extra words, as a catalogue key.
   function deleteWords(job) {
-    if (!isActive(job)) return 'Copies you saved with Save or Save as… stay where they are.';
-    if (job.status === 'waiting') return 'It has not been sent yet, so nothing is billed.';
-    if (job.status === 'downloading') return 'It is finished and paid for, and is being downloaded. Deleting it throws the video away.';
-    return 'It is still being made: the app stops following it. Segmind may still finish it and bill your credits.';
+    if (!isActive(job)) return 'history.delete.savedCopiesStay';
+    if (job.status === 'waiting') return 'history.delete.notSentYet';
+    if (job.status === 'downloading') return 'history.delete.downloading';
+    return 'history.delete.stillBeingMade';
   }
 
   async function askDelete(job) {
     if (!job) return;
     let words = deleteWords(job);
     for (;;) {
-      el.deleteExtra.textContent = words;
+      deleteKey = words;
+      el.deleteExtra.textContent = t(words);
       const yes = await ask(el.deleteDialog, { confirm: el.deleteConfirm, cancel: el.deleteCancel });
+      deleteKey = null;
       if (!yes) return;
       // The job moved on while the question was open: ask again with the true words.
       const now = library.get(job.id);
@@ -386,21 +411,31 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     try {
       await api.deleteJob(job.id);
       library.remove(job.id);
-      say('Video deleted.');
-      announce?.('Video deleted.');
+      say(() => t('history.message.deleted'));
+      announce?.(t('history.message.deleted'));
       const target = next && next.isConnected ? next.querySelector('.h-select') : el.search;
       target?.focus();
     } catch (err) {
-      const d = describeError(err);
-      say([d.headline, d.next].filter(Boolean).join(' '), 'error');
+      say(() => {
+        const d = describeError(err);
+        return sentences([d.headline, d.next]);
+      }, 'error');
     }
   }
 
   scroller.addEventListener('scroll', schedule, { passive: true });
   if ('ResizeObserver' in window) new ResizeObserver(schedule).observe(el.list);
   el.filter.addEventListener('change', render);
-  ['input', 'change', 'search'].forEach((t) => el.search.addEventListener(t, render));
+  ['input', 'change', 'search'].forEach((type) => el.search.addEventListener(type, render));
   library.subscribe(libraryChanged);
+  // A new language: the list and every card kept for reuse are worded again in it.
+  onLanguageChange(() => {
+    for (const card of spare) labelButtons(card);
+    for (const card of cards.values()) labelButtons(card);
+    render(); // every card in the list is worded again (updateCard)
+    if (message && !el.message.hidden) el.message.textContent = message();
+    if (deleteKey) el.deleteExtra.textContent = t(deleteKey);
+  });
   render();
 
   return { render, tick, setSelected };

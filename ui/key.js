@@ -3,7 +3,8 @@
 // the setup card, the header and the Settings dialog so each exists exactly once.
 // The key itself is only ever read from the input and handed to Rust, never kept.
 import * as api from './api.js';
-import { describeKeyError } from './errors.js';
+import { describeKeyError, keychainProblemText } from './errors.js';
+import { t, onLanguageChange } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,32 +28,50 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
   let status = normalizeStatus(null);
   let place = 'parked'; // 'setup' | 'header' | 'settings'
   let checking = false;
+  // The status line's words as a function, so they can be drawn again in another language.
+  let statusWords = () => '';
+  let problemWords = () => '';
 
+  // text: words, or a function giving them.
   function setStatus(text, tone = '') {
-    el.status.textContent = text;
+    statusWords = typeof text === 'function' ? text : () => text || '';
+    el.status.textContent = statusWords();
     el.status.dataset.tone = tone;
-  }
-
-  function ends(prefix = '') {
-    return status.last4 ? `${prefix}${status.last4}` : '';
   }
 
   // What Settings says about the key that is in use now.
   function settingsText() {
-    if (status.state === 'keychain') return status.last4 ? `A key is saved (ends in ${status.last4})` : 'A key is saved';
-    if (status.state === 'session') return `Key kept for this session only${status.last4 ? ` (ends in ${status.last4})` : ''}. You will be asked again next time, and videos still being made wait until you add it.`;
-    return 'No key saved yet.';
+    const last4 = status.last4;
+    if (status.state === 'keychain') return last4 ? t('key.status.savedEnds', { last4 }) : t('key.status.saved');
+    if (status.state === 'session') return last4 ? t('key.status.sessionEnds', { last4 }) : t('key.status.session');
+    return t('key.status.none');
   }
 
   function headerText() {
     if (status.state === 'missing') return '';
-    const which = status.last4 ? `Key ${ends('••••')}` : 'Key saved';
-    return `${which}${status.state === 'session' ? ' · this session only' : ''}`;
+    const last4 = status.last4;
+    if (status.state === 'session') return last4 ? t('key.header.endsSession', { last4 }) : t('key.header.savedSession');
+    return last4 ? t('key.header.ends', { last4 }) : t('key.header.saved');
   }
 
+  // "Key saved · ends in ••••1234", just after a save.
+  function savedText() {
+    const last4 = status.last4;
+    if (status.state === 'session') return last4 ? t('key.saved.endsSession', { last4 }) : t('key.saved.plainSession');
+    return last4 ? t('key.saved.ends', { last4 }) : t('key.saved.plain');
+  }
+
+  // Why the keychain cannot keep the key (a code from Rust), in words; null: no problem.
+  function problemFor(code) {
+    return code ? () => keychainProblemText(code) : null;
+  }
+
+  // text: words, or a function giving them.
   function showProblem(text) {
-    el.problem.hidden = !text;
-    el.problemText.textContent = text || '';
+    problemWords = typeof text === 'function' ? text : () => text || '';
+    const words = problemWords();
+    el.problem.hidden = !words;
+    el.problemText.textContent = words;
   }
 
   // ---------- placing the shared pieces ----------
@@ -61,7 +80,7 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
     place = 'setup';
     el.setupSlot.append(el.form, el.status);
     el.form.hidden = false;
-    showProblem(status.keychainProblem);
+    showProblem(problemFor(status.keychainProblem));
     setStatus(message, message ? 'info' : '');
     // Let the window finish showing before the cursor lands in the field.
     requestAnimationFrame(() => el.input.focus());
@@ -72,7 +91,7 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
     el.headerSlot.append(el.status);
     el.parking.append(el.form);
     el.input.value = '';
-    setStatus(message || headerText(), message ? 'ok' : '');
+    setStatus(message || headerText, message ? 'ok' : '');
   }
 
   function mountSettings() {
@@ -82,8 +101,8 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
     el.form.hidden = true;
     el.replace.setAttribute('aria-expanded', 'false');
     el.manage.hidden = status.state === 'missing';
-    showProblem(status.state === 'session' ? status.keychainProblem : null);
-    setStatus(settingsText());
+    showProblem(status.state === 'session' ? problemFor(status.keychainProblem) : null);
+    setStatus(settingsText);
   }
 
   function revealReplace() {
@@ -98,7 +117,7 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
     if (checking) return;
     const key = el.input.value.trim(); // stray spaces from copy-paste are never part of a key
     if (!key) {
-      setStatus('Paste your Segmind API key first.', 'error');
+      setStatus(() => t('key.status.empty'), 'error');
       el.input.focus();
       return;
     }
@@ -106,7 +125,7 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
     el.save.disabled = true;
     el.sessionOnly.disabled = true;
     el.input.setAttribute('aria-busy', 'true');
-    setStatus('Checking your key with Segmind…', 'busy');
+    setStatus(() => t('key.status.checking'), 'busy');
     try {
       const res = await api.saveApiKey(key, sessionOnly);
       el.input.value = ''; // the webview never holds the key after this
@@ -116,8 +135,7 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
       showProblem(null);
       const credits = Number(res && res.credits);
       if (res && res.credits != null && Number.isFinite(credits)) setCredits?.(credits);
-      const where = status.state === 'session' ? ' (this session only)' : '';
-      const message = `Key saved · ends in ${status.last4 ? `••••${status.last4}` : '••••'}${where}`;
+      const message = savedText;
       if (place === 'settings') {
         setStatus(message, 'ok');
         el.form.hidden = true;
@@ -131,11 +149,11 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
       }
     } catch (err) {
       if (err.code === 'keychain_unavailable' || err.code === 'keychain') {
-        showProblem(err.message || status.keychainProblem || "Your computer's password store is not available.");
-        setStatus(describeKeyError(err), 'error');
+        showProblem(problemFor(err.code));
+        setStatus(() => describeKeyError(err), 'error');
         el.sessionOnly.focus();
       } else {
-        setStatus(describeKeyError(err), 'error');
+        setStatus(() => describeKeyError(err), 'error');
         el.input.focus();
       }
     } finally {
@@ -148,12 +166,12 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
 
   async function remove() {
     el.remove.disabled = true;
-    setStatus('Removing your key…', 'busy');
+    setStatus(() => t('key.status.removing'), 'busy');
     try {
       status = normalizeStatus(await api.removeApiKey());
       onRemoved?.(status);
     } catch (err) {
-      setStatus(describeKeyError(err), 'error');
+      setStatus(() => describeKeyError(err), 'error');
     } finally {
       el.remove.disabled = false;
     }
@@ -165,7 +183,12 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
   });
   el.sessionOnly.addEventListener('click', () => save(true));
   el.getKey.addEventListener('click', () => {
-    api.openHelpLink('api_keys').catch((err) => setStatus(describeKeyError(err), 'error'));
+    api.openHelpLink('api_keys').catch((err) => setStatus(() => describeKeyError(err), 'error'));
+  });
+  // Another language: the status line and the problem note are worded again.
+  onLanguageChange(() => {
+    el.status.textContent = statusWords();
+    showProblem(problemWords);
   });
   el.replace.addEventListener('click', revealReplace);
   el.remove.addEventListener('click', remove);

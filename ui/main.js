@@ -11,6 +11,7 @@ import { createStills } from './stills.js';
 import { createKey } from './key.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
+import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const REMEMBER_DELAY_MS = 500;
@@ -23,6 +24,7 @@ const el = {
   prompt: $('prompt'), more: $('more'), formScroll: document.querySelector('.form-scroll'),
   folderRow: $('folder-row'), stageFolderSlot: $('stage-folder-slot'), settingsFolderSlot: $('settings-folder-slot'),
   maxRunning: $('max-running-jobs'), maxRunningStatus: $('max-running-status'),
+  language: $('language'), languageStatus: $('language-status'),
   closeDialog: $('close-dialog'), closeTitle: $('close-title'), closeText: $('close-text'),
   closeKeep: $('close-keep'), closeQuit: $('close-quit'),
 };
@@ -31,6 +33,16 @@ let submitting = false; // true from the Generate click until start_job has answ
 let rememberTimer = 0;
 let noticeTimer = 0;
 let ticker = 0;
+let closeCount = 0; // how many videos the open close question is about
+// What the balance line shows, kept so it can be drawn again in another language.
+let balance = { state: 'empty', value: 0, err: null };
+
+// Built in boot(), once the words are loaded: they draw as they are made.
+let form = null;
+let stage = null;
+let stills = null;
+let historyView = null;
+let key = null;
 
 // Screen-reader announcements; cleared first so a repeated sentence is read again.
 function announce(text) {
@@ -39,72 +51,97 @@ function announce(text) {
   requestAnimationFrame(() => { el.announcer.textContent = text; });
 }
 
+function drawBalance() {
+  const { state, value, err } = balance;
+  if (state === 'value') {
+    el.credits.textContent = t('balance.credits', { count: value, credits: formatNumber(value, { maximumFractionDigits: 2 }) });
+    el.credits.title = '';
+  } else if (state === 'checking') {
+    el.credits.textContent = t('balance.checking');
+  } else if (state === 'unavailable') {
+    el.credits.textContent = t('balance.unavailable');
+    el.credits.title = shortError(err);
+  }
+}
+
 function setCredits(n) {
   const value = Number(n && typeof n === 'object' ? n.credits : n);
   if (!Number.isFinite(value)) return;
-  el.credits.textContent = `Balance: ${value.toLocaleString(undefined, { maximumFractionDigits: 2 })} credits`;
-  el.credits.title = '';
+  balance = { state: 'value', value, err: null };
+  drawBalance();
 }
 
 async function refreshCredits({ quiet = false } = {}) {
-  if (!quiet) el.credits.textContent = 'Balance: checking…';
+  if (!quiet) {
+    balance = { ...balance, state: 'checking' };
+    drawBalance();
+  }
   try {
     setCredits(await api.getCredits());
   } catch (err) {
     if (!quiet) {
-      el.credits.textContent = 'Balance: unavailable';
-      el.credits.title = shortError(err);
+      balance = { state: 'unavailable', value: 0, err };
+      drawBalance();
     }
   }
 }
 
 const library = createLibrary();
 
-const form = createForm({
-  onChange: () => {
-    // Keep the last settings across restarts, without writing on every keystroke.
-    clearTimeout(rememberTimer);
-    rememberTimer = setTimeout(() => api.rememberRequest(form.getRequest()).catch(() => {}), REMEMBER_DELAY_MS);
-    stage.refreshShape(); // the empty stage follows the chosen shape
-    hideNotice();
-  },
-  onValidated: () => refreshGenerate(),
-});
+function createViews() {
+  form = createForm({
+    onChange: () => {
+      // Keep the last settings across restarts, without writing on every keystroke.
+      clearTimeout(rememberTimer);
+      rememberTimer = setTimeout(() => api.rememberRequest(form.getRequest()).catch(() => {}), REMEMBER_DELAY_MS);
+      stage.refreshShape(); // the empty stage follows the chosen shape
+      hideNotice();
+    },
+    onValidated: () => refreshGenerate(),
+  });
 
-const stage = createStage({
-  library,
-  getAspect: () => form.aspect(),
-  onErrorAction: (id) => {
-    if (id === 'top_up') api.openHelpLink('top_up').catch(() => {});
-    if (id === 'open_settings') openSettings({ replace: true });
-  },
-  onSelect: (id) => historyView.setSelected(id),
-  setCredits,
-  announce,
-});
+  stage = createStage({
+    library,
+    getAspect: () => form.aspect(),
+    onErrorAction: (id) => {
+      if (id === 'top_up') api.openHelpLink('top_up').catch(() => {});
+      if (id === 'open_settings') openSettings({ replace: true });
+    },
+    onSelect: (id) => historyView.setSelected(id),
+    setCredits,
+    announce,
+  });
 
-// A still for each finished video: the moment it arrives, and lazily for videos
-// already in the library when their card first shows.
-const stills = createStills({ library });
+  // A still for each finished video: the moment it arrives, and lazily for videos
+  // already in the library when their card first shows.
+  stills = createStills({ library });
 
-const historyView = createHistory({
-  library,
-  stills,
-  onSelect: (id) => stage.select(id),
-  onRerun: rerun,
-  announce,
-});
+  historyView = createHistory({
+    library,
+    stills,
+    onSelect: (id) => stage.select(id),
+    onRerun: rerun,
+    announce,
+  });
 
-const key = createKey({
-  onSaved: (status, { fromSettings }) => {
-    if (!fromSettings) showStudio();
-  },
-  onRemoved: () => {
-    if (el.settings.open) el.settings.close();
-    showSetup('Your key was removed from this computer. Add a key to make videos again.');
-  },
-  setCredits,
-});
+  key = createKey({
+    onSaved: (status, { fromSettings }) => {
+      if (!fromSettings) showStudio();
+    },
+    onRemoved: () => {
+      if (el.settings.open) el.settings.close();
+      showSetup(() => t('setup.keyRemoved'));
+    },
+    setCredits,
+  });
+
+  library.subscribe((change) => {
+    if (change.type === 'job' && change.job.status === 'ready') stills.want(change.job);
+    // A job that ended may have changed the balance.
+    if (change.type === 'job' && change.prev && isActive(change.prev) && !isActive(change.job)) refreshCredits({ quiet: true });
+    syncTicker();
+  });
+}
 
 // ---------- the library: one channel for the whole session ----------
 
@@ -114,13 +151,6 @@ function onStudioEvent(msg) {
   else if (msg.kind === 'deleted' && typeof msg.jobId === 'string') library.remove(msg.jobId);
   else if (msg.kind === 'closeRequested') askClose(Number(msg.activeJobs) || 0);
 }
-
-library.subscribe((change) => {
-  if (change.type === 'job' && change.job.status === 'ready') stills.want(change.job);
-  // A job that ended may have changed the balance.
-  if (change.type === 'job' && change.prev && isActive(change.prev) && !isActive(change.job)) refreshCredits({ quiet: true });
-  syncTicker();
-});
 
 // One tick a second while anything is under way: elapsed times and the window title.
 function syncTicker() {
@@ -140,24 +170,27 @@ function syncTicker() {
 }
 
 function updateTitle() {
+  if (!stage) return; // not started yet: the plain title stands
   const active = library.all().filter(isActive);
-  if (active.length === 1) document.title = `${shortStatus(active[0])} ${mmss(elapsed(active[0]))} — Kling Studio`;
-  else if (active.length > 1) document.title = `${active.length} videos in progress — Kling Studio`;
+  if (active.length === 1) document.title = t('app.window.working', { status: shortStatus(active[0]), time: mmss(elapsed(active[0])) });
+  else if (active.length > 1) document.title = t('app.window.many', { count: active.length });
   else {
     const shown = stage.current();
-    document.title = shown && shown.status === 'ready' && !document.hasFocus() ? 'Your video is ready — Kling Studio' : 'Kling Studio';
+    document.title = shown && shown.status === 'ready' && !document.hasFocus() ? t('app.window.ready') : t('app.title');
   }
+}
+
+function drawCloseWords() {
+  el.closeTitle.textContent = t('dialog.close.title', { count: closeCount });
+  el.closeText.textContent = t('dialog.close.text', { count: closeCount });
+  el.closeKeep.textContent = t('dialog.close.keep', { count: closeCount });
 }
 
 // The window was closed while videos are being made: ask, in the page.
 async function askClose(count) {
   if (count <= 0) return;
-  const one = count === 1;
-  el.closeTitle.textContent = one ? 'A video is still being made' : 'Videos are still being made';
-  el.closeText.textContent = one
-    ? '1 video is still being made. Keep making it in the background, or quit? If you quit, it continues the next time you open Kling Studio — nothing is lost and nothing is charged twice. A video being sent right now first gets a few seconds to hear back from Segmind.'
-    : `${count} videos are still being made. Keep making them in the background, or quit? If you quit, they continue the next time you open Kling Studio — nothing is lost and nothing is charged twice. Videos being sent right now first get a few seconds to hear back from Segmind.`;
-  el.closeKeep.textContent = one ? 'Keep making it' : 'Keep making them';
+  closeCount = count;
+  drawCloseWords();
   if (el.closeDialog.open) return; // already asking: the words are updated
   // Esc or the backdrop: not now, the window stays as it is.
   const answer = await choose(el.closeDialog, { keep: el.closeKeep, quit: el.closeQuit }, el.closeKeep);
@@ -173,7 +206,7 @@ async function askClose(count) {
 
 function refreshGenerate() {
   let reason = '';
-  if (submitting) reason = 'Sending your request…';
+  if (submitting) reason = t('generate.sending');
   else if (form.hasErrors()) reason = form.reasonText();
   el.generate.disabled = !!reason;
   el.reason.textContent = reason;
@@ -249,7 +282,7 @@ function rerun(job) {
   el.formScroll.scrollTop = 0;
   el.prompt.focus({ preventScroll: true });
   el.prompt.setSelectionRange(el.prompt.value.length, el.prompt.value.length);
-  const text = 'Form filled from that video — press Generate to make it again (uses credits).';
+  const text = t('notice.rerun');
   clearTimeout(noticeTimer);
   el.notice.textContent = text;
   el.notice.hidden = false;
@@ -264,11 +297,12 @@ function hideNotice() {
 
 // ---------- screens and Settings ----------
 
+// message: words, or a function giving them (drawn again if the language changes).
 function showSetup(message) {
   el.studio.hidden = true;
   el.account.hidden = true;
   el.setup.hidden = false;
-  key.mountSetup(message);
+  key?.mountSetup(message);
 }
 
 function showStudio() {
@@ -289,10 +323,25 @@ function openSettings({ replace = false } = {}) {
   }
   key.mountSettings();
   el.settingsFolderSlot.append(el.folderRow);
-  el.maxRunningStatus.textContent = '';
+  sayMaxRunning(null);
+  sayLanguage(null);
+  fillLanguages();
   el.settings.showModal();
   if (replace) key.revealReplace();
   else el.settingsClose.focus();
+}
+
+// "Saved: up to 3 videos at once.": kept as a function so it can be drawn again.
+let maxRunningWords = null;
+function sayMaxRunning(fn, tone = '') {
+  maxRunningWords = fn;
+  el.maxRunningStatus.dataset.tone = tone;
+  el.maxRunningStatus.textContent = fn ? fn() : '';
+}
+
+// The numbers in the list, written the creator's way.
+function drawMaxRunningOptions() {
+  for (const option of el.maxRunning.options) option.textContent = formatNumber(Number(option.value));
 }
 
 function setMaxRunning(n) {
@@ -304,21 +353,71 @@ function setMaxRunning(n) {
 async function changeMaxRunning() {
   const wanted = Number(el.maxRunning.value);
   el.maxRunning.disabled = true;
-  el.maxRunningStatus.dataset.tone = '';
-  el.maxRunningStatus.textContent = 'Saving…';
+  sayMaxRunning(() => t('settings.jobs.saving'));
   try {
     const count = await api.setMaxRunningJobs(wanted);
     setMaxRunning(Number.isFinite(Number(count)) ? count : wanted);
     const n = Number(el.maxRunning.value);
-    el.maxRunningStatus.textContent = `Saved: up to ${n} video${n === 1 ? '' : 's'} at once.`;
+    sayMaxRunning(() => t('settings.jobs.saved', { count: n }));
   } catch (err) {
     el.maxRunning.value = el.maxRunning.dataset.saved || '2';
-    el.maxRunningStatus.dataset.tone = 'error';
-    el.maxRunningStatus.textContent = [describeError(err).headline, 'The setting was not changed.'].join(' ');
+    sayMaxRunning(() => t('settings.jobs.failed', { problem: describeError(err).headline }), 'error');
   } finally {
     el.maxRunning.disabled = false;
     el.maxRunning.focus();
   }
+}
+
+// ---------- language ----------
+
+// Each language is listed by its own name ("Deutsch", "日本語").
+function fillLanguages() {
+  let list = availableLanguages().filter((l) => l && typeof l.code === 'string' && l.code);
+  if (!list.length) list = [{ code: language(), name: t('language.name') }];
+  el.language.replaceChildren(...list.map((l) => {
+    const option = document.createElement('option');
+    option.value = l.code;
+    option.textContent = l.name || l.code;
+    return option;
+  }));
+  el.language.value = language();
+}
+
+let languageWords = null;
+function sayLanguage(fn, tone = '') {
+  languageWords = fn;
+  el.languageStatus.dataset.tone = tone;
+  el.languageStatus.textContent = fn ? fn() : '';
+}
+
+async function changeLanguage() {
+  const wanted = el.language.value;
+  if (wanted === language()) return;
+  el.language.disabled = true;
+  sayLanguage(null);
+  try {
+    await setLanguage(wanted);
+  } catch (err) {
+    console.error('Could not change the language', err);
+    el.language.value = language();
+    sayLanguage(() => t('settings.language.failed', { problem: describeError(err).headline }), 'error');
+  } finally {
+    el.language.disabled = false;
+    el.language.focus();
+  }
+}
+
+// Words this module drew itself; the HTML's own words are filled by applyWords.
+function redrawWords() {
+  drawBalance();
+  if (form) refreshGenerate();
+  if (!el.notice.hidden) el.notice.textContent = t('notice.rerun');
+  if (el.closeDialog.open) drawCloseWords();
+  drawMaxRunningOptions();
+  if (maxRunningWords) el.maxRunningStatus.textContent = maxRunningWords();
+  if (languageWords) el.languageStatus.textContent = languageWords();
+  fillLanguages();
+  updateTitle();
 }
 
 el.settings.addEventListener('close', () => {
@@ -334,6 +433,8 @@ el.openSettings.addEventListener('click', () => openSettings());
 el.topUp.addEventListener('click', () => api.openHelpLink('top_up').catch(() => {}));
 el.generate.addEventListener('click', generate);
 el.maxRunning.addEventListener('change', changeMaxRunning);
+el.language.addEventListener('change', changeLanguage);
+onLanguageChange(redrawWords);
 window.addEventListener('focus', updateTitle);
 
 // Clicking the dimmed backdrop closes Settings, as Esc does.
@@ -363,13 +464,21 @@ document.addEventListener('keydown', (e) => {
 // ---------- start-up ----------
 
 async function boot() {
-  // The library first: every later change comes through this one channel.
+  // The words first: nothing may be drawn, or worded, before the catalogue is here.
+  try {
+    await loadWords();
+  } catch (err) {
+    console.error('Could not load the words', err);
+  }
+  drawMaxRunningOptions();
+  createViews();
+  // The library next: every later change comes through this one channel.
   const watching = api.watchJobs(onStudioEvent).then(
     (snapshot) => library.load(snapshot),
     (err) => {
       console.error('Could not open the video library', err);
       library.load({ jobs: [], damaged: [] });
-      announce('Your earlier videos could not be loaded. Please restart Kling Studio.');
+      announce(t('notice.libraryFailed'));
     },
   );
   // The library normally answers at once; a slow one fills in when it comes.
@@ -386,7 +495,7 @@ async function boot() {
 
   key.setStatusFrom(status.status === 'fulfilled' ? status.value : null);
   if (key.state() === 'missing') {
-    showSetup(status.status === 'rejected' ? shortError(status.reason) : '');
+    showSetup(status.status === 'rejected' ? () => shortError(status.reason) : '');
   } else {
     key.mountHeader();
     showStudio();
@@ -398,6 +507,6 @@ async function boot() {
 boot().catch((err) => {
   // Start-up must never leave a blank window.
   console.error('Start-up problem', err);
-  showSetup('The app could not start properly. Please restart it.');
+  showSetup(() => t('setup.startFailed'));
   document.body.classList.add('ready');
 });

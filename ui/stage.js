@@ -6,8 +6,9 @@ import * as api from './api.js';
 import { describeError, describeJobError } from './errors.js';
 import { ask } from './dialogs.js';
 import {
-  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, credits, formatBytes, num,
+  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, credits, num,
 } from './status.js';
+import { t, formatBytes, language, onLanguageChange } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,6 +22,8 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   let busyAction = '';    // 'save' | 'as' | 'show' | 'folder' | 'resume' | 'stop' | 'fetch' while a step runs
   let shownVideoKey = null;
   let shownErrorKey = null;
+  let outputDir = null;   // the folder shown ('' while none is chosen), null until Rust said
+  let stopKeys = null;    // [title key, text key] while the stop question is open
 
   const el = {
     stage: document.querySelector('.stage'), screen: $('screen'), empty: $('empty-state'), placeholder: $('placeholder'), card: $('job-card'),
@@ -65,7 +68,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     const pending = { pending: true, id: '', request, status: 'sending', createdAtMs: now, updatedAtMs: now, error: null, before: selection };
     selection = { pending };
     actionError = null;
-    announce?.('Sending your request to Segmind.');
+    announce?.(t('stage.announce.sending'));
     render();
     onSelect?.(null);
     return pending;
@@ -125,7 +128,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     } else if (prev && isActive(prev) && isEnded(job)) {
       // Another video finished while this one is on the stage.
       const name = firstLine(job.request.prompt, 50);
-      announce?.(job.status === 'ready' ? `A video is ready: ${name}.` : `A video did not finish: ${name}.`);
+      announce?.(job.status === 'ready' ? t('stage.announce.readyOther', { name }) : t('stage.announce.failedOther', { name }));
     }
     if (job.status === 'ready' && prev && prev.status !== 'ready') {
       const remaining = num(job.metrics && job.metrics.remainingCredits);
@@ -166,16 +169,14 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     el.card.dataset.state = isResumable(job) ? 'paused' : job.status;
     el.status.dataset.status = dataStatus(job);
     el.elapsed.textContent = mmss(elapsed(job));
-    el.elapsed.title = isEnded(job) ? 'How long it took' : 'Time since you pressed Generate';
+    el.elapsed.title = isEnded(job) ? t('stage.job.elapsedTook') : t('stage.job.elapsedSince');
     renderProgress();
     let note = '';
     if (job.trouble && isActive(job) && !isResumable(job)) {
-      note = job.status === 'downloading'
-        ? 'Having trouble downloading your video. The app keeps trying by itself — there is nothing you need to do.'
-        : 'Having trouble reaching Segmind. The app keeps trying by itself — there is nothing you need to do.';
-    } else if (job.status === 'waiting' && !isResumable(job)) note = 'Nothing has been sent yet, so nothing is billed. It starts by itself.';
+      note = job.status === 'downloading' ? t('stage.note.troubleDownloading') : t('stage.note.troubleReaching');
+    } else if (job.status === 'waiting' && !isResumable(job)) note = t('stage.note.notSentYet');
     else if (isActive(job) && !isResumable(job) && job.status !== 'downloading') {
-      note = 'Typical wait: about 4-5 minutes. You can keep working or start another video — we will tell you when it is ready.';
+      note = t('stage.note.typicalWait');
     }
     el.note.textContent = note;
     el.note.hidden = !note;
@@ -192,17 +193,18 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     if (job.status === 'ready') {
       const parts = [];
       const cost = credits(job.metrics && job.metrics.cost);
-      if (cost) parts.push(`Cost: ${cost}`);
+      if (cost) parts.push(t('stage.job.cost', { cost }));
       if (num(job.bytes)) parts.push(formatBytes(job.bytes));
       let text = parts.join(' · ');
-      if (playErrors.has(job.id)) text = `${text ? `${text}. ` : ''}The preview cannot play here, but the video is fine: save it and open it in your video player.`;
+      if (playErrors.has(job.id)) {
+        const note = t('stage.job.cannotPlay');
+        text = text ? t('stage.job.factsThenNote', { facts: text, note }) : note;
+      }
       return text;
     }
     if (job.status === 'stopped' && !job.error) {
-      if (job.requestId) return 'Segmind may still finish this video and bill your credits. If it does, it is still yours: press Fetch it after all.';
-      return stoppedFrom.get(job.id) === 'waiting'
-        ? 'It was never sent, so nothing was billed.'
-        : 'Stopped before Segmind confirmed receiving it. If it had already arrived, Segmind may still make it and bill your credits.';
+      if (job.requestId) return t('stage.job.stoppedMayFinish');
+      return stoppedFrom.get(job.id) === 'waiting' ? t('stage.job.stoppedNeverSent') : t('stage.job.stoppedUnconfirmed');
     }
     return '';
   }
@@ -218,7 +220,11 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     el.placeholder.dataset.state = job ? (isResumable(job) ? 'paused' : job.status) : '';
 
     const key = playable ? `${job.id}|${job.videoUrl}` : null;
-    if (key === shownVideoKey) return; // never reload a video that is already showing
+    if (key === shownVideoKey) { // never reload a video that is already showing
+      const shownVideo = key && el.screen.querySelector('video.preview');
+      if (shownVideo) shownVideo.setAttribute('aria-label', t('stage.job.previewLabel', { name: firstLine(job.request.prompt) }));
+      return;
+    }
     shownVideoKey = key;
     const old = el.screen.querySelector('video.preview');
     if (old) {
@@ -233,7 +239,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     v.controls = true;
     v.preload = 'metadata';
     v.setAttribute('playsinline', '');
-    v.setAttribute('aria-label', `Your video: ${firstLine(job.request.prompt)}`);
+    v.setAttribute('aria-label', t('stage.job.previewLabel', { name: firstLine(job.request.prompt) }));
     const id = job.id;
     v.addEventListener('error', () => {
       playErrors.add(id);
@@ -251,7 +257,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     if (ownActionError) d = describeError(ownActionError);
     else if (job) d = describeJobError(job);
     const retry = !ownActionError && !!job && !job.pending && isResumable(job);
-    const key = d ? JSON.stringify([d, retry, job && job.id, busyAction === 'resume']) : null;
+    const key = d ? JSON.stringify([d, retry, job && job.id, busyAction === 'resume', language()]) : null;
     if (key === shownErrorKey) return; // unchanged: do not re-announce
     shownErrorKey = key;
     el.errorBox.hidden = !d;
@@ -259,23 +265,24 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       el.errorMessage.replaceChildren();
       return;
     }
-    const parts = [d.headline, d.message, d.money, d.next].filter(Boolean).map((text, i) => {
+    const parts = [d.headline, d.money, d.next].filter(Boolean).map((text, i) => {
       const span = document.createElement(i === 0 ? 'strong' : 'span');
       span.textContent = text;
       return span;
     });
-    // Spaces between the parts so the text reads (and copies) as sentences.
-    el.errorMessage.replaceChildren(...parts.flatMap((p, i) => (i ? [document.createTextNode(' '), p] : [p])));
+    // A gap between the parts (none in Chinese) so the text reads (and copies) as sentences.
+    const gap = t('grammar.sentence_separator');
+    el.errorMessage.replaceChildren(...parts.flatMap((p, i) => (i && gap ? [document.createTextNode(gap), p] : [p])));
     el.errorRetry.hidden = !retry;
     el.errorRetry.disabled = busyAction === 'resume';
-    el.errorRetry.textContent = busyAction === 'resume' ? 'Trying again…' : 'Try again';
+    el.errorRetry.textContent = busyAction === 'resume' ? t('stage.action.retrying') : t('stage.action.retry');
     el.errorAction.hidden = !d.action;
     if (d.action) {
       el.errorAction.textContent = d.action.label;
       el.errorAction.dataset.action = d.action.id;
     }
     el.errorButtons.hidden = !retry && !d.action;
-    el.errorDetailText.textContent = d.detail || 'No further details.';
+    el.errorDetailText.textContent = d.detail || t('stage.error.noDetails');
     el.errorDetails.open = false;
   }
 
@@ -288,14 +295,14 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     el.save.disabled = !ready || !!busyAction;
     el.saveAs.disabled = !ready || !!busyAction;
     el.show.disabled = !ready || !!busyAction;
-    el.show.title = ready && !saved ? 'Saves the video to your folder, then shows it' : '';
+    el.show.title = ready && !saved ? t('stage.action.showTitle') : '';
     el.changeFolder.disabled = busyAction === 'folder';
-    el.save.textContent = busyAction === 'save' ? 'Saving…' : 'Save';
-    el.saveAs.textContent = busyAction === 'as' ? 'Choosing…' : 'Save as…';
+    el.save.textContent = busyAction === 'save' ? t('stage.action.saving') : t('stage.action.save');
+    el.saveAs.textContent = busyAction === 'as' ? t('stage.action.choosing') : t('stage.action.saveAs');
     let text = '';
-    if (busyAction === 'save' || busyAction === 'show') text = 'Saving…';
-    else if (busyAction === 'as') text = 'Choose where to save the video in the window that opened…';
-    else if (saved) text = `Saved to ${saved}`;
+    if (busyAction === 'save' || busyAction === 'show') text = t('stage.action.saving');
+    else if (busyAction === 'as') text = t('stage.action.chooseWhere');
+    else if (saved) text = t('stage.action.savedTo', { path: saved });
     el.savedPath.textContent = text;
     el.savedPath.hidden = !text;
   }
@@ -332,7 +339,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       // null from "Save as…" means the creator closed the window: nothing to report.
       if (res && typeof res.path === 'string' && res.path) {
         savedPaths.set(job.id, res.path);
-        announce?.(`Saved to ${res.path}.`);
+        announce?.(t('stage.announce.savedTo', { path: res.path }));
       }
     });
   }
@@ -352,7 +359,8 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   }
 
   function setOutputDir(dir) {
-    const text = typeof dir === 'string' && dir ? dir : 'Not chosen yet';
+    outputDir = typeof dir === 'string' ? dir : '';
+    const text = outputDir || t('stage.folder.notChosen');
     el.folder.textContent = text;
     el.folder.title = text;
   }
@@ -362,7 +370,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       const dir = await api.chooseOutputFolder();
       if (typeof dir === 'string' && dir) {
         setOutputDir(dir);
-        announce?.(`Videos will be saved to ${dir}.`);
+        announce?.(t('stage.announce.folder', { dir }));
       }
     });
   }
@@ -373,7 +381,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     if (!job || job.pending || !isResumable(job)) return;
     runAction('resume', async () => {
       library.put(await api.resumeJob(job.id));
-      announce?.('Trying again.');
+      announce?.(t('stage.announce.retrying'));
     });
   }
 
@@ -383,20 +391,23 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     if (!job || job.status !== 'stopped' || !job.requestId) return;
     runAction('fetch', async () => {
       library.put(await api.resumeJob(job.id));
-      announce?.('Fetching your video.');
+      announce?.(t('stage.announce.fetching'));
     });
   }
 
   // ---------- stop following (with an in-page confirmation) ----------
 
+  // The question's words, as catalogue keys: [title, text].
   function stopWords(job) {
-    if (job.status === 'waiting') {
-      return ['Stop this video?', 'It has not been sent to Segmind yet, so nothing is billed. It will not be sent.'];
-    }
-    if (job.status === 'sending') {
-      return ['Stop following this video?', 'It is being sent right now. Segmind may still make it and bill your credits; the app will not download it.'];
-    }
-    return ['Stop following this video?', 'Segmind may still finish it and bill your credits; the app will not download it.'];
+    if (job.status === 'waiting') return ['dialog.stop.waiting.title', 'dialog.stop.waiting.text'];
+    if (job.status === 'sending') return ['dialog.stop.following.title', 'dialog.stop.sending.text'];
+    return ['dialog.stop.following.title', 'dialog.stop.following.text'];
+  }
+
+  function drawStopWords() {
+    if (!stopKeys) return;
+    el.stopTitle.textContent = t(stopKeys[0]);
+    el.stopText.textContent = t(stopKeys[1]);
   }
 
   async function askStop() {
@@ -405,9 +416,10 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     if (!job || job.pending || !stoppable(job)) return;
     let words = stopWords(job);
     for (;;) {
-      el.stopTitle.textContent = words[0];
-      el.stopText.textContent = words[1];
+      stopKeys = words;
+      drawStopWords();
       const yes = await ask(el.stopDialog, { confirm: el.stopConfirm, cancel: el.stopCancel });
+      stopKeys = null;
       const now = library.get(job.id);
       if (!yes || !stoppable(now)) return;
       // The job moved on while the question was open (say, it was sent): the
@@ -430,6 +442,12 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   el.errorRetry.addEventListener('click', resume);
   el.errorAction.addEventListener('click', () => onErrorAction?.(el.errorAction.dataset.action));
   library.subscribe(libraryChanged);
+  // A new language: the job, the folder and an open question are drawn again in it.
+  onLanguageChange(() => {
+    render();
+    if (outputDir !== null) setOutputDir(outputDir);
+    drawStopWords();
+  });
 
   render();
 

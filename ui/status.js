@@ -1,6 +1,9 @@
 // status.js: what a job's status means, in words, for the stage and the history
-// cards; and the small formatters both use. (Error words live in errors.js.)
+// cards; and the small helpers both use. (Error words live in errors.js.)
+// Words are looked up when they are drawn, never at load: the catalogue arrives
+// after the modules are imported, and may change with the language.
 import { isResumable } from './errors.js';
+import { t, formatBytes, formatClock, formatDate, formatNumber, formatPlace, formatTimeOfDay } from './i18n.js';
 
 // The app still has work to do for these (Stop following applies).
 export const ACTIVE = new Set(['waiting', 'sending', 'queued', 'processing', 'downloading']);
@@ -22,41 +25,50 @@ export function statusGroup(job) {
   return 'ended';
 }
 
-const WORDS = {
-  sending: 'Sending your request…',
-  queued: 'In the queue at Segmind…',
-  processing: 'Generating… usually 4-5 minutes',
-  downloading: 'Downloading…',
-  ready: 'Ready',
-  failed: 'Did not work',
-  unknown: 'Not known whether Segmind received it',
-  expired: 'Segmind no longer has this video',
-  stopped: 'Stopped following',
+// Catalogue keys (the words are looked up when drawn).
+const LONG = {
+  sending: 'status.long.sending',
+  queued: 'status.long.queued',
+  processing: 'status.long.processing',
+  downloading: 'status.long.downloading',
+  ready: 'status.long.ready',
+  failed: 'status.long.failed',
+  unknown: 'status.long.unknown',
+  expired: 'status.long.expired',
+  stopped: 'status.long.stopped',
 };
 const SHORT = {
-  waiting: 'Waiting to start', sending: 'Sending…', queued: 'In the queue', processing: 'Generating…',
-  downloading: 'Downloading…', ready: 'Ready', failed: 'Did not work', unknown: 'May have been billed',
-  expired: 'No longer on Segmind', stopped: 'Stopped following',
+  waiting: 'status.short.waiting',
+  sending: 'status.short.sending',
+  queued: 'status.short.queued',
+  processing: 'status.short.processing',
+  downloading: 'status.short.downloading',
+  ready: 'status.short.ready',
+  failed: 'status.short.failed',
+  unknown: 'status.short.unknown',
+  expired: 'status.short.expired',
+  stopped: 'status.short.stopped',
 };
 // What a paused job (it has an error but can go on with "Try again") is doing.
 const PAUSED = {
-  waiting: 'Paused — needs your attention',
-  queued: 'Paused — needs your attention',
-  processing: 'Paused — needs your attention',
-  downloading: 'Download stopped before it finished',
+  waiting: 'status.paused.attention',
+  queued: 'status.paused.attention',
+  processing: 'status.paused.attention',
+  downloading: 'status.paused.download',
 };
 const SPOKEN = {
-  sending: 'Sending your request to Segmind.',
-  queued: 'Your video is in the queue at Segmind.',
-  processing: 'Segmind is generating your video. This usually takes 4 to 5 minutes.',
-  downloading: 'Downloading your video.',
-  ready: 'Your video is ready.',
-  stopped: 'Stopped following the video.',
+  sending: 'status.spoken.sending',
+  queued: 'status.spoken.queued',
+  processing: 'status.spoken.processing',
+  downloading: 'status.spoken.downloading',
+  ready: 'status.spoken.ready',
+  stopped: 'status.spoken.stopped',
 };
 
 const num = (v) => (v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? null : Number(v));
 export { num };
 
+// An elapsed stopwatch (04:05, 1:02:03): digits only, no words.
 export function mmss(ms) {
   const total = Math.max(0, Math.floor((Number(ms) || 0) / 1000));
   const h = Math.floor(total / 3600);
@@ -65,53 +77,32 @@ export function mmss(ms) {
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${String(m).padStart(2, '0')}:${s}`;
 }
 
-export function formatBytes(n) {
-  const b = Number(n) || 0;
-  if (b < 1e6) return `${Math.max(0, Math.round(b / 1e3))} KB`;
-  if (b < 1e9) return `${(b / 1e6).toFixed(1)} MB`;
-  return `${(b / 1e9).toFixed(2)} GB`;
-}
-
-export function clock(ms) {
-  try {
-    return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  } catch {
-    return '';
-  }
-}
-
 // "Today 14:05", "Yesterday 09:12", or "3 Nov 2025, 18:40".
 export function when(ms) {
-  const t = num(ms);
-  if (t === null) return '';
+  const at = num(ms);
+  if (at === null) return '';
   try {
-    const d = new Date(t);
-    const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+    const time = formatTimeOfDay(at);
     const day = new Date();
     day.setHours(0, 0, 0, 0);
-    if (t >= day.getTime()) return `Today ${time}`;
-    if (t >= day.getTime() - 86400000) return `Yesterday ${time}`;
-    return `${d.toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' })}, ${time}`;
+    if (at >= day.getTime()) return t('status.when.today', { time });
+    if (at >= day.getTime() - 86400000) return t('status.when.yesterday', { time });
+    return t('status.when.date', { date: formatDate(at), time });
   } catch {
     return '';
   }
-}
-
-export function ordinal(n) {
-  const v = n % 100;
-  if (v >= 11 && v <= 13) return `${n}th`;
-  return `${n}${{ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th'}`;
 }
 
 export function firstLine(text, max = 70) {
-  const line = (String(text || '').split('\n').find((l) => l.trim()) || 'Untitled video').trim();
+  const line = (String(text || '').split('\n').find((l) => l.trim()) || t('status.untitled')).trim();
   return line.length > max ? `${line.slice(0, max - 2).trimEnd()}…` : line;
 }
 
+// "3 credits", "1 credit", "2.5 credits".
 export function credits(n) {
   const v = num(n);
   if (v === null) return '';
-  return `${v.toLocaleString(undefined, { maximumFractionDigits: 2 })} credit${v === 1 ? '' : 's'}`;
+  return t('status.credits', { count: v, amount: formatNumber(v, { maximumFractionDigits: 2 }) });
 }
 
 // How long a job has taken: it runs while the app works on it, and stops when it ended.
@@ -124,45 +115,49 @@ export function elapsed(job, now = Date.now()) {
 function waitingText(job, long) {
   const until = num(job.waitingUntilMs);
   if (until !== null && until > Date.now()) {
-    return long ? `Segmind asked us to slow down — continuing at ${clock(until)}` : `Paused until ${clock(until)}`;
+    const time = formatClock(until);
+    return long ? t('status.waiting.slowDown', { time }) : t('status.waiting.pausedUntil', { time });
   }
   const pos = num(job.queuePosition);
   if (pos !== null && pos > 0) {
-    return long ? `Waiting for a free slot — ${ordinal(pos)} in line` : `Waiting — ${ordinal(pos)} in line`;
+    const place = formatPlace(pos);
+    return long ? t('status.waiting.slotLong', { place }) : t('status.waiting.slotShort', { place });
   }
-  return long ? 'Getting ready to send…' : SHORT.waiting;
+  return long ? t('status.waiting.gettingReady') : t(SHORT.waiting);
 }
+
+// 35 → "35%" in the creator's language.
+const percent = (received, total) => formatNumber(Math.min(100, Math.round((received / total) * 100)) / 100, { style: 'percent' });
 
 function downloadText(job) {
   const received = num(job.received) ?? 0;
   const total = num(job.total);
   if (total) {
-    const pct = Math.min(100, Math.round((received / total) * 100));
-    return `Downloading… ${formatBytes(received)} of ${formatBytes(total)} (${pct}%)`;
+    return t('status.download.progress', { received: formatBytes(received), total: formatBytes(total), percent: percent(received, total) });
   }
-  return received ? `Downloading… ${formatBytes(received)}` : WORDS.downloading;
+  return received ? t('status.download.received', { received: formatBytes(received) }) : t(LONG.downloading);
 }
 
 // The stage's sentence for a job.
 export function statusText(job) {
   if (!job) return '';
-  if (isResumable(job)) return PAUSED[job.status];
+  if (isResumable(job)) return PAUSED[job.status] ? t(PAUSED[job.status]) : '';
   if (job.status === 'waiting') return waitingText(job, true);
   if (job.status === 'downloading') return downloadText(job);
-  return WORDS[job.status] || 'Unknown state';
+  return LONG[job.status] ? t(LONG[job.status]) : t('status.long.unknownState');
 }
 
 // A card's few words.
 export function shortStatus(job) {
-  if (isResumable(job)) return 'Needs your attention';
+  if (isResumable(job)) return t('status.short.attention');
   if (job.status === 'waiting') return waitingText(job, false);
   if (job.status === 'downloading' && num(job.total)) {
-    return `Downloading… ${Math.min(100, Math.round(((num(job.received) ?? 0) / num(job.total)) * 100))}%`;
+    return t('status.short.downloadingPercent', { percent: percent(num(job.received) ?? 0, num(job.total)) });
   }
-  return SHORT[job.status] || job.status;
+  return SHORT[job.status] ? t(SHORT[job.status]) : job.status;
 }
 
 export function spoken(job) {
-  if (job.status === 'waiting') return `Your video is waiting to start. ${waitingText(job, true)}.`;
-  return SPOKEN[job.status] || '';
+  if (job.status === 'waiting') return t('status.spoken.waiting', { detail: waitingText(job, true) });
+  return SPOKEN[job.status] ? t(SPOKEN[job.status]) : '';
 }

@@ -11,6 +11,7 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::i18n::PageWords;
 use crate::jobs::{JobView, StudioEvent};
 use crate::keystore::KeyStatus;
 use crate::request::{form_rules as rules, FieldError, FormRules, GenerationRequest};
@@ -83,6 +84,17 @@ pub async fn remember_request(
     request: GenerationRequest,
 ) -> AppResult<()> {
     studio.remember_request(request)
+}
+
+/// The catalogue of the language in use, and the languages on offer.
+#[tauri::command]
+pub async fn words(studio: State<'_, Studio>) -> AppResult<PageWords> {
+    Ok(studio.words())
+}
+
+#[tauri::command]
+pub async fn set_language(studio: State<'_, Studio>, lang: String) -> AppResult<PageWords> {
+    studio.set_language(&lang)
 }
 
 #[tauri::command]
@@ -231,11 +243,9 @@ pub async fn choose_output_folder(
 pub async fn show_in_folder(studio: State<'_, Studio>, path: PathBuf) -> AppResult<()> {
     let path = studio.revealable(&path)?;
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| {
-        AppError::new(
-            ErrorCode::Io,
-            "Could not open the folder. The video is saved at the path shown.",
-        )
-        .with_detail(e.to_string())
+        AppError::new(ErrorCode::Io)
+            .because("open_folder")
+            .with_detail(e.to_string())
     })
 }
 
@@ -246,10 +256,9 @@ pub async fn open_help_link(link: HelpLink) -> AppResult<()> {
         HelpLink::TopUp => TOP_UP_URL,
     };
     tauri_plugin_opener::open_url(url, None::<&str>).map_err(|e| {
-        AppError::new(
-            ErrorCode::Io,
-            format!("Could not open your browser. The page is {url}"),
-        )
-        .with_detail(e.to_string())
+        AppError::new(ErrorCode::Io)
+            .because("open_browser")
+            .with("url", url.to_string())
+            .with_detail(e.to_string())
     })
 }

@@ -10,6 +10,7 @@ use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::QUIT_CONFIRMED;
+use crate::i18n;
 use crate::jobs::StudioEvent;
 use crate::library::RecordStatus;
 use crate::studio::Studio;
@@ -43,10 +44,13 @@ pub fn notify_when_ready(app: &AppHandle, studio: &Studio) {
                         .chars()
                         .take(80)
                         .collect();
+                    let Some(studio) = app.try_state::<Studio>() else {
+                        return true;
+                    };
                     let _ = app
                         .notification()
                         .builder()
-                        .title("Your video is ready")
+                        .title(i18n::tr(studio.language(), "notify.ready.title", &[]))
                         .body(first_line)
                         .show();
                 }
@@ -54,6 +58,33 @@ pub fn notify_when_ready(app: &AppHandle, studio: &Studio) {
         }
         true
     }));
+}
+
+/// Set in a copy that started itself again, so it never does so twice.
+const STARTED_AGAIN: &str = "KLING_STUDIO_STARTED_AGAIN";
+
+/// A copy started right after another one crashed (or was killed) can find the
+/// dead copy still named on D-Bus for a moment: the single-instance hand-over
+/// then fails ("recipient disconnected") and the plugin refuses to start. Once
+/// the bus has noticed, a fresh start works, so this copy starts itself again in
+/// place (same process, same arguments); the library lock still guards the jobs.
+pub fn start_again_or_fail(error: tauri::Error) -> ! {
+    #[cfg(unix)]
+    if matches!(&error, tauri::Error::PluginInitialization(plugin, _) if plugin == "single-instance")
+        && std::env::var_os(STARTED_AGAIN).is_none()
+    {
+        use std::os::unix::process::CommandExt;
+        eprintln!("Kling Studio: {error}; starting again");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if let Ok(exe) = std::env::current_exe() {
+            let failed = std::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .env(STARTED_AGAIN, "1")
+                .exec();
+            eprintln!("Kling Studio could not start again: {failed}");
+        }
+    }
+    panic!("Kling Studio could not start its window: {error}");
 }
 
 /// A second launch of the app: the window that is already open comes forward.
@@ -72,12 +103,11 @@ pub fn say_already_open_and_exit(app: &AppHandle) {
         let _ = window.hide();
     }
     let handle = app.clone();
+    // The other copy owns the settings: the system's language is the best guess.
+    let lang = i18n::pick(None, i18n::system_locale().as_deref());
     app.dialog()
-        .message(
-            "Use the Kling Studio window that is already open: \
-             only one copy can make your videos, so nothing is ever sent or paid for twice.",
-        )
-        .title("Kling Studio is already open")
+        .message(i18n::tr(lang, "already_open.message", &[]))
+        .title(i18n::tr(lang, "already_open.title", &[]))
         .kind(MessageDialogKind::Info)
         .show(move |_| handle.exit(0));
 }

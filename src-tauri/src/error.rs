@@ -1,8 +1,11 @@
-//! The one error type the front end sees: a stable `code`, a plain-language
-//! `message`, and the technical `detail` kept for a "Details" disclosure.
+//! The one error type the front end sees: a stable `code`, an optional `reason`
+//! (which case of the code), typed `params` the words need, and the technical
+//! `detail` kept for a "Details" disclosure. Rust composes no sentence: the UI's
+//! catalogues turn codes and reasons into words, in the creator's language.
 //!
-//! Codes are part of the contract with the UI (and with tests outside this repo);
-//! the shape is pinned by a test below. Rename a code only with the UI's `errors.js`.
+//! Codes and reasons are part of the contract with the UI (and with tests outside
+//! this repo); the shape is pinned by a test below. Rename one only with the
+//! catalogues in `ui/locales/`.
 
 use serde::{Deserialize, Serialize};
 
@@ -76,13 +79,55 @@ pub enum ErrorCode {
     Other,
 }
 
+impl ErrorCode {
+    /// Every code this version sends, for the catalogue tests (each needs words).
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::BadRequest,
+        ErrorCode::Auth,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::JobExpired,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::InsufficientCredits,
+        ErrorCode::InvalidContentType,
+        ErrorCode::ModelRetired,
+        ErrorCode::JobFailed,
+        ErrorCode::RateLimited,
+        ErrorCode::ServerError,
+        ErrorCode::Transient,
+        ErrorCode::Network,
+        ErrorCode::Timeout,
+        ErrorCode::DownloadIncomplete,
+        ErrorCode::KeychainUnavailable,
+        ErrorCode::Keychain,
+        ErrorCode::NoApiKey,
+        ErrorCode::DuplicateSubmission,
+        ErrorCode::Busy,
+        ErrorCode::JobNotFound,
+        ErrorCode::Io,
+        ErrorCode::LibraryNotWritable,
+        ErrorCode::UnexpectedResponse,
+        ErrorCode::NotAVideo,
+        ErrorCode::LinkExpired,
+        ErrorCode::Internal,
+    ];
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppError {
     pub code: ErrorCode,
-    pub message: String,
+    /// Which case of the code, where one code covers several (`busy`:
+    /// `being_sent`, `downloading_paid`…). The words are keyed by it.
+    pub reason: Option<Box<str>>,
+    /// Numbers and names the words need (`minutes`, `path`), as data.
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// Segmind's own words for this (a 422's reason, a 400's complaint), untouched.
+    pub server_message: Option<Box<str>>,
     /// Status line, server message or OS error, for support. Never holds the key.
-    pub detail: Option<String>,
+    pub detail: Option<Box<str>>,
     /// Field problems, for `InvalidRequest` (and a 400 we could map to a field).
     #[serde(default)]
     pub fields: Vec<FieldError>,
@@ -94,10 +139,12 @@ pub struct AppError {
 }
 
 impl AppError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode) -> Self {
         Self {
             code,
-            message: message.into(),
+            reason: None,
+            params: serde_json::Map::new(),
+            server_message: None,
             detail: None,
             fields: Vec::new(),
             retry_at_ms: None,
@@ -105,34 +152,44 @@ impl AppError {
         }
     }
 
+    /// Which case of the code this is (a key in the catalogues: `reason.<reason>`).
+    pub fn because(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// A value the words need, such as `minutes` or `path`.
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.params.insert(name.to_string(), value.into());
+        self
+    }
+
+    pub fn with_server_message(mut self, text: Option<&str>) -> Self {
+        self.server_message = text.map(Into::into);
+        self
+    }
+
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.detail = Some(detail.into().into());
         self
     }
 
     pub fn invalid_request(fields: Vec<FieldError>) -> Self {
-        let count = fields.len();
-        let message = if count == 1 {
-            "One thing in the form needs fixing before this can be sent. Nothing was sent or charged.".to_string()
-        } else {
-            format!("{count} things in the form need fixing before this can be sent. Nothing was sent or charged.")
-        };
         Self {
             fields,
-            ..Self::new(ErrorCode::InvalidRequest, message)
+            ..Self::new(ErrorCode::InvalidRequest)
         }
     }
 
-    pub fn io(what: &str, err: &std::io::Error) -> Self {
-        Self::new(ErrorCode::Io, format!("Could not {what}.")).with_detail(err.to_string())
+    /// A file that could not be read or written; `reason` says which step.
+    pub fn io(reason: &'static str, err: &std::io::Error) -> Self {
+        Self::new(ErrorCode::Io)
+            .because(reason)
+            .with_detail(err.to_string())
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(
-            ErrorCode::Internal,
-            "Something went wrong inside Kling Studio.",
-        )
-        .with_detail(detail)
+        Self::new(ErrorCode::Internal).with_detail(detail)
     }
 
     /// Whether a retry of a safe request could help.
@@ -149,7 +206,13 @@ impl AppError {
 
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}: {}", self.code, self.message)?;
+        write!(f, "{:?}", self.code)?;
+        if let Some(reason) = &self.reason {
+            write!(f, " ({reason})")?;
+        }
+        if let Some(text) = &self.server_message {
+            write!(f, ": {text}")?;
+        }
         if let Some(detail) = &self.detail {
             write!(f, " ({detail})")?;
         }
@@ -171,30 +234,83 @@ mod tests {
     fn serialised_shape_is_pinned() {
         let err = AppError {
             retry_at_ms: Some(1_700_000_000_000),
-            ..AppError::new(ErrorCode::RateLimited, "Segmind is busy.").with_detail("HTTP 429")
+            ..AppError::new(ErrorCode::RateLimited).with_detail("HTTP 429")
         };
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
             json!({
                 "code": "rate_limited",
-                "message": "Segmind is busy.",
+                "reason": null,
+                "params": {},
+                "serverMessage": null,
                 "detail": "HTTP 429",
                 "fields": [],
                 "retryAtMs": 1_700_000_000_000_i64,
                 "mayBeBilled": false
             })
         );
-        let invalid = AppError::invalid_request(vec![FieldError {
-            field: "prompt".into(),
-            message: "m".into(),
-        }]);
+        let timeout = AppError::new(ErrorCode::Timeout)
+            .because("follow_deadline")
+            .with("minutes", 20)
+            .with_server_message(Some("still PROCESSING"));
+        let value = serde_json::to_value(&timeout).unwrap();
+        assert_eq!(value["reason"], "follow_deadline");
+        assert_eq!(value["params"], json!({"minutes": 20}));
+        assert_eq!(value["serverMessage"], "still PROCESSING");
+        let invalid = AppError::invalid_request(vec![FieldError::new(
+            "prompt",
+            "too_long",
+            json!({"max": 2500, "count": 2501}),
+        )]);
         let value = serde_json::to_value(&invalid).unwrap();
         assert_eq!(value["code"], "invalid_request");
         assert_eq!(
             value["fields"],
-            json!([{"field": "prompt", "message": "m"}])
+            json!([{"field": "prompt", "rule": "too_long", "params": {"max": 2500, "count": 2501}}])
         );
         assert_eq!(value["detail"], serde_json::Value::Null);
+    }
+
+    /// A new code fails to compile here until it is listed in `ALL` too (and so
+    /// gets words in every catalogue).
+    #[test]
+    fn all_lists_every_code() {
+        fn listed(code: ErrorCode) -> bool {
+            match code {
+                ErrorCode::Other => false,
+                ErrorCode::InvalidRequest
+                | ErrorCode::BadRequest
+                | ErrorCode::Auth
+                | ErrorCode::Forbidden
+                | ErrorCode::NotFound
+                | ErrorCode::JobExpired
+                | ErrorCode::MethodNotAllowed
+                | ErrorCode::InsufficientCredits
+                | ErrorCode::InvalidContentType
+                | ErrorCode::ModelRetired
+                | ErrorCode::JobFailed
+                | ErrorCode::RateLimited
+                | ErrorCode::ServerError
+                | ErrorCode::Transient
+                | ErrorCode::Network
+                | ErrorCode::Timeout
+                | ErrorCode::DownloadIncomplete
+                | ErrorCode::KeychainUnavailable
+                | ErrorCode::Keychain
+                | ErrorCode::NoApiKey
+                | ErrorCode::DuplicateSubmission
+                | ErrorCode::Busy
+                | ErrorCode::JobNotFound
+                | ErrorCode::Io
+                | ErrorCode::LibraryNotWritable
+                | ErrorCode::UnexpectedResponse
+                | ErrorCode::NotAVideo
+                | ErrorCode::LinkExpired
+                | ErrorCode::Internal => ErrorCode::ALL.contains(&code),
+            }
+        }
+        assert!(ErrorCode::ALL.iter().all(|code| listed(*code)));
+        assert_eq!(ErrorCode::ALL.len(), 29);
     }
 
     #[test]
@@ -215,11 +331,25 @@ mod tests {
     #[test]
     fn a_code_from_a_newer_version_is_read_not_refused() {
         let err: AppError = serde_json::from_value(json!({
-            "code": "voice_upload_failed", "message": "m", "detail": null,
+            "code": "voice_upload_failed", "reason": "a_new_reason", "detail": null,
             "fields": [], "retryAtMs": null, "mayBeBilled": true
         }))
         .unwrap();
         assert_eq!(err.code, ErrorCode::Other);
         assert!(err.may_be_billed);
+    }
+
+    /// Records written before errors carried reasons (with an English `message`)
+    /// are still read.
+    #[test]
+    fn an_error_from_before_reasons_is_read() {
+        let err: AppError = serde_json::from_value(json!({
+            "code": "timeout", "message": "Segmind did not answer in time.", "detail": null,
+            "fields": [], "retryAtMs": null, "mayBeBilled": true
+        }))
+        .unwrap();
+        assert_eq!(err.code, ErrorCode::Timeout);
+        assert_eq!(err.reason, None);
+        assert!(err.params.is_empty());
     }
 }

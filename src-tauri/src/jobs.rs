@@ -337,7 +337,7 @@ impl JobManager {
             .library
             .try_update(id, |r| {
                 if !r.status.is_active() {
-                    return Err(AppError::new(ErrorCode::Busy, "The job was stopped."));
+                    return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
                 }
                 change(r);
                 Ok(true)
@@ -362,7 +362,7 @@ impl JobManager {
             Err(error) if error.code == ErrorCode::Io => {
                 let remembered = self.library.remember(id, |r| {
                     if !r.status.is_active() {
-                        return Err(AppError::new(ErrorCode::Busy, "The job was stopped."));
+                        return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
                     }
                     if r.error.as_ref().is_some_and(is_disk_error) {
                         r.error = None;
@@ -466,11 +466,7 @@ impl JobManager {
                 r.status = RecordStatus::Unknown;
                 r.error = Some(AppError {
                     may_be_billed: true,
-                    ..AppError::new(
-                        ErrorCode::Timeout,
-                        "The app closed while this video was being sent, so it is not known whether Segmind received it. \
-                         It was not sent again, so you are not charged twice. Check your Segmind dashboard.",
-                    )
+                    ..AppError::new(ErrorCode::Timeout).because("closed_while_sending")
                 });
             };
             // A disk that refuses: memory says so, and the saver writes it later.
@@ -524,10 +520,7 @@ impl JobManager {
                 r.error = None;
                 Ok(true)
             }
-            _ => Err(AppError::new(
-                ErrorCode::JobNotFound,
-                "There is nothing more to fetch for this video.",
-            )),
+            _ => Err(AppError::new(ErrorCode::JobNotFound).because("nothing_to_fetch")),
         })?;
         if let Some(record) = record {
             self.announce(record);
@@ -563,22 +556,16 @@ impl JobManager {
     }
 
     fn halt(&self, id: &str, deleting: bool) -> AppResult<JobView> {
-        let decide = |r: &mut JobRecord| {
-            match r.status {
-            RecordStatus::Sending => Err(AppError::new(
-                ErrorCode::Busy,
-                "This video is being sent to Segmind right now. Try again in a moment.",
-            )),
-            RecordStatus::Downloading if !deleting => Err(AppError::new(
-                ErrorCode::Busy,
-                "This video is finished and paid for: it is being saved to your library, so there is nothing to stop.",
-            )),
+        let decide = |r: &mut JobRecord| match r.status {
+            RecordStatus::Sending => Err(AppError::new(ErrorCode::Busy).because("being_sent")),
+            RecordStatus::Downloading if !deleting => {
+                Err(AppError::new(ErrorCode::Busy).because("downloading_paid"))
+            }
             status if status.is_active() => {
                 r.status = RecordStatus::Stopped;
                 Ok(true)
             }
             _ => Ok(false),
-        }
         };
         let stopped = match self.library.try_update(id, decide) {
             // The disk refuses: the stop holds in memory (the drive ends now, so
@@ -675,13 +662,8 @@ impl JobManager {
             if let Some(client) = current {
                 return Ok(self.observing(id, client));
             }
-            self.advance(id, |r| {
-                r.error = Some(AppError::new(
-                    ErrorCode::NoApiKey,
-                    "Add your Segmind API key to go on: Settings, then Add key.",
-                ))
-            })
-            .await?;
+            self.advance(id, |r| r.error = Some(AppError::new(ErrorCode::NoApiKey)))
+                .await?;
             let _ = keys.changed().await;
             self.advance(id, |r| r.error = None).await?;
         }
@@ -745,10 +727,7 @@ impl JobManager {
         loop {
             let sending = self.library.try_update(&record.id, |r| {
                 if r.status != RecordStatus::Waiting {
-                    return Err(AppError::new(
-                        ErrorCode::Busy,
-                        "The job is no longer waiting.",
-                    ));
+                    return Err(AppError::new(ErrorCode::Busy).because("no_longer_waiting"));
                 }
                 r.status = RecordStatus::Sending;
                 r.error = None;
@@ -830,14 +809,10 @@ impl JobManager {
                 let minutes = self.poll.deadline.as_secs() / 60;
                 let error = AppError {
                     may_be_billed: true,
-                    detail: last_trouble.as_ref().map(ToString::to_string),
-                    ..AppError::new(
-                        ErrorCode::Timeout,
-                        format!(
-                            "Segmind has taken more than {minutes} minutes, much longer than usual, so the app stopped waiting. \
-                             The job may still finish on Segmind and be billed."
-                        ),
-                    )
+                    detail: last_trouble.as_ref().map(|e| e.to_string().into()),
+                    ..AppError::new(ErrorCode::Timeout)
+                        .because("follow_deadline")
+                        .with("minutes", minutes)
                 };
                 // Left as it is, with its error: "Try again" goes on following it.
                 self.advance(&record.id, |r| r.error = Some(error.clone()))
@@ -1075,18 +1050,13 @@ fn starts_like_a_video(path: &std::path::Path) -> bool {
 }
 
 fn job_failed() -> AppError {
-    AppError::new(
-        ErrorCode::JobFailed,
-        "Segmind could not make this video. Your credits were not used.",
-    )
+    AppError::new(ErrorCode::JobFailed)
 }
 
 fn no_video(job: &SubmittedJob) -> AppError {
-    AppError::new(
-        ErrorCode::UnexpectedResponse,
-        "Segmind finished the job but gave no video to download.",
-    )
-    .with_detail(format!("job {}", job.request_id))
+    AppError::new(ErrorCode::UnexpectedResponse)
+        .because("no_video")
+        .with_detail(format!("job {}", job.request_id))
 }
 
 fn is_disk_error(error: &AppError) -> bool {
@@ -1094,12 +1064,12 @@ fn is_disk_error(error: &AppError) -> bool {
 }
 
 fn disk_error(cause: &AppError) -> AppError {
-    AppError::new(
-        ErrorCode::LibraryNotWritable,
-        "Kling Studio cannot write to its library (is the disk full?). This video goes on and nothing is lost: \
-         it is saved as soon as the disk allows. Free some space on the disk.",
+    AppError::new(ErrorCode::LibraryNotWritable).with_detail(
+        cause
+            .detail
+            .clone()
+            .unwrap_or_else(|| cause.to_string().into()),
     )
-    .with_detail(cause.detail.clone().unwrap_or_else(|| cause.message.clone()))
 }
 
 #[cfg(test)]

@@ -28,18 +28,15 @@ pub enum KeyState {
 pub struct KeyStatus {
     pub state: KeyState,
     pub last4: Option<String>,
-    /// A plain sentence when the keychain cannot be used.
-    pub keychain_problem: Option<String>,
+    /// Why the keychain cannot be used (`keychain_unavailable` or `keychain`),
+    /// worded by the UI.
+    pub keychain_problem: Option<ErrorCode>,
 }
 
 pub struct KeyStore {
     service: String,
     session: Mutex<Option<ApiKey>>,
 }
-
-const NO_KEYCHAIN: &str = "This computer has no keychain that Kling Studio can use to keep your key safe. \
-On Linux, install GNOME Keyring (the package \"gnome-keyring\") or KeePassXC with its Secret Service option, then restart the app. \
-Until then you can keep the key for this session only.";
 
 /// Sorts keyring's failures into "there is no keychain" (the app can go on with a
 /// session key) and "the keychain said no".
@@ -52,10 +49,9 @@ fn keychain_error(err: keyring::Error) -> AppError {
         || lower.contains("org.freedesktop.secrets")
         || lower.contains("secret service");
     if unavailable {
-        AppError::new(ErrorCode::KeychainUnavailable, NO_KEYCHAIN).with_detail(detail)
+        AppError::new(ErrorCode::KeychainUnavailable).with_detail(detail)
     } else {
-        AppError::new(ErrorCode::Keychain, "The keychain did not let Kling Studio use your key. If it asked for a password, unlock it and try again.")
-            .with_detail(detail)
+        AppError::new(ErrorCode::Keychain).with_detail(detail)
     }
 }
 
@@ -139,7 +135,7 @@ impl KeyStore {
             Err(err) => KeyStatus {
                 state: KeyState::Missing,
                 last4: None,
-                keychain_problem: Some(err.message),
+                keychain_problem: Some(err.code),
             },
         }
     }
@@ -165,12 +161,11 @@ mod tests {
     }
 
     #[test]
-    fn dbus_failures_mean_no_keychain_in_plain_words() {
+    fn dbus_failures_mean_no_keychain() {
         let err = keychain_error(keyring::Error::PlatformFailure(
             "The name org.freedesktop.secrets was not provided by any .service files".into(),
         ));
         assert_eq!(err.code, ErrorCode::KeychainUnavailable);
-        assert!(err.message.contains("gnome-keyring"));
         let other = keychain_error(keyring::Error::BadEncoding(vec![0xff]));
         assert_eq!(other.code, ErrorCode::Keychain);
     }

@@ -1,7 +1,7 @@
 //! Kling Studio: make short films with Kling 3.0 Pro on Segmind.
 //!
 //! The domain modules (`request`, `client`, `library`, `jobs`, `slots`, `keystore`,
-//! `settings`, `save`, `media_server`, `instance`, `studio`) know nothing of Tauri and are
+//! `settings`, `save`, `media_server`, `instance`, `i18n`, `studio`) know nothing of Tauri and are
 //! tested without a window; `commands`, `desktop` and `run` are the thin shell.
 
 pub mod api_key;
@@ -9,6 +9,7 @@ pub mod client;
 pub mod commands;
 mod desktop;
 pub mod error;
+pub mod i18n;
 pub mod instance;
 pub mod jobs;
 pub mod keystore;
@@ -80,6 +81,8 @@ pub fn run() {
             commands::load_settings,
             commands::remember_request,
             commands::set_max_running_jobs,
+            commands::words,
+            commands::set_language,
             commands::watch_jobs,
             commands::start_job,
             commands::stop_following,
@@ -95,5 +98,5 @@ pub fn run() {
             commands::open_help_link,
         ])
         .run(tauri::generate_context!())
-        .expect("Kling Studio could not start its window");
+        .unwrap_or_else(|error| desktop::start_again_or_fail(error));
 }

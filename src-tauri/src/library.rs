@@ -231,8 +231,7 @@ impl Library {
         let json =
             serde_json::to_vec_pretty(&record).map_err(|e| AppError::internal(e.to_string()))?;
         let path = self.jobs_dir.join(format!("{}.json", record.id));
-        write_atomically(&path, &json)
-            .map_err(|e| AppError::io("record the job in the library", &e))?;
+        write_atomically(&path, &json).map_err(|e| AppError::io("record_job", &e))?;
         self.lock().insert(record.id.clone(), record.clone());
         self.unsaved_ids().remove(&record.id);
         Ok(record)
@@ -273,10 +272,7 @@ impl Library {
         let _writing = self.writing();
         let mut records = self.lock();
         let record = records.get_mut(id).ok_or_else(|| {
-            AppError::new(
-                crate::error::ErrorCode::JobNotFound,
-                "That video is not in your library.",
-            )
+            AppError::new(crate::error::ErrorCode::JobNotFound).because("not_in_library")
         })?;
         change(record)?;
         let record = record.clone();
@@ -296,11 +292,9 @@ impl Library {
 
     pub fn get(&self, id: &str) -> AppResult<JobRecord> {
         self.lock().get(id).cloned().ok_or_else(|| {
-            AppError::new(
-                crate::error::ErrorCode::JobNotFound,
-                "That video is not in your library.",
-            )
-            .with_detail(format!("job {id}"))
+            AppError::new(crate::error::ErrorCode::JobNotFound)
+                .because("not_in_library")
+                .with_detail(format!("job {id}"))
         })
     }
 
@@ -327,13 +321,13 @@ impl Library {
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(AppError::io("delete the video file", &e)),
+                Err(e) => return Err(AppError::io("delete_video", &e)),
             }
         }
         match fs::remove_file(self.jobs_dir.join(format!("{id}.json"))) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(AppError::io("delete the job from the library", &e)),
+            Err(e) => return Err(AppError::io("delete_job", &e)),
         }
         self.lock().remove(id);
         self.unsaved_ids().remove(id);

@@ -1,10 +1,11 @@
 //! The generation request exactly as it goes on the wire (`../shared/segmind-api.md`),
 //! and the one set of rules that decides whether it may be sent.
 //!
-//! The form asks Rust for these messages live, and the client runs the same check
+//! The form asks Rust for these problems live, and the client runs the same check
 //! before every submit, so an invalid request is never sent and never billed.
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 pub const PROMPT_MAX_CHARS: usize = 2500;
 pub const SHOT_PROMPT_MAX_CHARS: usize = 512;
@@ -81,12 +82,25 @@ impl Default for GenerationRequest {
     }
 }
 
-/// One problem with one field, in words a creator understands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One problem with one field: which rule it breaks, and the numbers the words
+/// need. The UI's catalogues word it (`field.rule.<rule>`) in the creator's language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldError {
     /// A path into the request: `prompt`, `multi_prompt[2].prompt`, `voice_ids[0]`.
     pub field: String,
-    pub message: String,
+    pub rule: String,
+    #[serde(default)]
+    pub params: serde_json::Value,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: &str, params: serde_json::Value) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.to_string(),
+            params,
+        }
+    }
 }
 
 /// The numbers and choices the form is built from, so the UI never hard-codes a rule.
@@ -143,31 +157,23 @@ fn voice_references(text: &str) -> Vec<usize> {
     found
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("{n} {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 impl GenerationRequest {
     /// Every problem at once, so the form can show them all beside their fields.
     /// Lengths count characters, not bytes: Chinese prompts are supported.
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let mut push = |field: String, message: String| errors.push(FieldError { field, message });
+        let mut push = |field: String, rule: &str, params: serde_json::Value| {
+            errors.push(FieldError::new(field, rule, params))
+        };
 
         let prompt_chars = self.prompt.chars().count();
         if self.prompt.trim().is_empty() {
-            push(
-                "prompt".into(),
-                "Describe what should happen in the video.".into(),
-            );
+            push("prompt".into(), "prompt_required", json!({}));
         } else if prompt_chars > PROMPT_MAX_CHARS {
             push(
                 "prompt".into(),
-                format!("The prompt can be at most {PROMPT_MAX_CHARS} characters (you have {prompt_chars})."),
+                "too_long",
+                json!({"max": PROMPT_MAX_CHARS, "count": prompt_chars}),
             );
         }
 
@@ -176,7 +182,8 @@ impl GenerationRequest {
             if chars > PROMPT_MAX_CHARS {
                 push(
                     "negative_prompt".into(),
-                    format!("Things to avoid can be at most {PROMPT_MAX_CHARS} characters (you have {chars})."),
+                    "too_long",
+                    json!({"max": PROMPT_MAX_CHARS, "count": chars}),
                 );
             }
         }
@@ -186,22 +193,21 @@ impl GenerationRequest {
         if duration.is_none() {
             push(
                 "duration".into(),
-                format!("Choose a length from {MIN_DURATION_SECS} to {MAX_DURATION_SECS} seconds."),
+                "duration_range",
+                json!({"min": MIN_DURATION_SECS, "max": MAX_DURATION_SECS}),
             );
         }
 
         if !ASPECT_RATIOS.contains(&self.aspect_ratio.as_str()) {
-            push(
-                "aspect_ratio".into(),
-                "Choose wide (16:9), tall (9:16) or square (1:1).".into(),
-            );
+            push("aspect_ratio".into(), "aspect_ratio_choice", json!({}));
         }
 
         // NaN fails both comparisons, infinities fail one: all are rejected here.
         if !(self.cfg_scale >= 0.0 && self.cfg_scale <= 1.0) {
             push(
                 "cfg_scale".into(),
-                "Prompt strength must be between 0 and 1.".into(),
+                "cfg_scale_range",
+                json!({"min": 0, "max": 1}),
             );
         }
 
@@ -211,10 +217,7 @@ impl GenerationRequest {
 
         if let Some(shot_type) = &self.shot_type {
             if !SHOT_TYPES.contains(&shot_type.as_str()) {
-                push(
-                    "shot_type".into(),
-                    "Choose how shots are cut: \"customize\" (your shots) or \"intelligent\" (automatic).".into(),
-                );
+                push("shot_type".into(), "shot_type_choice", json!({}));
             }
         }
 
@@ -223,30 +226,27 @@ impl GenerationRequest {
             if voices.len() > MAX_VOICES {
                 push(
                     "voice_ids".into(),
-                    format!(
-                        "Use at most {MAX_VOICES} voices (you have {}).",
-                        voices.len()
-                    ),
+                    "too_many_voices",
+                    json!({"max": MAX_VOICES, "count": voices.len()}),
                 );
             }
             for (i, id) in voices.iter().enumerate() {
                 if id.trim().is_empty() {
                     push(
                         format!("voice_ids[{i}]"),
-                        format!("Voice {}: enter a voice id or leave the box empty.", i + 1),
+                        "voice_id_empty",
+                        json!({"n": i + 1}),
                     );
                 } else if id.trim() != id {
                     push(
                         format!("voice_ids[{i}]"),
-                        format!("Voice {}: remove the spaces around the voice id.", i + 1),
+                        "voice_id_spaces",
+                        json!({"n": i + 1}),
                     );
                 }
             }
             if !voices.is_empty() && !self.generate_audio {
-                push(
-                    "generate_audio".into(),
-                    "Voices need Sound to be on.".into(),
-                );
+                push("generate_audio".into(), "voices_need_sound", json!({}));
             }
         }
 
@@ -263,12 +263,10 @@ impl GenerationRequest {
         for (field, text) in texts {
             if let Some(&highest) = voice_references(text).iter().max() {
                 if highest > voice_count {
-                    let needed = plural(highest, "voice id", "voice ids");
                     push(
                         field,
-                        format!(
-                            "This text uses <<<voice_{highest}>>>, which needs {needed} under Voices (you have {voice_count})."
-                        ),
+                        "voice_reference",
+                        json!({"n": highest, "count": voice_count}),
                     );
                 }
             }
@@ -278,21 +276,20 @@ impl GenerationRequest {
     }
 }
 
-fn validate_shots(shots: &[Shot], video_secs: Option<u32>, push: &mut impl FnMut(String, String)) {
+fn validate_shots(
+    shots: &[Shot],
+    video_secs: Option<u32>,
+    push: &mut impl FnMut(String, &str, serde_json::Value),
+) {
     if shots.is_empty() {
-        push(
-            "multi_prompt".into(),
-            "Add at least one shot, or turn the storyboard off.".into(),
-        );
+        push("multi_prompt".into(), "shots_required", json!({}));
         return;
     }
     if shots.len() > MAX_SHOTS {
         push(
             "multi_prompt".into(),
-            format!(
-                "A video can have at most {MAX_SHOTS} shots (you have {}).",
-                shots.len()
-            ),
+            "too_many_shots",
+            json!({"max": MAX_SHOTS, "count": shots.len()}),
         );
     }
     let mut total = Some(0u32);
@@ -302,12 +299,14 @@ fn validate_shots(shots: &[Shot], video_secs: Option<u32>, push: &mut impl FnMut
         if shot.prompt.trim().is_empty() {
             push(
                 format!("multi_prompt[{i}].prompt"),
-                format!("Shot {n}: describe what happens in this shot."),
+                "shot_prompt_required",
+                json!({"n": n}),
             );
         } else if chars > SHOT_PROMPT_MAX_CHARS {
             push(
                 format!("multi_prompt[{i}].prompt"),
-                format!("Shot {n}: at most {SHOT_PROMPT_MAX_CHARS} characters (you have {chars})."),
+                "too_long",
+                json!({"max": SHOT_PROMPT_MAX_CHARS, "count": chars}),
             );
         }
         match parse_secs(&shot.duration).filter(|s| (MIN_SHOT_SECS..=MAX_DURATION_SECS).contains(s))
@@ -317,31 +316,23 @@ fn validate_shots(shots: &[Shot], video_secs: Option<u32>, push: &mut impl FnMut
                 total = None;
                 push(
                     format!("multi_prompt[{i}].duration"),
-                    format!(
-                        "Shot {n}: choose from {MIN_SHOT_SECS} to {MAX_DURATION_SECS} seconds."
-                    ),
+                    "duration_range",
+                    json!({"min": MIN_SHOT_SECS, "max": MAX_DURATION_SECS}),
                 );
             }
         }
     }
     if let (Some(total), Some(video)) = (total, video_secs) {
         if total != video {
-            let detail = if total > video {
-                format!(
-                    "{} too long",
-                    plural((total - video) as usize, "second", "seconds")
-                )
+            let rule = if total > video {
+                "shots_too_long"
             } else {
-                format!(
-                    "{} left to plan",
-                    plural((video - total) as usize, "second", "seconds")
-                )
+                "shots_too_short"
             };
             push(
                 "multi_prompt".into(),
-                format!(
-                    "The shots add up to {total} s but the video is {video} s long ({detail})."
-                ),
+                rule,
+                json!({"total": total, "video": video, "count": total.abs_diff(video)}),
             );
         }
     }
@@ -439,10 +430,8 @@ mod tests {
         };
         let errors = over.validate();
         assert_eq!(errors.len(), 1);
-        assert_eq!(
-            errors[0].message,
-            "The prompt can be at most 2500 characters (you have 2501)."
-        );
+        assert_eq!(errors[0].rule, "too_long");
+        assert_eq!(errors[0].params, json!({"max": 2500, "count": 2501}));
     }
 
     #[test]
@@ -555,16 +544,19 @@ mod tests {
         let errors = short.validate();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "multi_prompt");
+        assert_eq!(errors[0].rule, "shots_too_short");
         assert_eq!(
-            errors[0].message,
-            "The shots add up to 4 s but the video is 5 s long (1 second left to plan)."
+            errors[0].params,
+            json!({"total": 4, "video": 5, "count": 1})
         );
         let long = GenerationRequest {
             duration: "3".into(),
             multi_prompt: Some(shots(&["2", "3"])),
             ..valid()
         };
-        assert!(long.validate()[0].message.contains("2 seconds too long"));
+        let errors = long.validate();
+        assert_eq!(errors[0].rule, "shots_too_long");
+        assert_eq!(errors[0].params["count"], 2);
     }
 
     #[test]
@@ -602,10 +594,8 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(errors[0].field, "multi_prompt[0].prompt");
         assert_eq!(errors[1].field, "multi_prompt[2].prompt");
-        assert_eq!(
-            errors[1].message,
-            "Shot 3: at most 512 characters (you have 540)."
-        );
+        assert_eq!(errors[1].rule, "too_long");
+        assert_eq!(errors[1].params, json!({"max": 512, "count": 540}));
         let mut list = shots(&["5"]);
         list[0].prompt = "雪".repeat(512);
         assert!(GenerationRequest {
@@ -689,11 +679,8 @@ mod tests {
         let errors = req.validate();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "prompt");
-        assert!(
-            errors[0].message.contains("needs 2 voice ids"),
-            "{}",
-            errors[0].message
-        );
+        assert_eq!(errors[0].rule, "voice_reference");
+        assert_eq!(errors[0].params, json!({"n": 2, "count": 1}));
 
         let mut list = shots(&["5"]);
         list[0].prompt = "<<<voice_1>>> whispers".into();

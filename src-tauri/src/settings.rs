@@ -1,4 +1,5 @@
-//! What the app remembers between runs: the last form and the output folder.
+//! What the app remembers between runs: the last form, the output folder, how many
+//! videos are made at once and the language.
 //! Written atomically (temp file, fsync, rename), so a crash never leaves half a file;
 //! a damaged file is set aside and the defaults are used.
 
@@ -21,6 +22,9 @@ pub struct Settings {
     /// How many jobs may run at once; more wait in line.
     #[serde(default)]
     pub max_running_jobs: Option<usize>,
+    /// The language the creator chose in Settings; none: the system's.
+    #[serde(default)]
+    pub language: Option<String>,
     /// Settings a newer version of the app wrote: kept as they are when rewritten.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -51,7 +55,7 @@ impl SettingsFile {
     pub fn store(&self, settings: &Settings) -> AppResult<()> {
         let json =
             serde_json::to_vec_pretty(settings).map_err(|e| AppError::internal(e.to_string()))?;
-        write_atomically(&self.path, &json).map_err(|e| AppError::io("remember your settings", &e))
+        write_atomically(&self.path, &json).map_err(|e| AppError::io("remember_settings", &e))
     }
 
     /// Loads, changes and stores in one step.

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::api_key::ApiKey;
 use crate::client::{ClientConfig, SegmindClient};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::i18n::{self, PageWords};
 use crate::instance::LibraryLock;
 use crate::jobs::{JobManager, JobView, PollPolicy, StudioEvent, Subscriber};
 use crate::keystore::{KeyStatus, KeyStore};
@@ -140,7 +141,7 @@ impl Studio {
     /// Checks the key with Segmind's free credits call, then stores it.
     pub async fn save_api_key(&self, text: &str, session_only: bool) -> AppResult<SavedKey> {
         let key = ApiKey::parse(text)
-            .ok_or_else(|| AppError::new(ErrorCode::Auth, "Paste your Segmind API key first."))?;
+            .ok_or_else(|| AppError::new(ErrorCode::Auth).because("key_missing"))?;
         let client = SegmindClient::new(self.client_config.clone(), key.clone())?;
         let credits = client.credits().await?;
         let status = self
@@ -173,12 +174,10 @@ impl Studio {
     }
 
     async fn client(&self) -> AppResult<SegmindClient> {
-        let key = self.with_keys(|keys| keys.get()).await?.ok_or_else(|| {
-            AppError::new(
-                ErrorCode::NoApiKey,
-                "Add your Segmind API key first: Settings, then Add key.",
-            )
-        })?;
+        let key = self
+            .with_keys(|keys| keys.get())
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::NoApiKey))?;
         SegmindClient::new(self.client_config.clone(), key)
     }
 
@@ -208,6 +207,28 @@ impl Studio {
 
     pub fn set_output_dir(&self, dir: PathBuf) -> AppResult<()> {
         self.settings.update(|s| s.output_dir = Some(dir)).map(drop)
+    }
+
+    /// The language the app speaks: the creator's choice, else the system's.
+    pub fn language(&self) -> &'static str {
+        i18n::pick(
+            self.settings.load().language.as_deref(),
+            i18n::system_locale().as_deref(),
+        )
+    }
+
+    pub fn words(&self) -> PageWords {
+        i18n::page_words(self.language())
+    }
+
+    /// Applied at once by the page, and remembered for the next start.
+    pub fn set_language(&self, lang: &str) -> AppResult<PageWords> {
+        if !i18n::is_known(lang) {
+            return Err(AppError::internal(format!("no catalogue for {lang:?}")));
+        }
+        self.settings
+            .update(|s| s.language = Some(lang.to_string()))?;
+        Ok(i18n::page_words(lang))
     }
 
     pub fn set_max_running_jobs(&self, cap: usize) -> AppResult<usize> {
@@ -245,10 +266,7 @@ impl Studio {
         if submission_id.trim().is_empty()
             || !lock(&self.submissions).insert(submission_id.to_string())
         {
-            return Err(AppError::new(
-                ErrorCode::DuplicateSubmission,
-                "This video is already being made: the same click arrived twice, so it was sent only once.",
-            ));
+            return Err(AppError::new(ErrorCode::DuplicateSubmission));
         }
         let problems = request.validate();
         if !problems.is_empty() {
@@ -292,10 +310,9 @@ impl Studio {
         let record = self.jobs.library().get(job_id)?;
         let path = self.jobs.library().video_path(job_id);
         if record.status != RecordStatus::Ready || !path.is_file() {
-            return Err(
-                AppError::new(ErrorCode::JobNotFound, "This video is not ready yet.")
-                    .with_detail(format!("job {job_id}")),
-            );
+            return Err(AppError::new(ErrorCode::JobNotFound)
+                .because("not_ready")
+                .with_detail(format!("job {job_id}")));
         }
         let created = Local
             .timestamp_millis_opt(record.created_at_ms)
@@ -312,9 +329,10 @@ impl Studio {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.load_settings().output_dir);
         self.refuse_library_destination(&dir.join("video.mp4"))?;
-        let path =
-            save::copy_without_overwrite(&video, &dir, &save::file_name(&prompt, created))
-                .map_err(|e| AppError::io(&format!("save the video in {}", dir.display()), &e))?;
+        let path = save::copy_without_overwrite(&video, &dir, &save::file_name(&prompt, created))
+            .map_err(|e| {
+            AppError::io("save_video", &e).with("path", dir.display().to_string())
+        })?;
         lock(&self.saved).insert(path.clone());
         Ok(path)
     }
@@ -324,8 +342,9 @@ impl Studio {
     pub fn save_video_to(&self, job_id: &str, path: &Path) -> AppResult<PathBuf> {
         let (video, _, _) = self.video_of(job_id)?;
         self.refuse_library_destination(path)?;
-        save::copy_replacing(&video, path)
-            .map_err(|e| AppError::io(&format!("save the video as {}", path.display()), &e))?;
+        save::copy_replacing(&video, path).map_err(|e| {
+            AppError::io("save_video_as", &e).with("path", path.display().to_string())
+        })?;
         lock(&self.saved).insert(path.to_path_buf());
         Ok(path.to_path_buf())
     }
@@ -339,11 +358,9 @@ impl Studio {
             std::fs::canonicalize(dir).is_ok_and(|d| d.starts_with(&library))
         };
         if path.parent().is_some_and(inside) {
-            return Err(AppError::new(
-                ErrorCode::Io,
-                "Choose a folder outside Kling Studio's library: the library keeps its own copy of every video.",
-            )
-            .with_detail(path.display().to_string()));
+            return Err(AppError::new(ErrorCode::Io)
+                .because("outside_library")
+                .with_detail(path.display().to_string()));
         }
         Ok(())
     }
@@ -354,15 +371,13 @@ impl Studio {
         self.video_of(job_id)?;
         let is_jpeg = jpeg.starts_with(&[0xFF, 0xD8, 0xFF]);
         if !is_jpeg || jpeg.len() > MAX_STILL_BYTES {
-            return Err(AppError::new(
-                ErrorCode::Internal,
-                "The still of this video could not be kept.",
-            )
-            .with_detail(format!("{} bytes, JPEG: {is_jpeg}", jpeg.len())));
+            return Err(AppError::new(ErrorCode::Internal)
+                .because("still_not_kept")
+                .with_detail(format!("{} bytes, JPEG: {is_jpeg}", jpeg.len())));
         }
         let path = self.jobs.library().still_path(job_id);
         crate::settings::write_atomically(&path, jpeg)
-            .map_err(|e| AppError::io("keep the still of this video", &e))?;
+            .map_err(|e| AppError::io("keep_still", &e))?;
         self.jobs.refresh(job_id)
     }
 
@@ -379,9 +394,6 @@ impl Studio {
         if in_library || lock(&self.saved).contains(path) {
             return Ok(path.to_path_buf());
         }
-        Err(AppError::new(
-            ErrorCode::JobNotFound,
-            "Save the video first, then show it in its folder.",
-        ))
+        Err(AppError::new(ErrorCode::JobNotFound).because("save_first"))
     }
 }

@@ -186,54 +186,35 @@ pub fn server_message(body: &[u8]) -> Option<String> {
     Some(text.chars().take(300).collect())
 }
 
-/// The contract's status table. `server` is the server's message, if any.
+/// The contract's status table. `server` is the server's message, if any: kept as
+/// data for the words (a 422's reason) and for Details, never composed into text.
 pub fn error_for_status(status: u16, server: Option<&str>, call: Call) -> AppError {
     use ErrorCode::*;
-    let reason = server.map(str::to_string);
-    let (code, message) = match status {
+    let code = match status {
         // Signed links answer 403 (sometimes 400, 401, 404 or 410) once they expire:
         // the file host's refusal, never the key's (it is not sent there).
-        400 | 401 | 403 | 404 | 410 if call == Call::Download => (
-            LinkExpired,
-            "The video's download link has expired or was refused. The app asks Segmind for a fresh one.".into(),
-        ),
-        400 => (
-            BadRequest,
-            format!(
-                "Segmind did not accept the request: {}. Nothing was charged.",
-                reason.as_deref().unwrap_or("one of the settings is not allowed")
-            ),
-        ),
-        401 => (Auth, "Segmind did not accept your API key. Check it in Settings.".into()),
-        403 => (Forbidden, "Your Segmind key is not allowed to use Kling 3.0 Pro. Check your Segmind plan.".into()),
-        404 if call == Call::Job => (
-            JobExpired,
-            "Segmind no longer has this job: it forgets finished jobs after about an hour.".into(),
-        ),
-        404 => (NotFound, "Segmind could not find the Kling 3.0 Pro model. The app may need an update.".into()),
-        405 => (MethodNotAllowed, "Kling Studio called Segmind the wrong way. This is a bug in the app: please report it.".into()),
-        406 if reason.as_deref().is_some_and(|r| r.to_lowercase().contains("credit")) => (
-            InsufficientCredits,
-            "Not enough Segmind credits for this video. Top up your credits, then try again. Nothing was charged.".into(),
-        ),
-        406 => (InvalidContentType, "Segmind refused the request format. This is a bug in the app: please report it.".into()),
-        410 => (ModelRetired, "Segmind has retired this model. Look for an update of Kling Studio.".into()),
-        422 => (
-            JobFailed,
-            format!(
-                "Segmind could not make this video: {}. Your credits were not used.",
-                reason.as_deref().unwrap_or("no reason was given")
-            ),
-        ),
-        429 => (RateLimited, "Segmind asked us to slow down. Try again in a minute.".into()),
-        502..=504 => (Transient, "Segmind is having a temporary problem. Try again in a few minutes.".into()),
-        _ => (ServerError, "Segmind had a problem on its side. Try again later.".into()),
+        400 | 401 | 403 | 404 | 410 if call == Call::Download => LinkExpired,
+        400 => BadRequest,
+        401 => Auth,
+        403 => Forbidden,
+        404 if call == Call::Job => JobExpired,
+        404 => NotFound,
+        405 => MethodNotAllowed,
+        406 if server.is_some_and(|r| r.to_lowercase().contains("credit")) => InsufficientCredits,
+        406 => InvalidContentType,
+        410 => ModelRetired,
+        422 => JobFailed,
+        429 => RateLimited,
+        502..=504 => Transient,
+        _ => ServerError,
     };
     let detail = match server {
         Some(text) => format!("HTTP {status}: {text}"),
         None => format!("HTTP {status}"),
     };
-    AppError::new(code, message).with_detail(detail)
+    AppError::new(code)
+        .with_server_message(server)
+        .with_detail(detail)
 }
 
 #[cfg(test)]
@@ -299,7 +280,7 @@ mod tests {
     #[test]
     fn a_failed_job_carries_the_servers_reason() {
         let err = error_for_status(422, Some("content filter"), Call::Job);
-        assert!(err.message.contains("content filter"), "{}", err.message);
+        assert_eq!(err.server_message.as_deref(), Some("content filter"));
     }
 
     #[test]

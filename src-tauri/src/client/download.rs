@@ -49,15 +49,11 @@ fn incomplete(received: u64, expected: Option<u64>) -> AppError {
         Some(total) => format!("received {received} of {total} bytes"),
         None => format!("received {received} bytes, then the connection ended"),
     };
-    AppError::new(
-        ErrorCode::DownloadIncomplete,
-        "The video download was cut off before it finished.",
-    )
-    .with_detail(detail)
+    AppError::new(ErrorCode::DownloadIncomplete).with_detail(detail)
 }
 
 fn io_error(err: std::io::Error) -> AppError {
-    AppError::io("write the video to disk", &err)
+    AppError::io("write_video", &err)
 }
 
 /// Where finished videos come from: any host `output` names, never with the key.
@@ -155,11 +151,9 @@ impl FileFetcher {
         let response = request.send().await.map_err(|e| {
             if e.is_redirect() {
                 // Refused by the policy above: no connection problem, and no retry helps.
-                AppError::new(
-                    ErrorCode::UnexpectedResponse,
-                    "The video's address sends the app somewhere it does not follow (plain http, or too many hops).",
-                )
-                .with_detail(format!("{e:#}"))
+                AppError::new(ErrorCode::UnexpectedResponse)
+                    .because("redirect_refused")
+                    .with_detail(format!("{e:#}"))
             } else {
                 transport_error(&e)
             }
@@ -229,11 +223,9 @@ impl SegmindClient {
 /// not a connection problem, and trying it again would not help.
 fn video_address(text: &str) -> AppResult<Url> {
     let unusable = |detail: String| {
-        AppError::new(
-            ErrorCode::UnexpectedResponse,
-            "Segmind gave a video address Kling Studio cannot use.",
-        )
-        .with_detail(detail)
+        AppError::new(ErrorCode::UnexpectedResponse)
+            .because("unusable_address")
+            .with_detail(detail)
     };
     let url = Url::parse(text.trim()).map_err(|e| unusable(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -248,11 +240,7 @@ fn video_address(text: &str) -> AppResult<Url> {
 pub const MAX_VIDEO_BYTES: u64 = 8 << 30;
 
 fn not_a_video(detail: impl Into<String>) -> AppError {
-    AppError::new(
-        ErrorCode::NotAVideo,
-        "The file host sent something that is not your video.",
-    )
-    .with_detail(detail)
+    AppError::new(ErrorCode::NotAVideo).with_detail(detail)
 }
 
 /// Pages and JSON are never a video, whatever their length; an unlabelled or

@@ -81,11 +81,9 @@ impl ClientConfig {
 
 pub fn parse_base_url(text: &str) -> AppResult<Url> {
     let url = Url::parse(text.trim()).map_err(|e| {
-        AppError::new(
-            ErrorCode::Internal,
-            "The Segmind address in the settings is not a web address.",
-        )
-        .with_detail(e.to_string())
+        AppError::new(ErrorCode::Internal)
+            .because("base_url_not_url")
+            .with_detail(e.to_string())
     })?;
     // Plain http would put the key on the wire: only to this computer (the fake
     // Segmind in tests, a local proxy), never across a network.
@@ -97,11 +95,9 @@ pub fn parse_base_url(text: &str) -> AppResult<Url> {
     };
     let allowed = url.scheme() == "https" || (url.scheme() == "http" && loopback);
     if !allowed || url.host().is_none() {
-        return Err(AppError::new(
-            ErrorCode::Internal,
-            "The Segmind address must start with https:// (http:// only for this computer).",
-        )
-        .with_detail(text.to_string()));
+        return Err(AppError::new(ErrorCode::Internal)
+            .because("base_url_not_https")
+            .with_detail(text.to_string()));
     }
     Ok(url)
 }
@@ -223,10 +219,14 @@ impl SegmindClient {
         let key = self.key.expose();
         if let Some(detail) = &err.detail {
             if detail.contains(key) {
-                err.detail = Some(detail.replace(key, "[key]"));
+                err.detail = Some(detail.replace(key, "[key]").into());
             }
         }
-        err.message = err.message.replace(key, "[key]");
+        if let Some(text) = &err.server_message {
+            if text.contains(key) {
+                err.server_message = Some(text.replace(key, "[key]").into());
+            }
+        }
         err
     }
 
@@ -435,22 +435,13 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 /// sending it again could pay twice.
 fn may_have_arrived(error: AppError) -> AppError {
     AppError {
-        message: format!(
-            "{} Segmind may have received the request and may bill it, so it was not sent again. \
-             Check your Segmind dashboard before trying again.",
-            error.message
-        ),
         may_be_billed: true,
         ..error
     }
 }
 
 fn unexpected(what: &str) -> AppError {
-    AppError::new(
-        ErrorCode::UnexpectedResponse,
-        "Segmind answered in a way Kling Studio does not understand. Try again later.",
-    )
-    .with_detail(what.to_string())
+    AppError::new(ErrorCode::UnexpectedResponse).with_detail(what.to_string())
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(response: Response) -> AppResult<T> {
@@ -470,16 +461,8 @@ fn transport_error(err: &reqwest::Error) -> AppError {
     // safe as detail.
     let detail = format!("{err:#}");
     if err.is_timeout() {
-        AppError::new(
-            ErrorCode::Timeout,
-            "Segmind did not answer in time. Check your connection and try again.",
-        )
-        .with_detail(detail)
+        AppError::new(ErrorCode::Timeout).with_detail(detail)
     } else {
-        AppError::new(
-            ErrorCode::Network,
-            "Could not reach Segmind. Check your internet connection and try again.",
-        )
-        .with_detail(detail)
+        AppError::new(ErrorCode::Network).with_detail(detail)
     }
 }

@@ -179,12 +179,24 @@ pub struct Env {
     pub log: PathBuf,
 }
 
+/// The locale every test runs in unless it asks for another.
+pub const ENGLISH: &str = "C.UTF-8";
+
 impl Env {
     pub async fn start(name: &str) -> Env {
         Self::start_with(name, Config::default()).await
     }
 
     pub async fn start_with(name: &str, config: Config) -> Env {
+        Self::start_full(name, config, ENGLISH).await
+    }
+
+    /// The app as it starts on a computer set to `locale` (e.g. "zh_CN.UTF-8").
+    pub async fn start_in_locale(name: &str, locale: &str) -> Env {
+        Self::start_full(name, Config::default(), locale).await
+    }
+
+    async fn start_full(name: &str, config: Config, locale: &str) -> Env {
         let fake = FakeSegmind::start(Config {
             api_key: KEY.into(),
             // Long enough that the app's 3 s polls see each phase.
@@ -213,6 +225,9 @@ impl Env {
             .env("XDG_DATA_HOME", home.path().join(".local/share"))
             .env("XDG_CACHE_HOME", home.path().join(".cache"))
             .env("SEGMIND_BASE_URL", fake.base_url())
+            // The system's language, whatever the machine running the tests says.
+            .env("LC_ALL", locale)
+            .env("LANG", locale)
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
             .spawn()
@@ -429,6 +444,8 @@ impl Env {
             .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
             .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
             .env("SEGMIND_BASE_URL", self.fake.base_url())
+            .env("LC_ALL", ENGLISH)
+            .env("LANG", ENGLISH)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

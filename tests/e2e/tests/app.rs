@@ -295,7 +295,21 @@ async fn wrong_key_missing_credits_and_a_failed_job_each_say_what_happened() {
 
     env.fake.set_credits(100.0);
     let text = generate_and_wait_for_failure(&app, "[fail] A storm over the sea").await;
-    assert!(text.contains("content filter"), "{text}");
+    assert!(text.contains("could not make this video"), "{text}");
+    // Segmind's own reason, untouched, for a support request.
+    let details = app
+        .js(
+            "return document.getElementById('error-detail-text').textContent",
+            vec![],
+        )
+        .await;
+    assert!(
+        details
+            .as_str()
+            .unwrap_or_default()
+            .contains("content filter"),
+        "{details}"
+    );
     app.screenshot("10-job-failed").await;
 
     // A key Segmind stops accepting (revoked on its site, say).

@@ -1,0 +1,124 @@
+//! The app on a computer set to Chinese speaks 简体中文 on every screen a creator
+//! meets (first run, the form, a validation message, a failed job, the history),
+//! with no English sentence left but brand names; English chosen in Settings
+//! applies at once, and is remembered.
+
+use std::time::Duration;
+
+use e2e::{keychain_clear, wait_until, App, Env, KEY};
+
+const JOB_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs of two or more English words visible on the page, brand names aside.
+async fn english_left(app: &App) -> Vec<String> {
+    let found = app
+        .js(
+            "let text = document.body.innerText;
+             for (const brand of ['Kling Studio', 'Kling 3.0 Pro', 'Kling', 'Segmind', 'API',
+                                  'GNOME Keyring', 'KeePassXC', 'Secret Service', 'Ctrl', 'Enter']) {
+               text = text.split(brand).join(' ');
+             }
+             return text.match(/[A-Za-z]{2,}(?:[ '’-]+[A-Za-z]{2,})+/g) || [];",
+            vec![],
+        )
+        .await;
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn assert_all_chinese(app: &App, screen: &str) {
+    let english = english_left(app).await;
+    assert!(
+        english.is_empty(),
+        "{screen}: English left on the screen: {english:?}"
+    );
+    let lang = app.js("return document.documentElement.lang", vec![]).await;
+    assert_eq!(lang.as_str(), Some("zh-CN"), "{screen}");
+}
+
+fn has_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+#[tokio::test]
+async fn a_chinese_computer_gets_chinese_everywhere_and_english_is_one_click_away() {
+    keychain_clear();
+    let env = Env::start_in_locale("zh", "zh_CN.UTF-8").await;
+    let app = env.launch().await;
+
+    // First run.
+    app.wait_visible("api-key-input").await;
+    assert_all_chinese(&app, "first run").await;
+    app.screenshot("zh-01-first-run").await;
+
+    app.type_into("api-key-input", KEY).await;
+    app.el("api-key-save").await.click().await.unwrap();
+    app.wait_visible("prompt").await;
+
+    // The form, and a validation message.
+    app.type_into("prompt", "<<<voice_1>>> 说：你好").await;
+    wait_until("a validation message", Duration::from_secs(10), || async {
+        !app.field_errors().await.is_empty()
+    })
+    .await;
+    let errors = app
+        .js(
+            "return [...document.querySelectorAll(\"[data-testid='field-error']\")].map(e => e.textContent)",
+            vec![],
+        )
+        .await;
+    let errors: Vec<&str> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert!(
+        !errors.is_empty() && errors.iter().all(|e| has_chinese(e)),
+        "{errors:?}"
+    );
+    assert_all_chinese(&app, "form with a validation message").await;
+    app.screenshot("zh-02-invalid-form").await;
+
+    // A failed job, in the history too.
+    app.type_into("prompt", "[fail] 海上的风暴").await;
+    wait_until("the form to be valid", Duration::from_secs(10), || async {
+        app.el("generate").await.is_enabled().await.unwrap()
+    })
+    .await;
+    app.el("generate").await.click().await.unwrap();
+    wait_until("the job to fail", JOB_LIMIT, || async {
+        app.status().await == "failed"
+    })
+    .await;
+    let message = app.text("error-message").await;
+    assert!(has_chinese(&message), "{message}");
+    assert_all_chinese(&app, "a failed job and the history").await;
+    app.screenshot("zh-03-failed-job").await;
+
+    // English, from Settings, at once: no restart, no reload.
+    app.el("open-settings").await.click().await.unwrap();
+    app.wait_visible("language").await;
+    app.select("language", "en").await;
+    wait_until("English on the screen", Duration::from_secs(5), || async {
+        app.text("generate").await.contains("Generate video")
+    })
+    .await;
+    let lang = app.js("return document.documentElement.lang", vec![]).await;
+    assert_eq!(lang.as_str(), Some("en"));
+    let message = app.text("error-message").await;
+    assert!(message.contains("could not make this video"), "{message}");
+    app.screenshot("zh-04-switched-to-english").await;
+    app.quit().await;
+
+    // Remembered: the next start is in English although the computer is Chinese.
+    let app = env.launch().await;
+    app.wait_visible("prompt").await;
+    let lang = app.js("return document.documentElement.lang", vec![]).await;
+    assert_eq!(lang.as_str(), Some("en"));
+    app.quit().await;
+}
