@@ -26,6 +26,9 @@ const COMMANDS: &[&str] = &[
     "open_help_link",
     "words",
     "set_language",
+    "estimate_price",
+    "spend_summary",
+    "set_monthly_limit",
 ];
 
 /// Every catalogue in `ui/locales/` is built in: adding a language is adding one file.

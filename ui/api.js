@@ -69,6 +69,10 @@ export const formRules = () => call('form_rules');
 // The catalogue of the language in use: { lang, words, languages: [{ code, name }] }.
 export const words = () => call('words');
 export const setLanguage = (lang) => call('set_language', { lang });
+// Money: the price before the click, the spend after, the creator's monthly limit.
+export const estimatePrice = (request, takes) => call('estimate_price', { request, takes });
+export const spendSummary = () => call('spend_summary');
+export const setMonthlyLimit = (limit) => call('set_monthly_limit', { limit });
 export const loadSettings = () => call('load_settings');
 export const rememberRequest = (request) => call('remember_request', { request });
 export const keyStatus = () => call('key_status');
@@ -93,8 +97,10 @@ export const setMaxRunningJobs = (count) => call('set_max_running_jobs', { count
 
 // ---------- the job library ----------
 
-// One Generate click: answers the new job (status "waiting"). Progress arrives through watchJobs.
-export const startJob = (request, submissionId) => call('start_job', { request, submissionId });
+// One Generate click: answers the new jobs (status "waiting"), one per take.
+// Progress arrives through watchJobs.
+export const startJob = (request, submissionId, takes = 1, pastLimitAgreed = false) =>
+  call('start_job', { order: { request, submissionId, takes, pastLimitAgreed } });
 export const stopFollowing = (jobId) => call('stop_following', { jobId });
 export const resumeJob = (jobId) => call('resume_job', { jobId });
 export const deleteJob = (jobId) => call('delete_job', { jobId });

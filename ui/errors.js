@@ -11,7 +11,7 @@
 //   'none'   no credits were used, whatever the moment
 //   'failed' Segmind does not bill videos that fail
 //   'ctx'    depends on the job (accepted by Segmind or not)
-import { t, formatClock, sentences } from './i18n.js';
+import { t, formatClock, formatMoney, sentences } from './i18n.js';
 
 const KEY_ACTION = { id: 'open_settings', label: 'error.action.check_key' };
 const TOP_UP_ACTION = { id: 'top_up', label: 'error.action.top_up' };
@@ -38,6 +38,7 @@ const CODES = {
   keychain: { headline: 'error.keychain.headline', next: 'error.keychain.next', money: null, saysTryAgain: true },
   no_api_key: { headline: 'error.no_api_key.headline', next: 'error.no_api_key.next', money: 'none', action: { id: 'open_settings', label: 'error.action.add_key' } },
   busy: { headline: 'error.busy.headline', next: 'error.busy.next', money: null, saysTryAgain: true },
+  over_limit: { headline: 'error.over_limit.headline', next: 'error.over_limit.next', money: 'none' },
   duplicate_submission: { headline: 'error.duplicate_submission.headline', next: 'error.duplicate_submission.next', money: null },
   job_not_found: { headline: 'error.job_not_found.headline', next: 'error.job_not_found.next', money: 'ctx' },
   io: { headline: 'error.io.headline', next: 'error.io.next', money: null },
@@ -68,6 +69,7 @@ const REASONS = {
   unusable_address: { headline: 'reason.unusable_address' },
   redirect_refused: { headline: 'reason.redirect_refused' },
   key_missing: { headline: 'reason.key_missing' },
+  below_estimate: { headline: 'reason.below_estimate' },
   base_url_not_url: { headline: 'reason.base_url_not_url' },
   base_url_not_https: { headline: 'reason.base_url_not_https' },
   still_not_kept: { headline: 'reason.still_not_kept' },
@@ -82,6 +84,8 @@ const REASONS = {
   write_video: { headline: 'reason.write_video' },
   remember_settings: { headline: 'reason.remember_settings' },
 };
+
+const MONEY_PARAMS = ['balance', 'estimate', 'limit', 'month'];
 
 // The money sentence. ctx.job is the job the error belongs to (undefined for plain
 // actions such as saving, where only Rust's flag can make money worth a mention).
@@ -119,6 +123,8 @@ export function describeError(err, ctx = {}) {
   const entry = CODES[code];
   const reason = typeof e.reason === 'string' ? REASONS[e.reason] : undefined;
   const params = { ...(e.params && typeof e.params === 'object' ? e.params : {}) };
+  // Amounts Rust sends as dollars are written as money, the creator's way.
+  for (const name of MONEY_PARAMS) if (typeof params[name] === 'number') params[name] = formatMoney(params[name]);
 
   // Segmind's own words (in English) go to Details, untouched: the headline stays
   // in the creator's language.

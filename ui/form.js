@@ -24,6 +24,7 @@ const FIELD_NAMES = {
   prompt: 'field.name.prompt', negative_prompt: 'field.name.negative_prompt', duration: 'field.name.duration',
   aspect_ratio: 'field.name.aspect_ratio', cfg_scale: 'field.name.cfg_scale', generate_audio: 'field.name.generate_audio',
   multi_prompt: 'field.name.multi_prompt', shot_type: 'field.name.shot_type', voice_ids: 'field.name.voice_ids',
+  takes: 'field.name.takes',
 };
 // Rust's validation rules (request.rs), each with the numbers its words need.
 const RULES = {
@@ -43,6 +44,7 @@ const RULES = {
   shot_prompt_required: 'field.rule.shot_prompt_required',
   shots_too_long: 'field.rule.shots_too_long',
   shots_too_short: 'field.rule.shots_too_short',
+  takes_range: 'field.rule.takes_range',
 };
 const VALIDATE_DELAY_MS = 150;
 
@@ -450,7 +452,7 @@ export function createForm({ onChange, onValidated }) {
     const voice = /^voice_ids\[(\d+)\]$/.exec(field);
     if (voice) return $(`voice-id-${Number(voice[1]) + 1}`);
     const ids = { prompt: 'prompt', negative_prompt: 'negative-prompt', duration: 'duration', aspect_ratio: 'aspect-ratio',
-      cfg_scale: 'cfg-scale', generate_audio: 'generate-audio', shot_type: 'shot-type' };
+      cfg_scale: 'cfg-scale', generate_audio: 'generate-audio', shot_type: 'shot-type', takes: 'takes' };
     return ids[field] ? $(ids[field]) : null;
   }
 

@@ -9,7 +9,7 @@
 import * as api from './api.js';
 import { describeError } from './errors.js';
 import { ask } from './dialogs.js';
-import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, credits } from './status.js';
+import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, cost, takeText } from './status.js';
 import { t, sentences, formatNumber, formatSecondsShort, onLanguageChange } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -54,6 +54,10 @@ async function copyText(text) {
 const POSTER_W = 128; // styles.css: .h-select's first column
 const POSTER_H = 72;
 
+// A plain software canvas: one drawn once needs no GPU texture and no layer of
+// its own ("will read frequently" is how a page asks WebKit for that).
+const context = (canvas) => canvas.getContext('2d', { willReadFrequently: true });
+
 function clearCanvas(canvas) {
   const scale = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
   const w = Math.round(POSTER_W * scale);
@@ -62,7 +66,7 @@ function clearCanvas(canvas) {
     canvas.width = w; // resizing clears it too
     canvas.height = h;
   } else {
-    canvas.getContext('2d').clearRect(0, 0, w, h);
+    context(canvas).clearRect(0, 0, w, h);
   }
 }
 
@@ -77,7 +81,7 @@ async function drawStill(canvas, src, stillWanted) {
     const fit = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
     const w = Math.round(bitmap.width * fit);
     const h = Math.round(bitmap.height * fit);
-    const ctx = canvas.getContext('2d');
+    const ctx = context(canvas);
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(bitmap, Math.round((canvas.width - w) / 2), Math.round((canvas.height - h) / 2), w, h);
@@ -216,8 +220,10 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     if (r.duration) parts.push(formatSecondsShort(r.duration));
     if (r.aspect_ratio) parts.push(r.aspect_ratio);
     if (Array.isArray(r.multi_prompt) && r.multi_prompt.length) parts.push(t('history.card.shots', { count: r.multi_prompt.length }));
-    const cost = credits(job.metrics && job.metrics.cost);
-    if (cost) parts.push(cost);
+    const take = takeText(job);
+    if (take) parts.push(take);
+    const billed = cost(job);
+    if (billed) parts.push(billed);
     return parts.join(' · ');
   }
 

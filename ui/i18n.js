@@ -105,6 +105,11 @@ export function formatTimeOfDay(ms) {
   return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
 }
 
+// $1.68: Segmind bills in US dollars (1 credit = $1), written the creator's way.
+export function formatMoney(usd) {
+  return new Intl.NumberFormat(lang, { style: 'currency', currency: 'USD' }).format(Number(usd) || 0);
+}
+
 // 3 Nov 2025 / 2025年11月3日
 export function formatDate(ms) {
   return new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(ms));

@@ -9,6 +9,7 @@ import { createStage } from './stage.js';
 import { createHistory } from './history.js';
 import { createStills } from './stills.js';
 import { createKey } from './key.js';
+import { createMoney } from './money.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
 import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language } from './i18n.js';
@@ -29,6 +30,7 @@ const el = {
   closeKeep: $('close-keep'), closeQuit: $('close-quit'),
 };
 
+let asking = false;     // the money question is open: nothing is being sent yet
 let submitting = false; // true from the Generate click until start_job has answered
 let rememberTimer = 0;
 let noticeTimer = 0;
@@ -43,6 +45,7 @@ let stage = null;
 let stills = null;
 let historyView = null;
 let key = null;
+let money = null;
 
 // Screen-reader announcements; cleared first so a repeated sentence is read again.
 function announce(text) {
@@ -69,6 +72,7 @@ function setCredits(n) {
   if (!Number.isFinite(value)) return;
   balance = { state: 'value', value, err: null };
   drawBalance();
+  money?.schedule(); // Rust saw the new balance too: the price line may warn
 }
 
 async function refreshCredits({ quiet = false } = {}) {
@@ -97,8 +101,13 @@ function createViews() {
       stage.refreshShape(); // the empty stage follows the chosen shape
       hideNotice();
     },
-    onValidated: () => refreshGenerate(),
+    onValidated: () => {
+      refreshGenerate();
+      money.schedule(); // the price follows the form
+    },
   });
+
+  money = createMoney({ getRequest: () => form.getRequest() });
 
   stage = createStage({
     library,
@@ -206,7 +215,8 @@ async function askClose(count) {
 
 function refreshGenerate() {
   let reason = '';
-  if (submitting) reason = t('generate.sending');
+  if (asking) reason = t('generate.asking');
+  else if (submitting) reason = t('generate.sending');
   else if (form.hasErrors()) reason = form.reasonText();
   el.generate.disabled = !!reason;
   el.reason.textContent = reason;
@@ -236,10 +246,12 @@ async function generate() {
   hideNotice();
   const submissionId = newSubmissionId();
   const request = form.getRequest();
+  const takes = money.takes();
   let pending = null;
   try {
-    // When the form already looks valid, the stage says "Sending…" in this same tick.
-    if (!form.hasErrors()) pending = stage.beginSubmission(request);
+    // When the form already looks valid and nothing needs asking, the stage says
+    // "Sending…" in this same tick.
+    if (!form.hasErrors() && !money.needsAsking()) pending = stage.beginSubmission(request);
     clearTimeout(rememberTimer);
     api.rememberRequest(request).catch(() => {});
     // Check exactly what will be sent; the live check may be a keystroke behind.
@@ -248,9 +260,21 @@ async function generate() {
       if (pending) stage.dropSubmission(pending);
       return;
     }
+    // More than one video, or past the monthly limit: asked first, and a "no" sends nothing.
+    asking = money.needsAsking();
+    refreshGenerate();
+    const { go, pastLimitAgreed } = await money.confirmSpend(request).finally(() => { asking = false; });
+    refreshGenerate();
+    if (!go) {
+      if (pending) stage.dropSubmission(pending);
+      return;
+    }
     if (!pending) pending = stage.beginSubmission(request);
     try {
-      stage.submissionStarted(pending, await api.startJob(request, submissionId));
+      const started = await api.startJob(request, submissionId, takes, pastLimitAgreed);
+      // The stage follows the first take; the others are in the history.
+      started.slice(1).forEach((view) => library.put(view, { onlyIfNew: true }));
+      stage.submissionStarted(pending, started[0]);
     } catch (err) {
       if (err.code === 'invalid_request') {
         stage.dropSubmission(pending); // nothing was sent: the form shows what to fix
@@ -326,6 +350,7 @@ function openSettings({ replace = false } = {}) {
   sayMaxRunning(null);
   sayLanguage(null);
   fillLanguages();
+  money.showSpend();
   el.settings.showModal();
   if (replace) key.revealReplace();
   else el.settingsClose.focus();

@@ -6,7 +6,7 @@ import * as api from './api.js';
 import { describeError, describeJobError } from './errors.js';
 import { ask } from './dialogs.js';
 import {
-  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, credits, num,
+  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, cost, num,
 } from './status.js';
 import { t, formatBytes, language, onLanguageChange } from './i18n.js';
 
@@ -192,8 +192,8 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   function extraText(job) {
     if (job.status === 'ready') {
       const parts = [];
-      const cost = credits(job.metrics && job.metrics.cost);
-      if (cost) parts.push(t('stage.job.cost', { cost }));
+      const billed = cost(job);
+      if (billed) parts.push(t('stage.job.cost', { cost: billed }));
       if (num(job.bytes)) parts.push(formatBytes(job.bytes));
       let text = parts.join(' · ');
       if (playErrors.has(job.id)) {

@@ -3,7 +3,7 @@
 // Words are looked up when they are drawn, never at load: the catalogue arrives
 // after the modules are imported, and may change with the language.
 import { isResumable } from './errors.js';
-import { t, formatBytes, formatClock, formatDate, formatNumber, formatPlace, formatTimeOfDay } from './i18n.js';
+import { t, formatBytes, formatClock, formatDate, formatMoney, formatNumber, formatPlace, formatTimeOfDay } from './i18n.js';
 
 // The app still has work to do for these (Stop following applies).
 export const ACTIVE = new Set(['waiting', 'sending', 'queued', 'processing', 'downloading']);
@@ -99,10 +99,18 @@ export function firstLine(text, max = 70) {
 }
 
 // "3 credits", "1 credit", "2.5 credits".
-export function credits(n) {
-  const v = num(n);
-  if (v === null) return '';
-  return t('status.credits', { count: v, amount: formatNumber(v, { maximumFractionDigits: 2 }) });
+// What Segmind billed for a video: "$1.68", "cost not reported" for a finished
+// video whose cost Segmind did not say, nothing while it is being made.
+export function cost(job) {
+  const v = num(job && job.metrics && job.metrics.cost);
+  if (v !== null) return formatMoney(v);
+  return job && job.status === 'ready' ? t('status.cost_not_reported') : '';
+}
+
+// "Take 2 of 3", for one of several takes of the same request.
+export function takeText(job) {
+  const take = job && job.take;
+  return take && take.of > 1 ? t('status.take', { n: take.n, of: take.of }) : '';
 }
 
 // How long a job has taken: it runs while the app works on it, and stops when it ended.

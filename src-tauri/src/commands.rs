@@ -15,7 +15,9 @@ use crate::i18n::PageWords;
 use crate::jobs::{JobView, StudioEvent};
 use crate::keystore::KeyStatus;
 use crate::request::{form_rules as rules, FieldError, FormRules, GenerationRequest};
-use crate::studio::{LibrarySnapshot, LoadedSettings, SavedKey, Studio};
+use crate::studio::{
+    LibrarySnapshot, LoadedSettings, Order, PriceView, SavedKey, SpendView, Studio,
+};
 
 /// Set once the creator chose to quit although jobs run (they resume next start).
 pub static QUIT_CONFIRMED: std::sync::atomic::AtomicBool =
@@ -115,13 +117,34 @@ pub async fn watch_jobs(
     Ok(snapshot)
 }
 
+/// One Generate click: `order.takes` videos of one request.
 #[tauri::command]
-pub async fn start_job(
+pub async fn start_job(studio: State<'_, Studio>, order: Order) -> AppResult<Vec<JobView>> {
+    studio.start_takes(order).await
+}
+
+/// The price before the click, for `takes` videos of this request.
+#[tauri::command]
+pub async fn estimate_price(
     studio: State<'_, Studio>,
     request: GenerationRequest,
-    submission_id: String,
-) -> AppResult<JobView> {
-    studio.start_job(request, &submission_id).await
+    takes: u8,
+) -> AppResult<PriceView> {
+    Ok(studio.price(&request, takes))
+}
+
+/// The spend after: this week, this month, in total, and the balance.
+#[tauri::command]
+pub async fn spend_summary(studio: State<'_, Studio>) -> AppResult<SpendView> {
+    Ok(studio.spend())
+}
+
+#[tauri::command]
+pub async fn set_monthly_limit(
+    studio: State<'_, Studio>,
+    limit: Option<f64>,
+) -> AppResult<SpendView> {
+    studio.set_monthly_limit(limit)
 }
 
 #[tauri::command]

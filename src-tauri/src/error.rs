@@ -56,6 +56,9 @@ pub enum ErrorCode {
     NoApiKey,
     /// The same Generate click arrived twice.
     DuplicateSubmission,
+    /// The video would take this month's spending past the creator's limit, and
+    /// the creator has not agreed to that (nothing was sent).
+    OverLimit,
     /// The job is in a step that must not be interrupted (being sent), or is
     /// already being fetched.
     Busy,
@@ -103,6 +106,7 @@ impl ErrorCode {
         ErrorCode::Keychain,
         ErrorCode::NoApiKey,
         ErrorCode::DuplicateSubmission,
+        ErrorCode::OverLimit,
         ErrorCode::Busy,
         ErrorCode::JobNotFound,
         ErrorCode::Io,
@@ -299,6 +303,7 @@ mod tests {
                 | ErrorCode::Keychain
                 | ErrorCode::NoApiKey
                 | ErrorCode::DuplicateSubmission
+                | ErrorCode::OverLimit
                 | ErrorCode::Busy
                 | ErrorCode::JobNotFound
                 | ErrorCode::Io
@@ -310,7 +315,7 @@ mod tests {
             }
         }
         assert!(ErrorCode::ALL.iter().all(|code| listed(*code)));
-        assert_eq!(ErrorCode::ALL.len(), 29);
+        assert_eq!(ErrorCode::ALL.len(), 30);
     }
 
     #[test]

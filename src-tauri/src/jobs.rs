@@ -18,7 +18,6 @@ use crate::client::{
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::library::{JobRecord, Library, RecordStatus};
 use crate::media_server::MediaServer;
-use crate::request::GenerationRequest;
 use crate::slots::{RateGate, Slots};
 
 #[derive(Debug, Clone)]
@@ -444,8 +443,9 @@ impl JobManager {
     }
 
     /// Records a new job (before anything is sent) and starts driving it.
-    pub fn create(self: &Arc<Self>, id: String, request: GenerationRequest) -> AppResult<JobView> {
-        let record = self.library.put(JobRecord::new(id.clone(), request))?;
+    pub fn create(self: &Arc<Self>, record: JobRecord) -> AppResult<JobView> {
+        let id = record.id.clone();
+        let record = self.library.put(record)?;
         self.spawn(&id);
         let view = self.view(record);
         self.changes.send_replace(());
@@ -1075,6 +1075,7 @@ fn disk_error(cause: &AppError) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::GenerationRequest;
     use serde_json::json;
 
     #[test]

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod keystore;
 pub mod library;
 pub mod media_server;
+pub mod price;
 pub mod request;
 pub mod save;
 pub mod settings;
@@ -83,6 +84,9 @@ pub fn run() {
             commands::set_max_running_jobs,
             commands::words,
             commands::set_language,
+            commands::estimate_price,
+            commands::spend_summary,
+            commands::set_monthly_limit,
             commands::watch_jobs,
             commands::start_job,
             commands::stop_following,

@@ -81,9 +81,20 @@ pub struct JobRecord {
     /// When Segmind accepted the job (Unix ms): a 404 soon after is Segmind lagging.
     #[serde(default)]
     pub sent_at_ms: Option<i64>,
+    /// One of several takes of the same request ("Takes: 3"): which set, which one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub take: Option<Take>,
     /// Fields a newer version of the app wrote: kept as they are when rewritten.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Takes of one request share a `set`; each is its own job, sent once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Take {
+    pub set: String,
+    pub n: u8,
+    pub of: u8,
 }
 
 impl JobRecord {
@@ -103,6 +114,7 @@ impl JobRecord {
             error: None,
             bytes: None,
             sent_at_ms: None,
+            take: None,
             extra: serde_json::Map::new(),
         }
     }

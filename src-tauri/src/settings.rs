@@ -22,6 +22,9 @@ pub struct Settings {
     /// How many jobs may run at once; more wait in line.
     #[serde(default)]
     pub max_running_jobs: Option<usize>,
+    /// A monthly spending limit in dollars: a generation that would pass it asks first.
+    #[serde(default)]
+    pub monthly_limit_usd: Option<f64>,
     /// The language the creator chose in Settings; none: the system's.
     #[serde(default)]
     pub language: Option<String>,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Local, TimeZone};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api_key::ApiKey;
 use crate::client::{ClientConfig, SegmindClient};
@@ -15,9 +15,10 @@ use crate::i18n::{self, PageWords};
 use crate::instance::LibraryLock;
 use crate::jobs::{JobManager, JobView, PollPolicy, StudioEvent, Subscriber};
 use crate::keystore::{KeyStatus, KeyStore};
-use crate::library::{DamagedEntry, Library, RecordStatus};
+use crate::library::{DamagedEntry, JobRecord, Library, RecordStatus, Take};
 use crate::media_server::MediaServer;
-use crate::request::GenerationRequest;
+use crate::price;
+use crate::request::{FieldError, GenerationRequest};
 use crate::save;
 use crate::settings::{Settings, SettingsFile};
 
@@ -46,8 +47,50 @@ pub struct Studio {
     jobs: Arc<JobManager>,
     /// Every Generate click's id, so a repeated click or shortcut never sends twice.
     submissions: Mutex<HashSet<String>>,
+    /// The balance Segmind last reported: a request it cannot cover is not sent.
+    balance: Mutex<Option<f64>>,
     /// Files saved this session: the only ones "Show in folder" will reveal.
     saved: Mutex<HashSet<PathBuf>>,
+}
+
+/// At most this many takes per click.
+pub const MAX_TAKES: u8 = 4;
+
+/// One Generate click.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub request: GenerationRequest,
+    pub submission_id: String,
+    pub takes: u8,
+    /// The creator answered "make it anyway" to the monthly limit's question.
+    #[serde(default)]
+    pub past_limit_agreed: bool,
+}
+
+/// The price of a request before the click.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceView {
+    pub each: price::Estimate,
+    pub takes: u8,
+    pub total: f64,
+    /// The balance Segmind last reported, if the app has asked.
+    pub balance: Option<f64>,
+    pub short_of_balance: bool,
+    /// Spent this month, from the library.
+    pub month: f64,
+    pub limit: Option<f64>,
+    pub over_limit: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpendView {
+    #[serde(flatten)]
+    pub spend: price::Spend,
+    pub balance: Option<f64>,
+    pub limit: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,6 +153,7 @@ impl Studio {
             keys: Arc::new(KeyStore::new(keyring_service)),
             client_config,
             submissions: Mutex::new(HashSet::new()),
+            balance: Mutex::new(None),
             saved: Mutex::new(HashSet::new()),
         })
     }
@@ -144,6 +188,7 @@ impl Studio {
             .ok_or_else(|| AppError::new(ErrorCode::Auth).because("key_missing"))?;
         let client = SegmindClient::new(self.client_config.clone(), key.clone())?;
         let credits = client.credits().await?;
+        *lock(&self.balance) = Some(credits);
         let status = self
             .with_keys(move |keys| {
                 if session_only {
@@ -182,7 +227,46 @@ impl Studio {
     }
 
     pub async fn credits(&self) -> AppResult<f64> {
-        self.client().await?.credits().await
+        let credits = self.client().await?.credits().await?;
+        *lock(&self.balance) = Some(credits);
+        Ok(credits)
+    }
+
+    /// What this request will cost for `takes` videos, and how that sits with the
+    /// balance and the creator's monthly limit.
+    pub fn price(&self, request: &GenerationRequest, takes: u8) -> PriceView {
+        let library = self.jobs.library().list();
+        let each = price::estimate(request, &library);
+        let total = (each.usd * f64::from(takes.max(1)) * 100.0).round() / 100.0;
+        let month = price::spend(&library, &chrono::Local::now()).month;
+        let limit = self.settings.load().monthly_limit_usd;
+        let balance = *lock(&self.balance);
+        PriceView {
+            takes: takes.max(1),
+            total,
+            balance,
+            short_of_balance: balance.is_some_and(|b| b < total),
+            month,
+            limit,
+            over_limit: limit.is_some_and(|l| month + total > l),
+            each,
+        }
+    }
+
+    /// What the creator spent, from the library, and the balance last seen.
+    pub fn spend(&self) -> SpendView {
+        SpendView {
+            spend: price::spend(&self.jobs.library().list(), &chrono::Local::now()),
+            balance: *lock(&self.balance),
+            limit: self.settings.load().monthly_limit_usd,
+        }
+    }
+
+    /// None: no limit. A limit is a positive amount of dollars.
+    pub fn set_monthly_limit(&self, limit: Option<f64>) -> AppResult<SpendView> {
+        let limit = limit.filter(|l| l.is_finite() && *l > 0.0);
+        self.settings.update(|s| s.monthly_limit_usd = limit)?;
+        Ok(self.spend())
     }
 
     pub fn load_settings(&self) -> LoadedSettings {
@@ -256,25 +340,96 @@ impl Studio {
         self.jobs.active_count()
     }
 
-    /// Starts one job for one Generate click. A repeated `submission_id` is refused,
-    /// an invalid request is refused before anything is recorded or sent.
+    /// Starts one job for one Generate click (see `start_takes`).
     pub async fn start_job(
         &self,
         request: GenerationRequest,
         submission_id: &str,
     ) -> AppResult<JobView> {
-        if submission_id.trim().is_empty()
-            || !lock(&self.submissions).insert(submission_id.to_string())
+        let order = Order {
+            request,
+            submission_id: submission_id.to_string(),
+            takes: 1,
+            past_limit_agreed: false,
+        };
+        let mut started = self.start_takes(order).await?;
+        Ok(started.remove(0))
+    }
+
+    /// Starts `takes` jobs of one request for one Generate click, each sent once
+    /// through the queue. Refused before anything is recorded or sent: a repeated
+    /// `submission_id`, an invalid request, a balance Segmind said is below the
+    /// estimate, or spending past the monthly limit the creator has not agreed to.
+    pub async fn start_takes(&self, order: Order) -> AppResult<Vec<JobView>> {
+        let Order {
+            request,
+            submission_id,
+            takes,
+            past_limit_agreed,
+        } = order;
+        if submission_id.trim().is_empty() || !lock(&self.submissions).insert(submission_id.clone())
         {
             return Err(AppError::new(ErrorCode::DuplicateSubmission));
         }
-        let problems = request.validate();
+        let mut problems = request.validate();
+        if !(1..=MAX_TAKES).contains(&takes) {
+            problems.push(FieldError::new(
+                "takes",
+                "takes_range",
+                serde_json::json!({"min": 1, "max": MAX_TAKES}),
+            ));
+        }
         if !problems.is_empty() {
+            lock(&self.submissions).remove(&submission_id);
             return Err(AppError::invalid_request(problems));
+        }
+        let mut price = self.price(&request, takes);
+        if price.short_of_balance {
+            // The balance seen last may be old (a top-up on Segmind's site): asking
+            // is free. Unreachable, Segmind itself refuses what it cannot bill.
+            match self.credits().await {
+                Ok(_) => price = self.price(&request, takes),
+                Err(_) => price.short_of_balance = false,
+            }
+        }
+        let refusal = if price.short_of_balance {
+            Some(
+                AppError::new(ErrorCode::InsufficientCredits)
+                    .because("below_estimate")
+                    .with("balance", price.balance.unwrap_or_default())
+                    .with("estimate", price.total),
+            )
+        } else if price.over_limit && !past_limit_agreed {
+            Some(
+                AppError::new(ErrorCode::OverLimit)
+                    .with("limit", price.limit.unwrap_or_default())
+                    .with("month", price.month)
+                    .with("estimate", price.total),
+            )
+        } else {
+            None
+        };
+        if let Some(error) = refusal {
+            // Nothing was sent: the same click may be made again once settled.
+            lock(&self.submissions).remove(&submission_id);
+            return Err(error);
         }
         let client = self.client().await?;
         self.jobs.offer_client(client);
-        self.jobs.create(uuid::Uuid::new_v4().to_string(), request)
+        let set = uuid::Uuid::new_v4().to_string();
+        let mut started = Vec::new();
+        for n in 1..=takes {
+            let mut record = JobRecord::new(uuid::Uuid::new_v4().to_string(), request.clone());
+            if takes > 1 {
+                record.take = Some(Take {
+                    set: set.clone(),
+                    n,
+                    of: takes,
+                });
+            }
+            started.push(self.jobs.create(record)?);
+        }
+        Ok(started)
     }
 
     /// Stops following a job. Segmind has no cancel: the job may still be billed.

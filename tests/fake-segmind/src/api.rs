@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::faults::{self, Target};
 use crate::record::{self, Origin, Recorder};
 use crate::reply::{self, ApiError};
-use crate::state::{JobView, NewJob, Phase, Shared, FAIL_MARKER};
+use crate::state::{JobView, NewJob, Phase, Shared};
 use crate::validate;
 
 /// The only model this fake serves.
@@ -88,8 +88,7 @@ fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<NewJob, Ap
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {e}")))?;
     let accepted = validate::generation_request(&body)
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
-    let flagged = accepted.prompts.iter().any(|p| p.contains(FAIL_MARKER));
-    shared.open_job(flagged).map_err(|_| {
+    shared.open_job(&accepted).map_err(|_| {
         ApiError::new(
             StatusCode::NOT_ACCEPTABLE,
             "Insufficient credits. Please top up your account.",

@@ -90,6 +90,9 @@ pub struct Config {
     pub credits: f64,
     /// Billed at submit; refunded if the job fails.
     pub cost_per_job: f64,
+    /// When set, a job costs its seconds times the rate of its sound tier instead
+    /// (as Segmind bills Kling 3 Pro), and `metrics.cost` says so.
+    pub per_second: Option<PerSecond>,
     /// Time a job spends QUEUED.
     pub queued: Duration,
     /// Time a job then spends PROCESSING.
@@ -108,6 +111,7 @@ impl Default for Config {
             api_key: "sk-test".into(),
             credits: 100.0,
             cost_per_job: 3.0,
+            per_second: None,
             queued: Duration::from_millis(300),
             processing: Duration::from_millis(700),
             record_ttl: Duration::from_secs(3600),
@@ -115,6 +119,23 @@ impl Default for Config {
             file_port: None,
         }
     }
+}
+
+/// Per-second prices of the three sound tiers, in credits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PerSecond {
+    pub silent: f64,
+    pub sound: f64,
+    pub voice: f64,
+}
+
+impl PerSecond {
+    /// Kling 3 Pro's published tiers (see shared/segmind-api.md, "Price").
+    pub const KLING_3_PRO: PerSecond = PerSecond {
+        silent: 0.224,
+        sound: 0.336,
+        voice: 0.392,
+    };
 }
 
 /// A running fake. Dropping it (or `shutdown`) stops both servers and closes every

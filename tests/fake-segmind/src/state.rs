@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use crate::faults::{Fault, Target};
 use crate::record::RecordedRequest;
 use crate::server::Shutdown;
+use crate::validate::Accepted;
 use crate::Config;
 
 /// The reason given to jobs whose prompt contains [`FAIL_MARKER`].
@@ -108,6 +109,7 @@ struct Store {
 pub(crate) struct Shared {
     pub api_key: String,
     pub cost_per_job: f64,
+    pub per_second: Option<crate::PerSecond>,
     pub timings: Timings,
     /// "http://127.0.0.1:P", for the URLs a submit answers.
     pub api_base: String,
@@ -127,6 +129,7 @@ impl Shared {
         Shared {
             api_key: config.api_key.clone(),
             cost_per_job: config.cost_per_job,
+            per_second: config.per_second,
             timings: Timings {
                 queued: config.queued,
                 processing: config.processing,
@@ -205,14 +208,29 @@ impl Shared {
         }
     }
 
+    /// What a job costs: flat, or by seconds and sound tier.
+    fn cost_of(&self, accepted: &Accepted) -> f64 {
+        let Some(rates) = self.per_second else {
+            return self.cost_per_job;
+        };
+        let rate = match (accepted.sound, accepted.voices) {
+            (false, _) => rates.silent,
+            (true, 0) => rates.sound,
+            (true, _) => rates.voice,
+        };
+        (rate * f64::from(accepted.seconds) * 1000.0).round() / 1000.0
+    }
+
     /// Bills a new job and opens it. It fails if `fail_next_job` was armed, or if
     /// `flagged` (its prompt asked to fail); the refund comes when it reaches FAILED.
-    pub(crate) fn open_job(&self, flagged: bool) -> Result<NewJob, InsufficientCredits> {
+    pub(crate) fn open_job(&self, accepted: &Accepted) -> Result<NewJob, InsufficientCredits> {
+        let flagged = accepted.prompts.iter().any(|p| p.contains(FAIL_MARKER));
+        let cost = self.cost_of(accepted);
         let mut store = self.store();
-        if store.credits < self.cost_per_job {
+        if store.credits < cost {
             return Err(InsufficientCredits);
         }
-        store.credits -= self.cost_per_job;
+        store.credits -= cost;
         let failure = store
             .fail_next
             .take()
@@ -223,7 +241,7 @@ impl Shared {
             id.clone(),
             Job {
                 submitted,
-                cost: self.cost_per_job,
+                cost,
                 failure,
                 refunded: false,
                 expired: false,

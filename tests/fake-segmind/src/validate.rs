@@ -34,6 +34,10 @@ const MAX_VOICES: usize = 2;
 pub(crate) struct Accepted {
     /// The prompt and every shot prompt.
     pub prompts: Vec<String>,
+    /// What Segmind bills by: seconds and the sound tier.
+    pub seconds: u32,
+    pub sound: bool,
+    pub voices: usize,
 }
 
 /// Checks a parsed body; `Err` is the 400 message.
@@ -88,7 +92,12 @@ pub(crate) fn generation_request(body: &Value) -> Result<Accepted, String> {
         Some(v) => voice_ids(v)?,
     };
     check_voice_references(&prompts, voices, generate_audio)?;
-    Ok(Accepted { prompts })
+    Ok(Accepted {
+        prompts,
+        seconds: duration,
+        sound: generate_audio,
+        voices,
+    })
 }
 
 /// A string of `min..=max` characters (Unicode scalar values, not bytes); a required

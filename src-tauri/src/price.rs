@@ -1,0 +1,358 @@
+//! What a video costs: an estimate before the click, and the spend after.
+//!
+//! Segmind bills per second of video in three tiers (no sound, sound, sound with
+//! a cast voice), and its prices move. So the table here is an estimate with the
+//! date it was last checked, kept in this one place; once the creator has finished
+//! videos whose cost Segmind reported (`metrics.cost` or `x-cost`), the estimate
+//! uses their own recent per-second cost for that tier instead.
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone};
+use serde::Serialize;
+
+use crate::library::{JobRecord, RecordStatus};
+use crate::request::GenerationRequest;
+
+/// The sound tier of a request: what Segmind bills per second depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    Silent,
+    Sound,
+    Voice,
+}
+
+impl Tier {
+    pub fn of(request: &GenerationRequest) -> Self {
+        if !request.generate_audio {
+            Tier::Silent
+        } else if request.voice_ids.as_ref().is_some_and(|v| !v.is_empty()) {
+            Tier::Voice
+        } else {
+            Tier::Sound
+        }
+    }
+}
+
+/// The published per-second prices of Kling 3 Pro, USD (Segmind bills 1 credit =
+/// $1). Checked 2026-11-24 against the upstream tiers in `shared/segmind-api.md`
+/// ("Price"): they give a 10 s video with sound ≈ $3.36, in line with Segmind's
+/// $3.31 average per Pro generation.
+pub const TABLE_CHECKED: &str = "2026-11-24";
+pub fn table_rate(tier: Tier) -> f64 {
+    match tier {
+        Tier::Silent => 0.224,
+        Tier::Sound => 0.336,
+        Tier::Voice => 0.392,
+    }
+}
+
+/// How many of the creator's own recent videos the learned rate looks at, and how
+/// many it needs before it is trusted over the table.
+const LEARN_FROM: usize = 10;
+const LEARN_AT_LEAST: usize = 3;
+
+/// Where an estimate's rate comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Basis {
+    /// The price table, last checked on `checked`.
+    Table { checked: &'static str },
+    /// The creator's own last `videos` videos of this tier, as Segmind billed them.
+    Learned { videos: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Estimate {
+    /// For one video.
+    pub usd: f64,
+    pub seconds: u32,
+    pub tier: Tier,
+    pub per_second: f64,
+    pub basis: Basis,
+}
+
+fn seconds_of(request: &GenerationRequest) -> u32 {
+    request.duration.trim().parse().unwrap_or(0)
+}
+
+/// What one video of this request will cost, about.
+pub fn estimate(request: &GenerationRequest, library: &[JobRecord]) -> Estimate {
+    let tier = Tier::of(request);
+    let seconds = seconds_of(request);
+    let (per_second, basis) = match learned_rate(tier, library) {
+        Some((rate, videos)) => (rate, Basis::Learned { videos }),
+        None => (
+            table_rate(tier),
+            Basis::Table {
+                checked: TABLE_CHECKED,
+            },
+        ),
+    };
+    Estimate {
+        usd: round_cents(per_second * f64::from(seconds)),
+        seconds,
+        tier,
+        per_second,
+        basis,
+    }
+}
+
+fn round_cents(usd: f64) -> f64 {
+    (usd * 100.0).round() / 100.0
+}
+
+/// The billed cost of a video, if Segmind reported one.
+fn reported_cost(record: &JobRecord) -> Option<f64> {
+    record
+        .metrics
+        .as_ref()
+        .and_then(|m| m.cost)
+        .filter(|c| c.is_finite() && *c >= 0.0)
+}
+
+/// The median per-second cost of the creator's last videos of this tier: finished
+/// ones only (Segmind does not bill failures), and a median so one odd bill (a
+/// promotion, a price change mid-way) does not swing the estimate.
+fn learned_rate(tier: Tier, library: &[JobRecord]) -> Option<(f64, usize)> {
+    let mut recent: Vec<&JobRecord> = library
+        .iter()
+        .filter(|r| r.status == RecordStatus::Ready && Tier::of(&r.request) == tier)
+        .filter(|r| reported_cost(r).is_some_and(|c| c > 0.0) && seconds_of(&r.request) > 0)
+        .collect();
+    recent.sort_by_key(|r| std::cmp::Reverse(r.created_at_ms));
+    let mut rates: Vec<f64> = recent
+        .iter()
+        .take(LEARN_FROM)
+        .filter_map(|r| Some(reported_cost(r)? / f64::from(seconds_of(&r.request))))
+        .collect();
+    if rates.len() < LEARN_AT_LEAST {
+        return None;
+    }
+    rates.sort_by(f64::total_cmp);
+    let n = rates.len();
+    let median = if n % 2 == 1 {
+        rates[n / 2]
+    } else {
+        (rates[n / 2 - 1] + rates[n / 2]) / 2.0
+    };
+    Some((median, n))
+}
+
+/// What the creator spent, from the costs Segmind reported in the library.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spend {
+    /// Since Monday 00:00, local time.
+    pub week: f64,
+    /// Since the 1st of the month 00:00, local time.
+    pub month: f64,
+    pub total: f64,
+    /// Finished videos whose cost Segmind did not report: not in the sums.
+    pub not_reported: usize,
+}
+
+/// Sums by period in the time zone of `now` (the creator's, in the app; any, in tests).
+pub fn spend<Tz: TimeZone>(library: &[JobRecord], now: &DateTime<Tz>) -> Spend {
+    let midnight = |date: chrono::NaiveDate| {
+        now.timezone()
+            .from_local_datetime(&date.and_time(NaiveTime::MIN))
+            .earliest()
+            .map_or(i64::MIN, |t| t.timestamp_millis())
+    };
+    let today = now.date_naive();
+    let week_start =
+        midnight(today - Duration::days(i64::from(today.weekday().num_days_from_monday())));
+    let month_start = midnight(today.with_day(1).unwrap_or(today));
+    let mut spend = Spend::default();
+    for record in library {
+        match reported_cost(record) {
+            Some(cost) => {
+                // Billed when Segmind accepted it; older records know only when made.
+                let at = record.sent_at_ms.unwrap_or(record.created_at_ms);
+                spend.total += cost;
+                if at >= month_start {
+                    spend.month += cost;
+                }
+                if at >= week_start {
+                    spend.week += cost;
+                }
+            }
+            None if record.status == RecordStatus::Ready => spend.not_reported += 1,
+            None => {}
+        }
+    }
+    spend.week = round_cents(spend.week);
+    spend.month = round_cents(spend.month);
+    spend.total = round_cents(spend.total);
+    spend
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Metrics;
+    use chrono::FixedOffset;
+
+    fn request(duration: u32, sound: bool, voices: usize) -> GenerationRequest {
+        GenerationRequest {
+            prompt: "a fox".into(),
+            duration: duration.to_string(),
+            generate_audio: sound,
+            voice_ids: (voices > 0).then(|| (1..=voices).map(|n| format!("v{n}")).collect()),
+            ..Default::default()
+        }
+    }
+
+    fn billed(
+        req: GenerationRequest,
+        cost: Option<f64>,
+        status: RecordStatus,
+        at_ms: i64,
+    ) -> JobRecord {
+        let mut record = JobRecord::new(format!("{at_ms}"), req);
+        record.status = status;
+        record.created_at_ms = at_ms;
+        record.sent_at_ms = Some(at_ms);
+        record.metrics = Some(Metrics {
+            cost,
+            ..Default::default()
+        });
+        record
+    }
+
+    #[test]
+    fn the_table_prices_every_length_and_tier() {
+        for seconds in 3..=15u32 {
+            for (sound, voices, tier) in [
+                (false, 0, Tier::Silent),
+                (true, 0, Tier::Sound),
+                (true, 1, Tier::Voice),
+            ] {
+                let e = estimate(&request(seconds, sound, voices), &[]);
+                assert_eq!(e.tier, tier);
+                assert_eq!(e.seconds, seconds);
+                assert_eq!(e.usd, round_cents(table_rate(tier) * f64::from(seconds)));
+                assert_eq!(
+                    e.basis,
+                    Basis::Table {
+                        checked: TABLE_CHECKED
+                    }
+                );
+            }
+        }
+        // Each tier costs more than the one below, and length counts.
+        let price = |d, s, v| estimate(&request(d, s, v), &[]).usd;
+        assert!(price(5, false, 0) < price(5, true, 0) && price(5, true, 0) < price(5, true, 2));
+        assert!(price(15, true, 0) > 4.0 * price(3, true, 0));
+        assert_eq!(price(10, true, 0), 3.36);
+    }
+
+    #[test]
+    fn the_creators_own_recent_rate_wins_once_there_are_enough_videos() {
+        let at = |n: i64| 1_700_000_000_000 + n * 60_000;
+        let mut library = vec![
+            billed(request(5, true, 0), Some(2.5), RecordStatus::Ready, at(1)),
+            billed(request(10, true, 0), Some(5.0), RecordStatus::Ready, at(2)),
+        ];
+        // Two are not enough.
+        assert!(matches!(
+            estimate(&request(5, true, 0), &library).basis,
+            Basis::Table { .. }
+        ));
+        library.push(billed(
+            request(4, true, 0),
+            Some(2.0),
+            RecordStatus::Ready,
+            at(3),
+        ));
+        // One outlier (a promotion) does not move the median.
+        library.push(billed(
+            request(5, true, 0),
+            Some(0.05),
+            RecordStatus::Ready,
+            at(4),
+        ));
+        let e = estimate(&request(6, true, 0), &library);
+        assert_eq!(e.basis, Basis::Learned { videos: 4 });
+        assert_eq!(e.per_second, 0.5);
+        assert_eq!(e.usd, 3.0);
+        // Other tiers, failed jobs and unreported costs do not count.
+        let mut others = vec![
+            billed(request(5, false, 0), Some(9.0), RecordStatus::Ready, at(5)),
+            billed(request(5, true, 1), Some(9.0), RecordStatus::Ready, at(6)),
+            billed(request(5, true, 0), Some(9.0), RecordStatus::Failed, at(7)),
+            billed(request(5, true, 0), None, RecordStatus::Ready, at(8)),
+        ];
+        others.extend(library.clone());
+        assert_eq!(estimate(&request(6, true, 0), &others).per_second, 0.5);
+    }
+
+    #[test]
+    fn only_the_last_ten_videos_teach_the_rate() {
+        let old: Vec<JobRecord> = (0..10)
+            .map(|n| billed(request(5, true, 0), Some(5.0), RecordStatus::Ready, n))
+            .collect();
+        let mut library = old;
+        library.extend(
+            (100..110).map(|n| billed(request(5, true, 0), Some(1.0), RecordStatus::Ready, n)),
+        );
+        let e = estimate(&request(5, true, 0), &library);
+        assert_eq!(e.per_second, 0.2, "prices moved: the newest ten tell");
+        assert_eq!(e.basis, Basis::Learned { videos: 10 });
+    }
+
+    #[test]
+    fn spend_sums_by_week_and_month_across_a_month_boundary_in_the_creators_time_zone() {
+        // Sunday 1 March 2026, 10:00 in UTC+8. The week began Monday 23 February.
+        let tz = FixedOffset::east_opt(8 * 3600).unwrap();
+        let now = tz.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap();
+        let ms = |y, mo, d, h| {
+            tz.with_ymd_and_hms(y, mo, d, h, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        };
+        let library = vec![
+            billed(
+                request(5, true, 0),
+                Some(1.0),
+                RecordStatus::Ready,
+                ms(2026, 3, 1, 0),
+            ), // today, just after midnight
+            billed(
+                request(5, true, 0),
+                Some(2.0),
+                RecordStatus::Ready,
+                ms(2026, 2, 28, 23),
+            ), // last month, this week
+            billed(
+                request(5, true, 0),
+                Some(4.0),
+                RecordStatus::Ready,
+                ms(2026, 2, 22, 23),
+            ), // last week
+            billed(
+                request(5, true, 0),
+                None,
+                RecordStatus::Ready,
+                ms(2026, 3, 1, 9),
+            ), // not reported
+            billed(
+                request(5, true, 0),
+                None,
+                RecordStatus::Failed,
+                ms(2026, 3, 1, 9),
+            ), // failed: never billed
+        ];
+        let s = spend(&library, &now);
+        assert_eq!(
+            (s.week, s.month, s.total, s.not_reported),
+            (3.0, 1.0, 7.0, 1)
+        );
+        // The same moments seen from UTC: the video made just after midnight on
+        // 1 March in UTC+8 was made on 28 February there, so March has none yet.
+        let utc_now = now.with_timezone(&chrono::Utc);
+        let s = spend(&library, &utc_now);
+        assert_eq!((s.week, s.month, s.total), (3.0, 0.0, 7.0));
+    }
+}

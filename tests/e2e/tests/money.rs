@@ -1,0 +1,130 @@
+//! Money you can see, in the real window: the estimate beside Generate follows the
+//! length and the sound; a monthly limit asks first and "Cancel" sends nothing;
+//! two takes are two videos, two POSTs, two cards.
+
+use std::time::Duration;
+
+use e2e::*;
+
+const JOB_LIMIT: Duration = Duration::from_secs(90);
+
+async fn price_line(app: &App) -> String {
+    app.text("price").await
+}
+
+/// Waits until the price line shows `needle` (it follows the form a moment later).
+async fn price_shows(app: &App, needle: &str) {
+    wait_until(
+        &format!("the price to show {needle}"),
+        Duration::from_secs(10),
+        || async { price_line(app).await.contains(needle) },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_estimate_follows_length_and_sound_and_a_limit_asks_before_spending() {
+    keychain_store(KEY);
+    let env = Env::start("money").await;
+    let app = env.launch().await;
+    app.type_into("prompt", "A lighthouse at dusk, waves below")
+        .await;
+
+    // 5 s with sound, from the dated price table.
+    price_shows(&app, "$1.68").await;
+    assert!(
+        price_line(&app).await.contains("estimate"),
+        "{}",
+        price_line(&app).await
+    );
+    app.select("duration", "10").await;
+    price_shows(&app, "$3.36").await;
+    app.el("generate-audio").await.click().await.unwrap(); // sound off
+    price_shows(&app, "$2.24").await;
+    app.screenshot("money-01-estimate").await;
+
+    // A $2 monthly limit: this $2.24 video asks first.
+    app.el("open-settings").await.click().await.unwrap();
+    app.wait_visible("monthly-limit").await;
+    app.type_into("monthly-limit", "2").await;
+    app.el("monthly-limit-save").await.click().await.unwrap();
+    wait_until("the limit saved", Duration::from_secs(5), || async {
+        app.js(
+            "return document.getElementById('monthly-limit-status').textContent",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .contains("$2.00")
+    })
+    .await;
+    app.screenshot("money-settings-spending").await;
+    app.js("document.getElementById('settings-dialog').close()", vec![])
+        .await;
+
+    app.el("generate").await.click().await.unwrap();
+    app.wait_visible("money-dialog").await;
+    let question = app.text("money-dialog").await;
+    assert!(
+        question.contains("$2.24") && question.contains("$2.00"),
+        "names both amounts: {question}"
+    );
+    app.screenshot("money-02-limit-question").await;
+    app.el("money-cancel").await.click().await.unwrap();
+    wait_until("the question to close", Duration::from_secs(5), || async {
+        !app.visible("money-dialog").await
+    })
+    .await;
+    assert_eq!(env.posts(), 0, "Cancel sends nothing");
+    assert!(app.history().await.is_empty(), "nothing recorded");
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn two_takes_are_two_videos_two_posts_and_two_cards() {
+    keychain_store(KEY);
+    let env = Env::start("takes").await;
+    let app = env.launch().await;
+    app.type_into("prompt", "A paper boat on a puddle").await;
+    app.select("takes", "2").await;
+    wait_until(
+        "the button to say two videos",
+        Duration::from_secs(5),
+        || async { app.text("generate").await.contains("2 videos") },
+    )
+    .await;
+    price_shows(&app, "2 videos").await;
+
+    app.el("generate").await.click().await.unwrap();
+    app.wait_visible("money-dialog").await;
+    let question = app.text("money-dialog").await;
+    assert!(
+        question.contains("2 videos") && question.contains("$3.36"),
+        "{question}"
+    );
+    app.el("money-confirm").await.click().await.unwrap();
+
+    wait_until("two videos ready", JOB_LIMIT, || async {
+        app.history().await == ["ready", "ready"]
+    })
+    .await;
+    assert_eq!(env.posts(), 2, "one POST per take, each once");
+    let facts = app
+        .js(
+            "return [...document.querySelectorAll('.h-facts')].map(e => e.textContent).join(' | ')",
+            vec![],
+        )
+        .await;
+    let facts = facts.as_str().unwrap_or_default().to_string();
+    assert!(
+        facts.contains("Take 1 of 2") && facts.contains("Take 2 of 2"),
+        "{facts}"
+    );
+    assert!(
+        facts.contains("$3.00"),
+        "the cost Segmind reported: {facts}"
+    );
+    app.screenshot("money-03-two-takes").await;
+    app.quit().await;
+}

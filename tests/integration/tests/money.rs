@@ -1,0 +1,162 @@
+//! Money you can see, against the fake (which bills per second and sound tier and
+//! reports `metrics.cost`): a balance below the estimate sends nothing; a monthly
+//! limit asks first; several takes are each sent exactly once; the spend adds up.
+
+mod common;
+
+use common::*;
+use fake_segmind::{Config, PerSecond};
+use kling_studio::error::ErrorCode;
+use kling_studio::library::RecordStatus;
+use kling_studio::price::Basis;
+use kling_studio::studio::Order;
+
+async fn priced(credits: f64) -> Setup {
+    let s = setup_with(Config {
+        credits,
+        per_second: Some(PerSecond::KLING_3_PRO),
+        ..Config::default()
+    })
+    .await;
+    // Checking the key tells the app the balance, as the window does at start.
+    s.studio.save_api_key(KEY, true).await.unwrap();
+    s.fake.reset_requests();
+    s
+}
+
+fn order(prompt: &str, takes: u8, past_limit_agreed: bool) -> Order {
+    Order {
+        request: request(prompt),
+        submission_id: format!("click-{prompt}-{takes}-{past_limit_agreed}"),
+        takes,
+        past_limit_agreed,
+    }
+}
+
+#[tokio::test]
+async fn a_balance_below_the_estimate_sends_nothing() {
+    // 5 s with sound is about $1.68; the balance is $1.
+    let s = priced(1.0).await;
+    let err = s
+        .studio
+        .start_takes(order("a lighthouse", 1, false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InsufficientCredits);
+    assert_eq!(err.reason.as_deref(), Some("below_estimate"));
+    assert_eq!(err.params["balance"], 1.0);
+    assert_eq!(err.params["estimate"], 1.68);
+    assert_eq!(s.fake.count("POST", SUBMIT), 0, "nothing sent");
+    assert!(watch(&s.studio).0.jobs.is_empty(), "nothing recorded");
+    assert_eq!(s.fake.credits(), 1.0);
+}
+
+#[tokio::test]
+async fn a_top_up_since_the_last_look_is_seen_before_refusing() {
+    let s = priced(1.0).await;
+    // Topped up on Segmind's site after the app last looked.
+    s.fake.set_credits(50.0);
+    let mut s = s;
+    let jobs = s
+        .studio
+        .start_takes(order("a harbour", 1, false))
+        .await
+        .unwrap();
+    let done = until(&mut s.rx, &jobs[0].record.id, ended).await;
+    assert_eq!(done.record.status, RecordStatus::Ready);
+    assert_eq!(s.fake.count("POST", SUBMIT), 1);
+}
+
+#[tokio::test]
+async fn three_takes_are_three_jobs_each_sent_exactly_once() {
+    let mut s = priced(100.0).await;
+    let jobs = s
+        .studio
+        .start_takes(order("a fox in snow", 3, false))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 3);
+    let set = jobs[0].record.take.as_ref().unwrap().set.clone();
+    for (i, job) in jobs.iter().enumerate() {
+        let take = job.record.take.as_ref().expect("a take of the set");
+        assert_eq!(
+            (take.set.as_str(), take.n, take.of),
+            (set.as_str(), i as u8 + 1, 3)
+        );
+    }
+    for job in &jobs {
+        let done = until(&mut s.rx, &job.record.id, ended).await;
+        assert_eq!(
+            done.record.status,
+            RecordStatus::Ready,
+            "{:?}",
+            done.record.error
+        );
+        // The fake bills 5 s with sound at $0.336 a second, and says so.
+        assert_eq!(
+            done.record.metrics.as_ref().and_then(|m| m.cost),
+            Some(1.68)
+        );
+    }
+    assert_eq!(s.fake.count("POST", SUBMIT), 3, "exactly three POSTs");
+    assert!(
+        (s.fake.credits() - 94.96).abs() < 1e-9,
+        "{}",
+        s.fake.credits()
+    );
+    // The spend adds up, and the estimate now learns from these three.
+    let spend = s.studio.spend();
+    assert_eq!((spend.spend.month, spend.spend.total), (5.04, 5.04));
+    let price = s.studio.price(&request("again"), 2);
+    assert_eq!(price.each.basis, Basis::Learned { videos: 3 });
+    assert_eq!(price.total, 3.36);
+}
+
+#[tokio::test]
+async fn past_the_monthly_limit_it_asks_first_and_a_no_sends_nothing() {
+    let mut s = priced(100.0).await;
+    s.studio.set_monthly_limit(Some(3.0)).unwrap();
+    // 2 takes: $3.36, past a $3 limit.
+    let err = s
+        .studio
+        .start_takes(order("a comet", 2, false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OverLimit);
+    assert_eq!(err.params["limit"], 3.0);
+    assert_eq!(err.params["estimate"], 3.36);
+    assert_eq!(
+        s.fake.count("POST", SUBMIT),
+        0,
+        "the question costs nothing"
+    );
+    // Agreed: sent, and only what was asked.
+    let jobs = s
+        .studio
+        .start_takes(order("a comet", 2, true))
+        .await
+        .unwrap();
+    for job in &jobs {
+        until(&mut s.rx, &job.record.id, ended).await;
+    }
+    assert_eq!(s.fake.count("POST", SUBMIT), 2);
+    // No limit: no question.
+    s.studio.set_monthly_limit(None).unwrap();
+    assert!(!s.studio.price(&request("more"), 4).over_limit);
+}
+
+#[tokio::test]
+async fn takes_out_of_range_are_refused_by_the_rules() {
+    let s = priced(100.0).await;
+    for takes in [0, 5] {
+        let err = s
+            .studio
+            .start_takes(order("a kite", takes, false))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        assert_eq!(err.fields[0].field, "takes");
+        assert_eq!(err.fields[0].rule, "takes_range");
+    }
+    assert_eq!(s.fake.count("POST", SUBMIT), 0);
+}
