@@ -54,10 +54,6 @@ async function copyText(text) {
 const POSTER_W = 128; // styles.css: .h-select's first column
 const POSTER_H = 72;
 
-// A plain software canvas: one drawn once needs no GPU texture and no layer of
-// its own ("will read frequently" is how a page asks WebKit for that).
-const context = (canvas) => canvas.getContext('2d', { willReadFrequently: true });
-
 function clearCanvas(canvas) {
   const scale = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
   const w = Math.round(POSTER_W * scale);
@@ -66,7 +62,7 @@ function clearCanvas(canvas) {
     canvas.width = w; // resizing clears it too
     canvas.height = h;
   } else {
-    context(canvas).clearRect(0, 0, w, h);
+    canvas.getContext('2d').clearRect(0, 0, w, h);
   }
 }
 
@@ -81,7 +77,7 @@ async function drawStill(canvas, src, stillWanted) {
     const fit = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
     const w = Math.round(bitmap.width * fit);
     const h = Math.round(bitmap.height * fit);
-    const ctx = context(canvas);
+    const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(bitmap, Math.round((canvas.width - w) / 2), Math.round((canvas.height - h) / 2), w, h);
