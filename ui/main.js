@@ -263,7 +263,7 @@ async function generate() {
     // More than one video, or past the monthly limit: asked first, and a "no" sends nothing.
     asking = money.needsAsking();
     refreshGenerate();
-    const { go, pastLimitAgreed } = await money.confirmSpend(request).finally(() => { asking = false; });
+    const { go, pastLimitAgreed } = await money.confirmSpend(request, takes).finally(() => { asking = false; });
     refreshGenerate();
     if (!go) {
       if (pending) stage.dropSubmission(pending);

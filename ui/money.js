@@ -72,15 +72,23 @@ export function createMoney({ getRequest }) {
 
   // Before spending: one question when more than one video is asked for, or when
   // it would pass the monthly limit. Answers { go, pastLimitAgreed }.
-  async function confirmSpend(request) {
-    const n = takes();
+  // `n`: the takes as they were at the click.
+  async function confirmSpend(request, n) {
     let price = null;
     try {
       price = await api.estimatePrice(request, n);
     } catch {
-      price = null; // Rust checks again when the job starts
+      price = null; // Rust checks the limit again when the job starts
     }
-    if (!price || (!price.overLimit && n === 1)) return { go: true, pastLimitAgreed: false };
+    if (!price) {
+      if (n === 1) return { go: true, pastLimitAgreed: false };
+      // No price to name: more than one video is still asked about.
+      el.title.textContent = t('dialog.money.takes.title', { count: n });
+      el.text.textContent = t('dialog.money.takes.text_unpriced', { count: n });
+      el.confirm.textContent = t('dialog.money.takes.confirm', { count: n });
+      return { go: await ask(el.dialog, { confirm: el.confirm, cancel: el.cancel }), pastLimitAgreed: false };
+    }
+    if (!price.overLimit && n === 1) return { go: true, pastLimitAgreed: false };
     const total = formatMoney(price.total);
     if (price.overLimit) {
       el.title.textContent = t('dialog.money.limit.title');
@@ -145,9 +153,10 @@ export function createMoney({ getRequest }) {
   }
 
   async function saveLimit() {
+    // A number box answers '' for what it cannot read ("$20"): that is not "no limit".
     const text = el.limit.value.trim();
     const value = text === '' ? null : Number(text);
-    if (value !== null && !(Number.isFinite(value) && value > 0)) {
+    if (el.limit.validity.badInput || (value !== null && !(Number.isFinite(value) && value > 0))) {
       sayLimit(() => t('settings.money.limit.invalid'), 'error');
       return;
     }

@@ -11,7 +11,7 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::i18n::PageWords;
+use crate::i18n::{self, PageWords};
 use crate::jobs::{JobView, StudioEvent};
 use crate::keystore::KeyStatus;
 use crate::request::{form_rules as rules, FieldError, FormRules, GenerationRequest};
@@ -221,10 +221,13 @@ pub async fn save_video_as(
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
-        .set_title("Save video as")
+        .set_title(i18n::tr(studio.language(), "file_dialog.save_as", &[]))
         .set_directory(studio.load_settings().output_dir)
         .set_file_name(name)
-        .add_filter("MP4 video", &["mp4"])
+        .add_filter(
+            i18n::tr(studio.language(), "file_dialog.mp4", &[]),
+            &["mp4"],
+        )
         .save_file(move |chosen| {
             let _ = tx.send(chosen);
         });
@@ -247,7 +250,11 @@ pub async fn choose_output_folder(
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
-        .set_title("Choose where videos are saved")
+        .set_title(i18n::tr(
+            studio.language(),
+            "file_dialog.choose_folder",
+            &[],
+        ))
         .set_directory(studio.load_settings().output_dir)
         .pick_folder(move |chosen| {
             let _ = tx.send(chosen);

@@ -443,16 +443,35 @@ impl JobManager {
     }
 
     /// Records a new job (before anything is sent) and starts driving it.
-    pub fn create(self: &Arc<Self>, record: JobRecord) -> AppResult<JobView> {
-        let id = record.id.clone();
-        let record = self.library.put(record)?;
-        self.spawn(&id);
-        let view = self.view(record);
+    /// Records every job of one click, then starts them: a disk that refuses one
+    /// leaves none recorded and none sent (a click is all or nothing).
+    pub fn create(self: &Arc<Self>, records: Vec<JobRecord>) -> AppResult<Vec<JobView>> {
+        let mut stored = Vec::with_capacity(records.len());
+        for record in records {
+            match self.library.put(record) {
+                Ok(record) => stored.push(record),
+                Err(error) => {
+                    for record in &stored {
+                        let _ = self.library.delete(&record.id);
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        let views: Vec<JobView> = stored
+            .into_iter()
+            .map(|record| {
+                self.spawn(&record.id);
+                self.view(record)
+            })
+            .collect();
         self.changes.send_replace(());
-        self.publish(&StudioEvent::Job {
-            job: Box::new(view.clone()),
-        });
-        Ok(view)
+        for view in &views {
+            self.publish(&StudioEvent::Job {
+                job: Box::new(view.clone()),
+            });
+        }
+        Ok(views)
     }
 
     /// At start, before any drive: a job found mid-send may have been billed, and

@@ -154,11 +154,19 @@ pub struct Spend {
 
 /// Sums by period in the time zone of `now` (the creator's, in the app; any, in tests).
 pub fn spend<Tz: TimeZone>(library: &[JobRecord], now: &DateTime<Tz>) -> Spend {
+    // Where the clocks skip midnight (a DST start at 00:00), the day starts at 01:00.
     let midnight = |date: chrono::NaiveDate| {
-        now.timezone()
-            .from_local_datetime(&date.and_time(NaiveTime::MIN))
-            .earliest()
-            .map_or(i64::MIN, |t| t.timestamp_millis())
+        [
+            NaiveTime::MIN,
+            NaiveTime::from_hms_opt(1, 0, 0).unwrap_or(NaiveTime::MIN),
+        ]
+        .into_iter()
+        .find_map(|time| {
+            now.timezone()
+                .from_local_datetime(&date.and_time(time))
+                .earliest()
+        })
+        .map_or(i64::MAX, |t| t.timestamp_millis())
     };
     let today = now.date_naive();
     let week_start =
@@ -186,6 +194,74 @@ pub fn spend<Tz: TimeZone>(library: &[JobRecord], now: &DateTime<Tz>) -> Spend {
     spend.month = round_cents(spend.month);
     spend.total = round_cents(spend.total);
     spend
+}
+
+/// What deleted videos cost, kept beside the library (`spent.json`): a video
+/// deleted from the library was still billed, and still counts toward the spend
+/// and the monthly limit.
+pub struct SpentLedger {
+    path: std::path::PathBuf,
+    writing: std::sync::Mutex<()>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Spent {
+    at_ms: i64,
+    cost: f64,
+    request: GenerationRequest,
+}
+
+impl SpentLedger {
+    pub fn new(library_dir: &std::path::Path) -> Self {
+        Self {
+            path: library_dir.join("spent.json"),
+            writing: std::sync::Mutex::new(()),
+        }
+    }
+
+    fn entries(&self) -> Vec<Spent> {
+        std::fs::read(&self.path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// The deleted videos as finished records, for `spend`.
+    pub fn load(&self) -> Vec<JobRecord> {
+        self.entries()
+            .into_iter()
+            .map(|spent| {
+                let mut record = JobRecord::new(String::new(), spent.request);
+                record.status = RecordStatus::Ready;
+                record.created_at_ms = spent.at_ms;
+                record.sent_at_ms = Some(spent.at_ms);
+                record.metrics = Some(crate::client::Metrics {
+                    cost: Some(spent.cost),
+                    ..Default::default()
+                });
+                record
+            })
+            .collect()
+    }
+
+    /// Keeps what `record` cost before it is deleted.
+    pub fn remember(&self, record: &JobRecord) -> crate::error::AppResult<()> {
+        let Some(cost) = reported_cost(record) else {
+            return Ok(());
+        };
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries();
+        entries.push(Spent {
+            at_ms: record.sent_at_ms.unwrap_or(record.created_at_ms),
+            cost,
+            request: record.request.clone(),
+        });
+        let json = serde_json::to_vec(&entries)
+            .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
+        crate::settings::write_atomically(&self.path, &json)
+            .map_err(|e| crate::error::AppError::io("record_job", &e))
+    }
 }
 
 #[cfg(test)]

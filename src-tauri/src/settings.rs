@@ -35,12 +35,16 @@ pub struct Settings {
 
 pub struct SettingsFile {
     path: PathBuf,
+    /// One change at a time: two at once (the limit and the last form, say)
+    /// would each load the old file and one would be lost.
+    updating: std::sync::Mutex<()>,
 }
 
 impl SettingsFile {
     pub fn new(config_dir: &Path) -> Self {
         Self {
             path: config_dir.join("settings.json"),
+            updating: std::sync::Mutex::new(()),
         }
     }
 
@@ -63,6 +67,7 @@ impl SettingsFile {
 
     /// Loads, changes and stores in one step.
     pub fn update(&self, change: impl FnOnce(&mut Settings)) -> AppResult<Settings> {
+        let _one_at_a_time = self.updating.lock().unwrap_or_else(|e| e.into_inner());
         let mut settings = self.load();
         change(&mut settings);
         self.store(&settings)?;

@@ -49,6 +49,8 @@ pub struct Studio {
     submissions: Mutex<HashSet<String>>,
     /// The balance Segmind last reported: a request it cannot cover is not sent.
     balance: Mutex<Option<f64>>,
+    /// What deleted videos cost: still spent.
+    spent_ledger: price::SpentLedger,
     /// Files saved this session: the only ones "Show in folder" will reveal.
     saved: Mutex<HashSet<PathBuf>>,
 }
@@ -145,6 +147,7 @@ impl Studio {
         // Before any drive exists: a job found mid-send is never sent again.
         jobs.recover_interrupted();
         jobs.keep_saving();
+        let spent_ledger = price::SpentLedger::new(&paths.library_dir);
         Ok(Self {
             _library_lock: library_lock,
             jobs,
@@ -154,6 +157,7 @@ impl Studio {
             client_config,
             submissions: Mutex::new(HashSet::new()),
             balance: Mutex::new(None),
+            spent_ledger,
             saved: Mutex::new(HashSet::new()),
         })
     }
@@ -238,7 +242,15 @@ impl Studio {
         let library = self.jobs.library().list();
         let each = price::estimate(request, &library);
         let total = (each.usd * f64::from(takes.max(1)) * 100.0).round() / 100.0;
-        let month = price::spend(&library, &chrono::Local::now()).month;
+        let spent = self.spend_now(&library).month;
+        // Videos still being made are billed too (their cost arrives when they
+        // finish): three quick clicks must not each see the month as it was.
+        let being_made: f64 = library
+            .iter()
+            .filter(|r| r.status.is_active() && r.metrics.as_ref().and_then(|m| m.cost).is_none())
+            .map(|r| price::estimate(&r.request, &library).usd)
+            .sum();
+        let month = ((spent + being_made) * 100.0).round() / 100.0;
         let limit = self.settings.load().monthly_limit_usd;
         let balance = *lock(&self.balance);
         PriceView {
@@ -253,10 +265,17 @@ impl Studio {
         }
     }
 
-    /// What the creator spent, from the library, and the balance last seen.
+    /// What the creator spent, from the library and the costs of deleted videos.
+    fn spend_now(&self, library: &[JobRecord]) -> price::Spend {
+        let mut billed = library.to_vec();
+        billed.extend(self.spent_ledger.load());
+        price::spend(&billed, &chrono::Local::now())
+    }
+
+    /// What the creator spent, and the balance last seen.
     pub fn spend(&self) -> SpendView {
         SpendView {
-            spend: price::spend(&self.jobs.library().list(), &chrono::Local::now()),
+            spend: self.spend_now(&self.jobs.library().list()),
             balance: *lock(&self.balance),
             limit: self.settings.load().monthly_limit_usd,
         }
@@ -417,19 +436,18 @@ impl Studio {
         let client = self.client().await?;
         self.jobs.offer_client(client);
         let set = uuid::Uuid::new_v4().to_string();
-        let mut started = Vec::new();
-        for n in 1..=takes {
-            let mut record = JobRecord::new(uuid::Uuid::new_v4().to_string(), request.clone());
-            if takes > 1 {
-                record.take = Some(Take {
+        let records = (1..=takes)
+            .map(|n| {
+                let mut record = JobRecord::new(uuid::Uuid::new_v4().to_string(), request.clone());
+                record.take = (takes > 1).then(|| Take {
                     set: set.clone(),
                     n,
                     of: takes,
                 });
-            }
-            started.push(self.jobs.create(record)?);
-        }
-        Ok(started)
+                record
+            })
+            .collect();
+        self.jobs.create(records)
     }
 
     /// Stops following a job. Segmind has no cancel: the job may still be billed.
@@ -456,7 +474,12 @@ impl Studio {
         self.jobs.settle_sends(limit).await
     }
 
+    /// Deletes a video; what it cost stays in the spend (it was billed).
     pub fn delete_job(&self, job_id: &str) -> AppResult<()> {
+        let record = self.jobs.library().get(job_id)?;
+        if record.metrics.as_ref().and_then(|m| m.cost).is_some() {
+            self.spent_ledger.remember(&record)?;
+        }
         self.jobs.delete(job_id)
     }
 

@@ -160,3 +160,48 @@ async fn takes_out_of_range_are_refused_by_the_rules() {
     }
     assert_eq!(s.fake.count("POST", SUBMIT), 0);
 }
+
+#[tokio::test]
+async fn videos_still_being_made_count_toward_the_limit() {
+    let mut s = priced(100.0).await;
+    s.studio.set_monthly_limit(Some(3.0)).unwrap();
+    // $1.68: within the limit, no question.
+    let first = s
+        .studio
+        .start_takes(order("a tide", 1, false))
+        .await
+        .unwrap();
+    // Clicked again at once: the first is not billed yet, but it will be.
+    let err = s
+        .studio
+        .start_takes(order("a tide again", 1, false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OverLimit);
+    assert_eq!(err.params["month"], 1.68, "the video being made counts");
+    until(&mut s.rx, &first[0].record.id, ended).await;
+    assert_eq!(s.fake.count("POST", SUBMIT), 1);
+}
+
+#[tokio::test]
+async fn a_deleted_video_still_counts_as_spent() {
+    let mut s = priced(100.0).await;
+    let jobs = s
+        .studio
+        .start_takes(order("a moth", 1, false))
+        .await
+        .unwrap();
+    let id = jobs[0].record.id.clone();
+    until(&mut s.rx, &id, ended).await;
+    s.studio.delete_job(&id).unwrap();
+    let spend = s.studio.spend();
+    assert_eq!(
+        (spend.spend.month, spend.spend.total),
+        (1.68, 1.68),
+        "billed is billed"
+    );
+    // And after a restart.
+    drop(s.studio);
+    let studio = open_studio(&s.fake, s.dir.path()).await;
+    assert_eq!(studio.spend().spend.total, 1.68);
+}
