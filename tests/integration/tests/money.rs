@@ -4,9 +4,13 @@
 
 mod common;
 
+use std::collections::HashMap;
+use std::time::Duration;
+
 use common::*;
 use fake_segmind::{Config, PerSecond};
 use kling_studio::error::ErrorCode;
+use kling_studio::jobs::{JobView, StudioEvent};
 use kling_studio::library::RecordStatus;
 use kling_studio::price::Basis;
 use kling_studio::studio::Order;
@@ -22,6 +26,30 @@ async fn priced(credits: f64) -> Setup {
     s.studio.save_api_key(KEY, true).await.unwrap();
     s.fake.reset_requests();
     s
+}
+
+/// Waits until every one of `jobs` has ended, in whatever order they end.
+async fn all_ended(s: &mut Setup, jobs: &[JobView]) -> Vec<JobView> {
+    let mut done: HashMap<String, JobView> = HashMap::new();
+    let wait = async {
+        while done.len() < jobs.len() {
+            match s.rx.recv().await {
+                Some(StudioEvent::Job { job }) if ended(&job) => {
+                    if jobs.iter().any(|j| j.record.id == job.record.id) {
+                        done.insert(job.record.id.clone(), *job);
+                    }
+                }
+                Some(_) => {}
+                None => panic!("the studio stopped publishing"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .expect("every take ended in time");
+    jobs.iter()
+        .map(|j| done.remove(&j.record.id).unwrap())
+        .collect()
 }
 
 fn order(prompt: &str, takes: u8, past_limit_agreed: bool) -> Order {
@@ -84,8 +112,7 @@ async fn three_takes_are_three_jobs_each_sent_exactly_once() {
             (set.as_str(), i as u8 + 1, 3)
         );
     }
-    for job in &jobs {
-        let done = until(&mut s.rx, &job.record.id, ended).await;
+    for done in all_ended(&mut s, &jobs).await {
         assert_eq!(
             done.record.status,
             RecordStatus::Ready,
@@ -136,9 +163,7 @@ async fn past_the_monthly_limit_it_asks_first_and_a_no_sends_nothing() {
         .start_takes(order("a comet", 2, true))
         .await
         .unwrap();
-    for job in &jobs {
-        until(&mut s.rx, &job.record.id, ended).await;
-    }
+    all_ended(&mut s, &jobs).await;
     assert_eq!(s.fake.count("POST", SUBMIT), 2);
     // No limit: no question.
     s.studio.set_monthly_limit(None).unwrap();
