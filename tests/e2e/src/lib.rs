@@ -638,12 +638,18 @@ impl App {
         assert_eq!(chosen.as_bool(), Some(true), "{id} has no option {value}");
     }
 
-    pub async fn screenshot(&self, name: &str) {
-        // A WebDriver screenshot is the last painted frame: let the latest change paint.
+    /// Waits until the page has painted its latest change (and run what it
+    /// scheduled for the next frame, such as the history placing its cards).
+    pub async fn next_frame(&self) {
         self.client
             .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()))", vec![])
             .await
             .expect("a frame is painted");
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        // A WebDriver screenshot is the last painted frame: let the latest change paint.
+        self.next_frame().await;
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
     }

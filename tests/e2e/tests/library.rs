@@ -132,6 +132,8 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     app.select("aspect-ratio", "1:1").await;
     app.type_into("negative-prompt", "").await;
     app.js("document.querySelector(\"[data-testid='history-rerun']\").scrollIntoView({block: 'center'})", vec![]).await;
+    // The history places its cards on the next frame after a scroll: click then.
+    app.next_frame().await;
     app.el("history-rerun").await.click().await.unwrap();
     wait_until("the form to be filled", Duration::from_secs(10), || async {
         app.value("prompt").await == "A hot-air balloon drifts over lavender fields"
