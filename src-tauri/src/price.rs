@@ -78,23 +78,47 @@ fn seconds_of(request: &GenerationRequest) -> u32 {
 
 /// What one video of this request will cost, about.
 pub fn estimate(request: &GenerationRequest, library: &[JobRecord]) -> Estimate {
-    let tier = Tier::of(request);
-    let seconds = seconds_of(request);
-    let (per_second, basis) = match learned_rate(tier, library) {
-        Some((rate, videos)) => (rate, Basis::Learned { videos }),
-        None => (
-            table_rate(tier),
-            Basis::Table {
-                checked: TABLE_CHECKED,
-            },
-        ),
-    };
-    Estimate {
-        usd: round_cents(per_second * f64::from(seconds)),
-        seconds,
-        tier,
-        per_second,
-        basis,
+    Rates::learn(library).estimate(request)
+}
+
+/// The per-second rate of each tier, learned from the library once, so pricing
+/// many requests (every video still being made) reads the library once.
+pub struct Rates {
+    learned: [Option<(f64, usize)>; 3],
+}
+
+const TIERS: [Tier; 3] = [Tier::Silent, Tier::Sound, Tier::Voice];
+
+impl Rates {
+    pub fn learn(library: &[JobRecord]) -> Self {
+        Self {
+            learned: TIERS.map(|tier| learned_rate(tier, library)),
+        }
+    }
+
+    pub fn estimate(&self, request: &GenerationRequest) -> Estimate {
+        let tier = Tier::of(request);
+        let seconds = seconds_of(request);
+        let learned = TIERS
+            .iter()
+            .position(|t| *t == tier)
+            .and_then(|i| self.learned[i]);
+        let (per_second, basis) = match learned {
+            Some((rate, videos)) => (rate, Basis::Learned { videos }),
+            None => (
+                table_rate(tier),
+                Basis::Table {
+                    checked: TABLE_CHECKED,
+                },
+            ),
+        };
+        Estimate {
+            usd: round_cents(per_second * f64::from(seconds)),
+            seconds,
+            tier,
+            per_second,
+            basis,
+        }
     }
 }
 
@@ -152,8 +176,25 @@ pub struct Spend {
     pub not_reported: usize,
 }
 
-/// Sums by period in the time zone of `now` (the creator's, in the app; any, in tests).
-pub fn spend<Tz: TimeZone>(library: &[JobRecord], now: &DateTime<Tz>) -> Spend {
+/// A billed amount and when it was billed.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bill {
+    pub at_ms: i64,
+    pub cost: f64,
+}
+
+fn bill_of(record: &JobRecord) -> Option<Bill> {
+    Some(Bill {
+        // Billed when Segmind accepted it; older records know only when made.
+        at_ms: record.sent_at_ms.unwrap_or(record.created_at_ms),
+        cost: reported_cost(record)?,
+    })
+}
+
+/// Sums the library's bills and `deleted` (bills of videos no longer in it) by
+/// period, in the time zone of `now` (the creator's, in the app; any, in tests).
+pub fn spend<Tz: TimeZone>(library: &[JobRecord], deleted: &[Bill], now: &DateTime<Tz>) -> Spend {
     // Where the clocks skip midnight (a DST start at 00:00), the day starts at 01:00.
     let midnight = |date: chrono::NaiveDate| {
         [
@@ -173,21 +214,21 @@ pub fn spend<Tz: TimeZone>(library: &[JobRecord], now: &DateTime<Tz>) -> Spend {
         midnight(today - Duration::days(i64::from(today.weekday().num_days_from_monday())));
     let month_start = midnight(today.with_day(1).unwrap_or(today));
     let mut spend = Spend::default();
+    let mut bills = deleted.to_vec();
     for record in library {
-        match reported_cost(record) {
-            Some(cost) => {
-                // Billed when Segmind accepted it; older records know only when made.
-                let at = record.sent_at_ms.unwrap_or(record.created_at_ms);
-                spend.total += cost;
-                if at >= month_start {
-                    spend.month += cost;
-                }
-                if at >= week_start {
-                    spend.week += cost;
-                }
-            }
+        match bill_of(record) {
+            Some(bill) => bills.push(bill),
             None if record.status == RecordStatus::Ready => spend.not_reported += 1,
             None => {}
+        }
+    }
+    for bill in bills {
+        spend.total += bill.cost;
+        if bill.at_ms >= month_start {
+            spend.month += bill.cost;
+        }
+        if bill.at_ms >= week_start {
+            spend.week += bill.cost;
         }
     }
     spend.week = round_cents(spend.week);
@@ -198,69 +239,43 @@ pub fn spend<Tz: TimeZone>(library: &[JobRecord], now: &DateTime<Tz>) -> Spend {
 
 /// What deleted videos cost, kept beside the library (`spent.json`): a video
 /// deleted from the library was still billed, and still counts toward the spend
-/// and the monthly limit.
+/// and the monthly limit. Read once; kept in memory.
 pub struct SpentLedger {
     path: std::path::PathBuf,
-    writing: std::sync::Mutex<()>,
-}
-
-#[derive(Debug, Clone, serde::Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Spent {
-    at_ms: i64,
-    cost: f64,
-    request: GenerationRequest,
+    bills: std::sync::Mutex<Vec<Bill>>,
 }
 
 impl SpentLedger {
-    pub fn new(library_dir: &std::path::Path) -> Self {
+    pub fn open(library_dir: &std::path::Path) -> Self {
+        let path = library_dir.join("spent.json");
+        let bills = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
         Self {
-            path: library_dir.join("spent.json"),
-            writing: std::sync::Mutex::new(()),
+            path,
+            bills: std::sync::Mutex::new(bills),
         }
     }
 
-    fn entries(&self) -> Vec<Spent> {
-        std::fs::read(&self.path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
-    }
-
-    /// The deleted videos as finished records, for `spend`.
-    pub fn load(&self) -> Vec<JobRecord> {
-        self.entries()
-            .into_iter()
-            .map(|spent| {
-                let mut record = JobRecord::new(String::new(), spent.request);
-                record.status = RecordStatus::Ready;
-                record.created_at_ms = spent.at_ms;
-                record.sent_at_ms = Some(spent.at_ms);
-                record.metrics = Some(crate::client::Metrics {
-                    cost: Some(spent.cost),
-                    ..Default::default()
-                });
-                record
-            })
-            .collect()
+    pub fn bills(&self) -> Vec<Bill> {
+        self.bills.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Keeps what `record` cost before it is deleted.
     pub fn remember(&self, record: &JobRecord) -> crate::error::AppResult<()> {
-        let Some(cost) = reported_cost(record) else {
+        let Some(bill) = bill_of(record) else {
             return Ok(());
         };
-        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
-        let mut entries = self.entries();
-        entries.push(Spent {
-            at_ms: record.sent_at_ms.unwrap_or(record.created_at_ms),
-            cost,
-            request: record.request.clone(),
-        });
-        let json = serde_json::to_vec(&entries)
+        let mut bills = self.bills.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = bills.clone();
+        next.push(bill);
+        let json = serde_json::to_vec(&next)
             .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
         crate::settings::write_atomically(&self.path, &json)
-            .map_err(|e| crate::error::AppError::io("record_job", &e))
+            .map_err(|e| crate::error::AppError::io("record_job", &e))?;
+        *bills = next;
+        Ok(())
     }
 }
 
@@ -420,7 +435,7 @@ mod tests {
                 ms(2026, 3, 1, 9),
             ), // failed: never billed
         ];
-        let s = spend(&library, &now);
+        let s = spend(&library, &[], &now);
         assert_eq!(
             (s.week, s.month, s.total, s.not_reported),
             (3.0, 1.0, 7.0, 1)
@@ -428,7 +443,7 @@ mod tests {
         // The same moments seen from UTC: the video made just after midnight on
         // 1 March in UTC+8 was made on 28 February there, so March has none yet.
         let utc_now = now.with_timezone(&chrono::Utc);
-        let s = spend(&library, &utc_now);
+        let s = spend(&library, &[], &utc_now);
         assert_eq!((s.week, s.month, s.total), (3.0, 0.0, 7.0));
     }
 }

@@ -147,7 +147,7 @@ impl Studio {
         // Before any drive exists: a job found mid-send is never sent again.
         jobs.recover_interrupted();
         jobs.keep_saving();
-        let spent_ledger = price::SpentLedger::new(&paths.library_dir);
+        let spent_ledger = price::SpentLedger::open(&paths.library_dir);
         Ok(Self {
             _library_lock: library_lock,
             jobs,
@@ -240,7 +240,8 @@ impl Studio {
     /// balance and the creator's monthly limit.
     pub fn price(&self, request: &GenerationRequest, takes: u8) -> PriceView {
         let library = self.jobs.library().list();
-        let each = price::estimate(request, &library);
+        let rates = price::Rates::learn(&library);
+        let each = rates.estimate(request);
         let total = (each.usd * f64::from(takes.max(1)) * 100.0).round() / 100.0;
         let spent = self.spend_now(&library).month;
         // Videos still being made are billed too (their cost arrives when they
@@ -248,7 +249,7 @@ impl Studio {
         let being_made: f64 = library
             .iter()
             .filter(|r| r.status.is_active() && r.metrics.as_ref().and_then(|m| m.cost).is_none())
-            .map(|r| price::estimate(&r.request, &library).usd)
+            .map(|r| rates.estimate(&r.request).usd)
             .sum();
         let month = ((spent + being_made) * 100.0).round() / 100.0;
         let limit = self.settings.load().monthly_limit_usd;
@@ -267,9 +268,7 @@ impl Studio {
 
     /// What the creator spent, from the library and the costs of deleted videos.
     fn spend_now(&self, library: &[JobRecord]) -> price::Spend {
-        let mut billed = library.to_vec();
-        billed.extend(self.spent_ledger.load());
-        price::spend(&billed, &chrono::Local::now())
+        price::spend(library, &self.spent_ledger.bills(), &chrono::Local::now())
     }
 
     /// What the creator spent, and the balance last seen.
