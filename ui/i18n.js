@@ -87,6 +87,18 @@ export function sentences(parts) {
   return parts.filter(Boolean).join(t('grammar.sentence_separator'));
 }
 
+// A status line whose words are kept as a function, so they are drawn again in
+// another language: `const say = statusLine(node); say(() => t('…'), 'error')`.
+export function statusLine(node) {
+  let words = null;
+  onLanguageChange(() => { if (words) node.textContent = words(); });
+  return (fn, tone = '') => {
+    words = fn;
+    node.dataset.tone = tone;
+    node.textContent = fn ? fn() : '';
+  };
+}
+
 // ---------- numbers, times and sizes, in the creator's language ----------
 
 export const formatNumber = (n, options) => new Intl.NumberFormat(lang, options).format(Number(n) || 0);

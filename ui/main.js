@@ -12,7 +12,7 @@ import { createKey } from './key.js';
 import { createMoney } from './money.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
-import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language } from './i18n.js';
+import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language, statusLine } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const REMEMBER_DELAY_MS = 500;
@@ -356,13 +356,8 @@ function openSettings({ replace = false } = {}) {
   else el.settingsClose.focus();
 }
 
-// "Saved: up to 3 videos at once.": kept as a function so it can be drawn again.
-let maxRunningWords = null;
-function sayMaxRunning(fn, tone = '') {
-  maxRunningWords = fn;
-  el.maxRunningStatus.dataset.tone = tone;
-  el.maxRunningStatus.textContent = fn ? fn() : '';
-}
+// "Saved: up to 3 videos at once.", drawn again in another language.
+const sayMaxRunning = statusLine(el.maxRunningStatus);
 
 // The numbers in the list, written the creator's way.
 function drawMaxRunningOptions() {
@@ -408,12 +403,7 @@ function fillLanguages() {
   el.language.value = language();
 }
 
-let languageWords = null;
-function sayLanguage(fn, tone = '') {
-  languageWords = fn;
-  el.languageStatus.dataset.tone = tone;
-  el.languageStatus.textContent = fn ? fn() : '';
-}
+const sayLanguage = statusLine(el.languageStatus);
 
 async function changeLanguage() {
   const wanted = el.language.value;
@@ -439,8 +429,6 @@ function redrawWords() {
   if (!el.notice.hidden) el.notice.textContent = t('notice.rerun');
   if (el.closeDialog.open) drawCloseWords();
   drawMaxRunningOptions();
-  if (maxRunningWords) el.maxRunningStatus.textContent = maxRunningWords();
-  if (languageWords) el.languageStatus.textContent = languageWords();
   fillLanguages();
   updateTitle();
 }

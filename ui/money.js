@@ -4,7 +4,7 @@
 // and judges (price.rs); this module only shows and asks.
 import * as api from './api.js';
 import { ask } from './dialogs.js';
-import { t, formatMoney, formatDate, onLanguageChange } from './i18n.js';
+import { t, formatMoney, formatDate, onLanguageChange, statusLine } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const PRICE_DELAY_MS = 200;
@@ -20,7 +20,6 @@ export function createMoney({ getRequest }) {
   let last = null;     // the latest price Rust gave
   let asked = 0;       // answers older than the newest question are ignored
   let timer = 0;
-  let limitWords = null;
 
   const takes = () => Math.min(4, Math.max(1, Number(el.takes.value) || 1));
 
@@ -135,11 +134,7 @@ export function createMoney({ getRequest }) {
     el.spendNote.textContent = s.notReported ? t('settings.money.not_reported', { count: s.notReported }) : '';
   }
 
-  function sayLimit(fn, tone = '') {
-    limitWords = fn;
-    el.limitStatus.dataset.tone = tone;
-    el.limitStatus.textContent = fn ? fn() : '';
-  }
+  const sayLimit = statusLine(el.limitStatus);
 
   async function showSpend() {
     sayLimit(null);
@@ -178,7 +173,6 @@ export function createMoney({ getRequest }) {
   onLanguageChange(() => {
     drawPrice();
     drawSpend();
-    if (limitWords) el.limitStatus.textContent = limitWords();
   });
   drawGenerate();
 
