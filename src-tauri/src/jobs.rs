@@ -451,8 +451,13 @@ impl JobManager {
             match self.library.put(record) {
                 Ok(record) => stored.push(record),
                 Err(error) => {
+                    // Never left waiting: a waiting record is sent at the next start.
                     for record in &stored {
-                        let _ = self.library.delete(&record.id);
+                        if self.library.delete(&record.id).is_err() {
+                            let _ = self
+                                .library
+                                .update(&record.id, |r| r.status = RecordStatus::Stopped);
+                        }
                     }
                     return Err(error);
                 }
