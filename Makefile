@@ -27,7 +27,8 @@ bench: test-deps bundle
 		target/release/bench all | tee tests/artifacts/bench.md
 
 # The fake Segmind on a fixed port, to click through the app by hand:
-#   make fake   then, in another terminal:   SEGMIND_BASE_URL=http://127.0.0.1:8787 make run
+#   make fake   then, in another terminal:
+#   SEGMIND_BASE_URL=http://127.0.0.1:8787 SEGMIND_UPLOAD_URL=http://127.0.0.1:8789 make run
 fake:
 	cargo run --locked -p fake-segmind -- --port 8787
 

@@ -29,6 +29,10 @@ const COMMANDS: &[&str] = &[
     "estimate_price",
     "spend_summary",
     "set_monthly_limit",
+    "stage_voice_clip",
+    "make_voice",
+    "rename_voice",
+    "delete_voice",
 ];
 
 /// Every catalogue in `ui/locales/` is built in: adding a language is adding one file.

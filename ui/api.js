@@ -111,17 +111,35 @@ export const quitApp = () => call('quit_app');
 // hands every change ({ kind: "job" | "deleted" | "closeRequested", … }) to onEvent.
 // A bug in the handler must never break the channel, so it is contained here.
 export function watchJobs(onEvent) {
+  return callWithChannel('watch_jobs', 'onEvent', onEvent, {});
+}
+
+// A command that reports through a Channel; a bug in the handler never breaks it.
+function callWithChannel(cmd, argName, onMessage, args) {
   const c = core();
   if (!c || typeof c.Channel !== 'function') {
-    return Promise.reject(toAppError({ code: 'internal', detail: "The app's engine is not available (watch_jobs)." }));
+    return Promise.reject(toAppError({ code: 'internal', detail: `The app's engine is not available (${cmd}).` }));
   }
   const channel = new c.Channel();
   channel.onmessage = (msg) => {
     try {
-      onEvent(msg);
+      onMessage(msg);
     } catch (err) {
-      console.error('Could not show a library update', err);
+      console.error(`Could not show what ${cmd} reported`, err);
     }
   };
-  return call('watch_jobs', { onEvent: channel });
+  return call(cmd, { ...args, [argName]: channel });
 }
+
+// ---------- voices ----------
+
+// The chosen clip's bytes go as the raw body; Rust checks them and keeps them for
+// makeVoice. Answers { clipId, format, millis, bytes }; nothing is sent to Segmind.
+export const stageVoiceClip = (bytes) => call('stage_voice_clip', bytes);
+
+// Uploads the staged clip and makes the voice; onProgress gets
+// { phase: 'uploading', sent, total } then { phase: 'creating' }.
+export const makeVoice = (clipId, clipName, name, onProgress) =>
+  callWithChannel('make_voice', 'onProgress', onProgress, { clipId, clipName, name });
+export const renameVoice = (id, name) => call('rename_voice', { id, name });
+export const deleteVoice = (id) => call('delete_voice', { id });

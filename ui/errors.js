@@ -41,6 +41,7 @@ const CODES = {
   over_limit: { headline: 'error.over_limit.headline', next: 'error.over_limit.next', money: 'none' },
   duplicate_submission: { headline: 'error.duplicate_submission.headline', next: 'error.duplicate_submission.next', money: null },
   job_not_found: { headline: 'error.job_not_found.headline', next: 'error.job_not_found.next', money: 'ctx' },
+  voice_not_found: { headline: 'error.voice_not_found.headline', next: 'error.voice_not_found.next', money: 'none' },
   io: { headline: 'error.io.headline', next: 'error.io.next', money: null },
   link_expired: { headline: 'error.link_expired.headline', next: 'error.link_expired.next', money: 'ctx' },
   not_a_video: { headline: 'error.not_a_video.headline', next: 'error.not_a_video.next', money: 'ctx' },
@@ -83,6 +84,13 @@ const REASONS = {
   delete_job: { headline: 'reason.delete_job' },
   write_video: { headline: 'reason.write_video' },
   remember_settings: { headline: 'reason.remember_settings' },
+  upload: { headline: 'reason.upload', speaksOfMoney: true },
+  clip_gone: { headline: 'reason.clip_gone' },
+  voice_still_making: { headline: 'reason.voice_still_making' },
+  interrupted: { headline: 'reason.interrupted' },
+  keep_clip: { headline: 'reason.keep_clip' },
+  record_voice: { headline: 'reason.record_voice' },
+  delete_voice: { headline: 'reason.delete_voice' },
 };
 
 const MONEY_PARAMS = ['balance', 'estimate', 'limit', 'month'];

@@ -24,7 +24,7 @@ const FIELD_NAMES = {
   prompt: 'field.name.prompt', negative_prompt: 'field.name.negative_prompt', duration: 'field.name.duration',
   aspect_ratio: 'field.name.aspect_ratio', cfg_scale: 'field.name.cfg_scale', generate_audio: 'field.name.generate_audio',
   multi_prompt: 'field.name.multi_prompt', shot_type: 'field.name.shot_type', voice_ids: 'field.name.voice_ids',
-  takes: 'field.name.takes',
+  takes: 'field.name.takes', voice_clip: 'field.name.voice_clip', voice_name: 'field.name.voice_name',
 };
 // Rust's validation rules (request.rs), each with the numbers its words need.
 const RULES = {
@@ -45,6 +45,14 @@ const RULES = {
   shots_too_long: 'field.rule.shots_too_long',
   shots_too_short: 'field.rule.shots_too_short',
   takes_range: 'field.rule.takes_range',
+  clip_not_audio: 'field.rule.clip_not_audio',
+  clip_damaged: 'field.rule.clip_damaged',
+  clip_no_sound: 'field.rule.clip_no_sound',
+  clip_too_short: 'field.rule.clip_too_short',
+  clip_too_long: 'field.rule.clip_too_long',
+  clip_too_large: 'field.rule.clip_too_large',
+  name_required: 'field.rule.name_required',
+  name_taken: 'field.rule.name_taken',
 };
 const VALIDATE_DELAY_MS = 150;
 
@@ -70,7 +78,7 @@ export function fieldName(path) {
   return FIELD_NAMES[path] ? t(FIELD_NAMES[path]) : t('field.name.other');
 }
 
-export function createForm({ onChange, onValidated }) {
+export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   let rules = FALLBACK_RULES;
   const state = {
     prompt: '', negative_prompt: '', duration: '5', aspect_ratio: '16:9', cfg_scale: 0.5,
@@ -89,6 +97,7 @@ export function createForm({ onChange, onValidated }) {
     prompt: $('prompt'), promptCount: $('prompt-count'), negative: $('negative-prompt'), negativeCount: $('negative-count'),
     duration: $('duration'), aspect: $('aspect-ratio'), frames: $('frames'), cfg: $('cfg-scale'), cfgValue: $('cfg-value'),
     audio: $('generate-audio'), voice1: $('voice-id-1'), voice2: $('voice-id-2'), more: $('more'),
+    picks: [$('voice-pick-1'), $('voice-pick-2')], legend: $('voice-legend'), missing: $('voice-missing'),
     multi: $('multi-shot'), storyboard: $('storyboard'), shotType: $('shot-type'), shots: $('shots'),
     addShot: $('add-shot'), planFill: $('plan-fill'), planText: $('plan-text'),
   };
@@ -141,6 +150,7 @@ export function createForm({ onChange, onValidated }) {
       return b;
     }));
     updateCounters();
+    renderPickers();
   }
 
   // ---------- state ⇄ controls ----------
@@ -176,6 +186,7 @@ export function createForm({ onChange, onValidated }) {
     el.audio.checked = state.generate_audio;
     el.voice1.value = state.voices[0];
     el.voice2.value = state.voices[1];
+    renderPickers();
     el.multi.checked = state.multiShot;
     el.shotType.value = state.shot_type;
     renderShots();
@@ -213,6 +224,7 @@ export function createForm({ onChange, onValidated }) {
     el.addShot.title = el.addShot.disabled ? t('form.shots.max', { count: rules.maxShots }) : '';
     updateCounters();
     updatePlan();
+    updateLegend();
   }
 
   function counter(node, text, max) {
@@ -379,6 +391,63 @@ export function createForm({ onChange, onValidated }) {
 
   // ---------- voices ----------
 
+  const NEW_VOICE = 'new';
+  const option = (value, text) => {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = text;
+    return o;
+  };
+
+  // Each picker: no voice, the creator's voices by name, a voice id that is not one
+  // of them (a Re-run of a voice deleted since, or one pasted under "advanced"),
+  // and "Make a new voice…". Its value is the voice id the request carries.
+  function renderPickers() {
+    const ready = voices.ready();
+    el.picks.forEach((select, i) => {
+      const id = state.voices[i];
+      const options = [option('', t('form.voices.none')), ...ready.map((v) => option(v.voiceId, v.name))];
+      if (id && !ready.some((v) => v.voiceId === id)) options.push(option(id, t('form.voices.unknown', { id: id.slice(-6) })));
+      options.push(option(NEW_VOICE, t('form.voices.new')));
+      select.replaceChildren(...options);
+      select.value = id;
+    });
+    const missing = [1, 2].filter((n) => state.voices[n - 1] && !voices.byVoiceId(state.voices[n - 1]));
+    el.missing.textContent = missing.map((n) => t('form.voices.missing', { n })).join(' ');
+    el.missing.hidden = missing.length === 0;
+    updateLegend();
+  }
+
+  // Which voice each reference in the prompt means: "<<<voice_1>>> is Anna".
+  function updateLegend() {
+    const text = [state.prompt, ...(state.multiShot ? state.shots.map((s) => s.prompt) : [])].join('\n');
+    const parts = [1, 2]
+      .filter((n) => text.includes(`<<<voice_${n}>>>`) && state.voices[n - 1])
+      .map((n) => {
+        const voice = voices.byVoiceId(state.voices[n - 1]);
+        return t('form.voices.legend', { ref: `<<<voice_${n}>>>`, name: voice ? voice.name : t('form.voices.unnamed') });
+      });
+    el.legend.textContent = parts.join(' · ');
+    el.legend.hidden = parts.length === 0;
+  }
+
+  function setVoice(slot, voiceId) {
+    state.voices[slot - 1] = voiceId || '';
+    (slot === 1 ? el.voice1 : el.voice2).value = state.voices[slot - 1];
+    renderPickers();
+    changed();
+  }
+
+  el.picks.forEach((select, i) => select.addEventListener('change', () => {
+    if (select.value === NEW_VOICE) {
+      select.value = state.voices[i]; // stays as it was until a voice is made
+      onNewVoice(i + 1);
+      return;
+    }
+    setVoice(i + 1, select.value);
+  }));
+  voices.subscribe(renderPickers);
+
   function insertVoice(n) {
     const ta = lastPromptEl && document.body.contains(lastPromptEl) ? lastPromptEl : el.prompt;
     const token = `<<<voice_${n}>>>`;
@@ -450,7 +519,7 @@ export function createForm({ onChange, onValidated }) {
     const shot = /^multi_prompt\[(\d+)\](?:\.(\w+))?$/.exec(field);
     if (shot) return $(`shot-${shot[2] === 'duration' ? 'duration' : 'prompt'}-${Number(shot[1]) + 1}`);
     const voice = /^voice_ids\[(\d+)\]$/.exec(field);
-    if (voice) return $(`voice-id-${Number(voice[1]) + 1}`);
+    if (voice) return $(`voice-pick-${Number(voice[1]) + 1}`);
     const ids = { prompt: 'prompt', negative_prompt: 'negative-prompt', duration: 'duration', aspect_ratio: 'aspect-ratio',
       cfg_scale: 'cfg-scale', generate_audio: 'generate-audio', shot_type: 'shot-type', takes: 'takes' };
     return ids[field] ? $(ids[field]) : null;
@@ -521,8 +590,8 @@ export function createForm({ onChange, onValidated }) {
   el.aspect.addEventListener('change', () => { state.aspect_ratio = el.aspect.value; changed(); });
   onEdit(el.cfg, () => { state.cfg_scale = Number(el.cfg.value) || 0; });
   el.audio.addEventListener('change', () => { state.generate_audio = el.audio.checked; changed(); });
-  onEdit(el.voice1, () => { state.voices[0] = el.voice1.value; });
-  onEdit(el.voice2, () => { state.voices[1] = el.voice2.value; });
+  onEdit(el.voice1, () => { state.voices[0] = el.voice1.value; renderPickers(); });
+  onEdit(el.voice2, () => { state.voices[1] = el.voice2.value; renderPickers(); });
   el.shotType.addEventListener('change', () => { state.shot_type = el.shotType.value; changed(); });
   el.multi.addEventListener('change', () => setMultiShot(el.multi.checked));
   el.addShot.addEventListener('click', addShot);
@@ -542,6 +611,7 @@ export function createForm({ onChange, onValidated }) {
     setup,
     setRequest,
     getRequest,
+    setVoice,
     validateNow,
     showErrors,
     reasonText,

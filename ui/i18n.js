@@ -118,8 +118,11 @@ export function formatTimeOfDay(ms) {
 }
 
 // $1.68: Segmind bills in US dollars (1 credit = $1), written the creator's way.
+// Small amounts (a voice: $0.007) keep their third decimal.
 export function formatMoney(usd) {
-  return new Intl.NumberFormat(lang, { style: 'currency', currency: 'USD' }).format(Number(usd) || 0);
+  const n = Number(usd) || 0;
+  const small = n !== 0 && Math.abs(n) < 0.1;
+  return new Intl.NumberFormat(lang, { style: 'currency', currency: 'USD', maximumFractionDigits: small ? 3 : 2 }).format(n);
 }
 
 // 3 Nov 2025 / 2025年11月3日

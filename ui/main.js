@@ -10,6 +10,9 @@ import { createHistory } from './history.js';
 import { createStills } from './stills.js';
 import { createKey } from './key.js';
 import { createMoney } from './money.js';
+import { createVoices } from './voices.js';
+import { createVoiceMaker } from './voice-maker.js';
+import { createCast } from './cast.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
 import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language, statusLine } from './i18n.js';
@@ -91,9 +94,14 @@ async function refreshCredits({ quiet = false } = {}) {
 }
 
 const library = createLibrary();
+const voices = createVoices();
+let maker = null;
+let cast = null;
 
 function createViews() {
   form = createForm({
+    voices,
+    onNewVoice: (slot) => maker.open({ slot }),
     onChange: () => {
       // Keep the last settings across restarts, without writing on every keystroke.
       clearTimeout(rememberTimer);
@@ -108,6 +116,15 @@ function createViews() {
   });
 
   money = createMoney({ getRequest: () => form.getRequest() });
+
+  // A voice just made goes into the slot it was made for (or the one the creator picks).
+  maker = createVoiceMaker({
+    voices,
+    onUse: (slot, voice) => form.setVoice(slot, voice.voiceId),
+    onMade: () => refreshCredits({ quiet: true }),
+  });
+  cast = createCast({ voices, maker });
+  for (const id of ['open-voices', 'open-voices-header']) $(id).addEventListener('click', () => cast.open());
 
   stage = createStage({
     library,
@@ -159,6 +176,8 @@ function onStudioEvent(msg) {
   if (msg.kind === 'job') library.put(msg.job);
   else if (msg.kind === 'deleted' && typeof msg.jobId === 'string') library.remove(msg.jobId);
   else if (msg.kind === 'closeRequested') askClose(Number(msg.activeJobs) || 0);
+  else if (msg.kind === 'voice') voices.put(msg.voice);
+  else if (msg.kind === 'voiceDeleted' && typeof msg.id === 'string') voices.remove(msg.id);
 }
 
 // One tick a second while anything is under way: elapsed times and the window title.
@@ -487,7 +506,10 @@ async function boot() {
   createViews();
   // The library next: every later change comes through this one channel.
   const watching = api.watchJobs(onStudioEvent).then(
-    (snapshot) => library.load(snapshot),
+    (snapshot) => {
+      voices.load(snapshot.voices);
+      library.load(snapshot);
+    },
     (err) => {
       console.error('Could not open the video library', err);
       library.load({ jobs: [], damaged: [] });

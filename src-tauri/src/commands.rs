@@ -18,6 +18,8 @@ use crate::request::{form_rules as rules, FieldError, FormRules, GenerationReque
 use crate::studio::{
     LibrarySnapshot, LoadedSettings, Order, PriceView, SavedKey, SpendView, Studio,
 };
+use crate::voices::{StagedClip, VoiceView};
+use crate::voicing::VoiceProgress;
 
 /// Set once the creator chose to quit although jobs run (they resume next start).
 pub static QUIT_CONFIRMED: std::sync::atomic::AtomicBool =
@@ -202,6 +204,51 @@ pub async fn save_still(
         ));
     };
     studio.save_still(job_id, jpeg)
+}
+
+/// A clip the creator chose for a voice: its bytes as the raw body. Checked and
+/// kept for `make_voice`; nothing is sent anywhere.
+#[tauri::command]
+pub async fn stage_voice_clip(
+    studio: State<'_, Studio>,
+    request: tauri::ipc::Request<'_>,
+) -> AppResult<StagedClip> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError::internal(
+            "stage_voice_clip expects the clip as a raw body",
+        ));
+    };
+    studio.stage_voice_clip(bytes)
+}
+
+/// Makes a voice from a staged clip, telling `on_progress` how far it got.
+#[tauri::command]
+pub async fn make_voice(
+    studio: State<'_, Studio>,
+    clip_id: String,
+    clip_name: String,
+    name: String,
+    on_progress: Channel<VoiceProgress>,
+) -> AppResult<VoiceView> {
+    studio
+        .make_voice(&clip_id, &clip_name, &name, move |step| {
+            let _ = on_progress.send(step);
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn rename_voice(
+    studio: State<'_, Studio>,
+    id: String,
+    name: String,
+) -> AppResult<VoiceView> {
+    studio.rename_voice(&id, &name)
+}
+
+#[tauri::command]
+pub async fn delete_voice(studio: State<'_, Studio>, id: String) -> AppResult<()> {
+    studio.delete_voice(&id)
 }
 
 #[tauri::command]

@@ -64,6 +64,8 @@ pub enum ErrorCode {
     Busy,
     /// A job id the app does not know.
     JobNotFound,
+    /// A voice (or a chosen clip) the app does not know: deleted, or gone.
+    VoiceNotFound,
     /// Reading or writing a local file failed.
     Io,
     /// A job's record could not be written (disk full): the job goes on from
@@ -109,6 +111,7 @@ impl ErrorCode {
         ErrorCode::OverLimit,
         ErrorCode::Busy,
         ErrorCode::JobNotFound,
+        ErrorCode::VoiceNotFound,
         ErrorCode::Io,
         ErrorCode::LibraryNotWritable,
         ErrorCode::UnexpectedResponse,
@@ -306,6 +309,7 @@ mod tests {
                 | ErrorCode::OverLimit
                 | ErrorCode::Busy
                 | ErrorCode::JobNotFound
+                | ErrorCode::VoiceNotFound
                 | ErrorCode::Io
                 | ErrorCode::LibraryNotWritable
                 | ErrorCode::UnexpectedResponse
@@ -315,7 +319,7 @@ mod tests {
             }
         }
         assert!(ErrorCode::ALL.iter().all(|code| listed(*code)));
-        assert_eq!(ErrorCode::ALL.len(), 30);
+        assert_eq!(ErrorCode::ALL.len(), 31);
     }
 
     #[test]

@@ -100,6 +100,13 @@ pub enum StudioEvent {
     CloseRequested {
         active_jobs: usize,
     },
+    /// A voice was made, or changed (being made, ready, failed, renamed).
+    Voice {
+        voice: Box<crate::voices::VoiceView>,
+    },
+    VoiceDeleted {
+        id: String,
+    },
 }
 
 /// Receives events; answers false once it is gone, and is then dropped.
@@ -179,6 +186,11 @@ impl JobManager {
             told_places: Mutex::new(HashMap::new()),
             closing: AtomicBool::new(false),
         }))
+    }
+
+    /// Where the webview's `<audio>` plays a voice's clip from.
+    pub fn voice_clip_url(&self, file_name: &str) -> String {
+        self.media.voice_url_for(file_name)
     }
 
     pub fn library(&self) -> &Library {

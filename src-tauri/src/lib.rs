@@ -1,11 +1,12 @@
 //! Kling Studio: make short films with Kling 3.0 Pro on Segmind.
 //!
 //! The domain modules (`request`, `client`, `library`, `jobs`, `slots`, `keystore`,
-//! `settings`, `save`, `media_server`, `instance`, `i18n`, `studio`) know nothing of Tauri and are
+//! `settings`, `save`, `media_server`, `instance`, `i18n`, `clip`, `voices`, `voicing`, `studio`) know nothing of Tauri and are
 //! tested without a window; `commands`, `desktop` and `run` are the thin shell.
 
 pub mod api_key;
 pub mod client;
+pub mod clip;
 pub mod commands;
 mod desktop;
 pub mod error;
@@ -21,6 +22,8 @@ pub mod save;
 pub mod settings;
 pub mod slots;
 pub mod studio;
+pub mod voices;
+pub mod voicing;
 
 use tauri::Manager;
 
@@ -100,6 +103,10 @@ pub fn run() {
             commands::choose_output_folder,
             commands::show_in_folder,
             commands::open_help_link,
+            commands::stage_voice_clip,
+            commands::make_voice,
+            commands::rename_voice,
+            commands::delete_voice,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|error| desktop::start_again_or_fail(error));

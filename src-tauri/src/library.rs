@@ -141,8 +141,51 @@ pub struct Library {
 }
 
 /// Job ids are uuids; nothing else may become a file name.
-fn is_job_id(id: &str) -> bool {
+pub fn is_job_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Every `<id>.json` record in `dir`. One that cannot be read, or whose id is not
+/// its file's name, is renamed `*.json.damaged` and listed: every other is kept.
+pub fn read_records<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    id_of: impl Fn(&T) -> &str,
+) -> std::io::Result<(Vec<T>, Vec<DamagedEntry>)> {
+    let mut records = Vec::new();
+    let mut damaged = Vec::new();
+    for entry in fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let expected = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let parsed = fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<T>(&bytes).map_err(|e| e.to_string()))
+            .and_then(|record| {
+                let id = id_of(&record);
+                if id == expected && is_job_id(id) {
+                    Ok(record)
+                } else {
+                    Err(format!("the record inside names {id:?}"))
+                }
+            });
+        match parsed {
+            Ok(record) => records.push(record),
+            Err(problem) => {
+                let aside = path.with_extension("json.damaged");
+                let _ = fs::rename(&path, &aside);
+                damaged.push(DamagedEntry {
+                    file: aside,
+                    problem,
+                });
+            }
+        }
+    }
+    Ok((records, damaged))
 }
 
 impl Library {
@@ -152,45 +195,13 @@ impl Library {
         let videos_dir = root.join("videos");
         fs::create_dir_all(&jobs_dir)?;
         fs::create_dir_all(&videos_dir)?;
+        let (found, damaged) = read_records(&jobs_dir, |record: &JobRecord| &record.id)?;
         let mut records = HashMap::new();
-        let mut damaged = Vec::new();
-        for entry in fs::read_dir(&jobs_dir)?.flatten() {
-            let path = entry.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("json") {
-                continue;
+        for mut record in found {
+            if record.status == RecordStatus::Unrecognized {
+                record.status = nearest_known_status(&record, &videos_dir);
             }
-            let parsed = fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| {
-                    serde_json::from_slice::<JobRecord>(&bytes).map_err(|e| e.to_string())
-                })
-                .and_then(|record| {
-                    let expected = path
-                        .file_stem()
-                        .and_then(|s| s.to_str())
-                        .unwrap_or_default();
-                    if record.id == expected && is_job_id(&record.id) {
-                        Ok(record)
-                    } else {
-                        Err(format!("the record inside names job {:?}", record.id))
-                    }
-                });
-            match parsed {
-                Ok(mut record) => {
-                    if record.status == RecordStatus::Unrecognized {
-                        record.status = nearest_known_status(&record, &videos_dir);
-                    }
-                    records.insert(record.id.clone(), record);
-                }
-                Err(problem) => {
-                    let aside = path.with_extension("json.damaged");
-                    let _ = fs::rename(&path, &aside);
-                    damaged.push(DamagedEntry {
-                        file: aside,
-                        problem,
-                    });
-                }
-            }
+            records.insert(record.id.clone(), record);
         }
         Ok(Self {
             jobs_dir,

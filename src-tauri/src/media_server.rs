@@ -1,4 +1,5 @@
-//! Serves the app's own videos to its webview for inline preview.
+//! Serves the app's own videos (and the clips voices were made from) to its
+//! webview for inline preview.
 //!
 //! WebKitGTK's media player cannot load Tauri's custom URL schemes, and pushing
 //! hundreds of MB through IPC is slow and memory-hungry. So the videos are served
@@ -22,9 +23,14 @@ use tower_http::services::ServeFile;
 #[derive(Clone)]
 struct Shared {
     token: String,
-    dir: PathBuf,
+    videos: PathBuf,
+    voices: PathBuf,
     host: String,
 }
+
+/// The two folders served, each with the kinds of file the app puts there.
+const VIDEO_KINDS: &[&str] = &["mp4", "jpg"];
+const VOICE_KINDS: &[&str] = &["mp3", "wav", "mp4", "mov"];
 
 pub struct MediaServer {
     addr: SocketAddr,
@@ -36,11 +42,13 @@ pub struct MediaServer {
 /// `tauri://localhost` on Linux and macOS, `http://tauri.localhost` on Windows.
 const APP_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
 
-/// Names the app gives its own files: `<uuid>.mp4` videos and `<uuid>.jpg` stills.
-fn is_plain_video_name(name: &str) -> bool {
+/// Names the app gives its own files: `<uuid>.<kind>` (`.mp4` videos, `.jpg` stills,
+/// a voice's `.wav` clip...).
+fn is_plain_name(name: &str, kinds: &[&str]) -> bool {
     let stem = name
-        .strip_suffix(".mp4")
-        .or_else(|| name.strip_suffix(".jpg"));
+        .rsplit_once('.')
+        .filter(|(_, kind)| kinds.contains(kind))
+        .map(|(stem, _)| stem);
     stem.is_some_and(|stem| {
         !stem.is_empty()
             && stem.len() <= 64
@@ -48,17 +56,22 @@ fn is_plain_video_name(name: &str) -> bool {
     })
 }
 
-async fn serve_video(
+async fn serve_file(
     State(shared): State<Shared>,
-    UrlPath((token, name)): UrlPath<(String, String)>,
+    UrlPath((token, folder, name)): UrlPath<(String, String, String)>,
     request: Request,
 ) -> Response {
+    let (dir, kinds) = match folder.as_str() {
+        "videos" => (&shared.videos, VIDEO_KINDS),
+        "voices" => (&shared.voices, VOICE_KINDS),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
     let host_ok = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         == Some(shared.host.as_str());
-    if !host_ok || token != shared.token || !is_plain_video_name(&name) {
+    if !host_ok || token != shared.token || !is_plain_name(&name, kinds) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let origin = request
@@ -67,10 +80,7 @@ async fn serve_video(
         .and_then(|o| o.to_str().ok())
         .filter(|o| APP_ORIGINS.contains(o))
         .map(str::to_string);
-    match ServeFile::new(shared.dir.join(&name))
-        .oneshot(request)
-        .await
-    {
+    match ServeFile::new(dir.join(&name)).oneshot(request).await {
         Ok(response) => {
             let mut response = response.map(Body::new);
             // Previews are private: no caching outside this process.
@@ -89,18 +99,19 @@ async fn serve_video(
 }
 
 impl MediaServer {
-    /// Starts serving `dir` on an ephemeral loopback port.
-    pub async fn start(dir: &Path) -> std::io::Result<Self> {
+    /// Starts serving the two folders on an ephemeral loopback port.
+    pub async fn start(videos: &Path, voices: &Path) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let token = uuid::Uuid::new_v4().simple().to_string();
         let shared = Shared {
             token: token.clone(),
-            dir: dir.to_path_buf(),
+            videos: videos.to_path_buf(),
+            voices: voices.to_path_buf(),
             host: addr.to_string(),
         };
         let app = Router::new()
-            .route("/{token}/videos/{name}", get(serve_video))
+            .route("/{token}/{folder}/{name}", get(serve_file))
             .with_state(shared);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -111,6 +122,11 @@ impl MediaServer {
     /// The URL the webview's `<video>` plays for a file of the video folder.
     pub fn url_for(&self, file_name: &str) -> String {
         format!("http://{}/{}/videos/{}", self.addr, self.token, file_name)
+    }
+
+    /// The URL the webview's `<audio>` plays for a voice's clip.
+    pub fn voice_url_for(&self, file_name: &str) -> String {
+        format!("http://{}/{}/voices/{}", self.addr, self.token, file_name)
     }
 }
 
@@ -126,9 +142,12 @@ mod tests {
 
     #[test]
     fn only_plain_names_are_served() {
-        assert!(is_plain_video_name(
-            "0b6c4bb2-7f1e-4f83-9a57-0d7b1d3c4e11.mp4"
+        assert!(is_plain_name(
+            "0b6c4bb2-7f1e-4f83-9a57-0d7b1d3c4e11.mp4",
+            VIDEO_KINDS
         ));
+        assert!(is_plain_name("0b6c4bb2.wav", VOICE_KINDS));
+        assert!(!is_plain_name("0b6c4bb2.wav", VIDEO_KINDS));
         for bad in [
             "../secret.mp4",
             ".mp4",
@@ -139,7 +158,7 @@ mod tests {
             ".jpg",
             "%2e%2e.mp4",
         ] {
-            assert!(!is_plain_video_name(bad), "{bad}");
+            assert!(!is_plain_name(bad, VIDEO_KINDS), "{bad}");
         }
     }
 }

@@ -114,7 +114,19 @@ pub struct FormRules {
     pub shot_prompt_max_chars: usize,
     pub max_shots: usize,
     pub max_voices: usize,
+    pub voice_making: VoiceMakingRules,
     pub defaults: GenerationRequest,
+}
+
+/// What the "New voice" dialog says and checks first (Rust checks again).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceMakingRules {
+    pub name_max_chars: usize,
+    pub clip_min_seconds: u32,
+    pub clip_max_seconds: u32,
+    pub clip_max_bytes: u64,
+    pub cost_usd: f64,
 }
 
 pub fn form_rules() -> FormRules {
@@ -128,6 +140,13 @@ pub fn form_rules() -> FormRules {
         shot_prompt_max_chars: SHOT_PROMPT_MAX_CHARS,
         max_shots: MAX_SHOTS,
         max_voices: MAX_VOICES,
+        voice_making: VoiceMakingRules {
+            name_max_chars: crate::voices::MAX_NAME_CHARS,
+            clip_min_seconds: crate::clip::MIN_SECONDS,
+            clip_max_seconds: crate::clip::MAX_SECONDS,
+            clip_max_bytes: crate::clip::MAX_BYTES,
+            cost_usd: crate::voices::ESTIMATED_COST,
+        },
         defaults: GenerationRequest::default(),
     }
 }

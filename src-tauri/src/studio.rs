@@ -21,6 +21,8 @@ use crate::price;
 use crate::request::{FieldError, GenerationRequest};
 use crate::save;
 use crate::settings::{Settings, SettingsFile};
+use crate::voices::{StagedClip, VoiceBook, VoiceRecord, VoiceView};
+use crate::voicing::{self, VoiceChanged, VoicePolling, VoiceProgress};
 
 pub const DEFAULT_MAX_RUNNING_JOBS: usize = 2;
 pub const MAX_RUNNING_JOBS_LIMIT: usize = 5;
@@ -53,6 +55,10 @@ pub struct Studio {
     spent_ledger: price::SpentLedger,
     /// Files saved this session: the only ones "Show in folder" will reveal.
     saved: Mutex<HashSet<PathBuf>>,
+    voices: Arc<VoiceBook>,
+    voice_polling: VoicePolling,
+    /// Voices whose create job a task is following now: never two at once.
+    following_voices: Arc<Mutex<HashSet<String>>>,
 }
 
 /// At most this many takes per click.
@@ -117,6 +123,8 @@ pub struct LibrarySnapshot {
     pub jobs: Vec<JobView>,
     /// Records that could not be read, set aside; every other job is kept.
     pub damaged: Vec<DamagedEntry>,
+    /// The creator's voices, newest first.
+    pub voices: Vec<VoiceView>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,7 +144,13 @@ impl Studio {
         // First of all: a second copy must not even read the jobs it could drive.
         let library_lock = LibraryLock::acquire(&paths.library_dir)?;
         let library = Library::open(&paths.library_dir)?;
-        let media = MediaServer::start(library.videos_dir()).await?;
+        let voices = Arc::new(VoiceBook::open(&paths.library_dir)?);
+        voicing::recover_interrupted(&voices);
+        let media = MediaServer::start(library.videos_dir(), voices.dir()).await?;
+        let voice_polling = VoicePolling {
+            interval: poll.interval,
+            deadline: poll.deadline.min(std::time::Duration::from_secs(10 * 60)),
+        };
         let settings = SettingsFile::new(&paths.config_dir);
         let max_running = settings
             .load()
@@ -159,6 +173,9 @@ impl Studio {
             balance: Mutex::new(None),
             spent_ledger,
             saved: Mutex::new(HashSet::new()),
+            voices,
+            voice_polling,
+            following_voices: Arc::new(Mutex::new(HashSet::new())),
         })
     }
 
@@ -166,9 +183,20 @@ impl Studio {
     /// finished videos go on and the rest wait for one, saying so.
     pub async fn resume_jobs(&self) {
         if let Ok(client) = self.client().await {
+            self.resume_voices(&client);
             self.jobs.set_client(Some(client));
         }
         self.jobs.drive_all();
+    }
+
+    /// Follows again every voice an earlier run left being made.
+    fn resume_voices(&self, client: &SegmindClient) {
+        for id in voicing::being_made(&self.voices) {
+            let following = self.follow_voice(client.clone(), id);
+            tokio::spawn(async move {
+                let _ = following.await;
+            });
+        }
     }
 
     /// Runs a keychain call off the async threads: it blocks on D-Bus.
@@ -205,6 +233,7 @@ impl Studio {
             .await?;
         // Every drive uses the new key from its next call; a job being sent right
         // now keeps its drive and its answer.
+        self.resume_voices(&client);
         self.jobs.set_client(Some(client));
         self.jobs.drive_all();
         Ok(SavedKey { status, credits })
@@ -345,7 +374,8 @@ impl Studio {
         self.jobs.subscribe(subscriber);
         LibrarySnapshot {
             jobs: self.jobs.views(),
-            damaged: self.jobs.library().damaged().to_vec(),
+            damaged: [self.jobs.library().damaged(), self.voices.damaged()].concat(),
+            voices: self.voices(),
         }
     }
 
@@ -471,6 +501,94 @@ impl Studio {
     /// never cuts a POST Segmind may bill; answers how many are still being sent.
     pub async fn settle_sends(&self, limit: std::time::Duration) -> usize {
         self.jobs.settle_sends(limit).await
+    }
+
+    /// Checks a clip the creator chose and keeps it for `make_voice`; nothing is sent.
+    pub fn stage_voice_clip(&self, bytes: &[u8]) -> AppResult<StagedClip> {
+        self.voices.stage(bytes)
+    }
+
+    fn voice_view(&self, record: &VoiceRecord) -> VoiceView {
+        VoiceView::of(record, self.jobs.voice_clip_url(&record.clip_file))
+    }
+
+    /// Tells the window of every change to a voice.
+    fn voice_changed(&self) -> VoiceChanged {
+        let jobs = Arc::clone(&self.jobs);
+        Arc::new(move |record: &VoiceRecord| {
+            let voice = VoiceView::of(record, jobs.voice_clip_url(&record.clip_file));
+            jobs.publish(&StudioEvent::Voice {
+                voice: Box::new(voice),
+            });
+        })
+    }
+
+    pub fn voices(&self) -> Vec<VoiceView> {
+        self.voices
+            .list()
+            .iter()
+            .map(|record| self.voice_view(record))
+            .collect()
+    }
+
+    /// Makes a voice from a staged clip: upload, the one paid create call, then
+    /// following it until Segmind answers the voice id.
+    pub async fn make_voice(
+        &self,
+        clip_id: &str,
+        clip_name: &str,
+        name: &str,
+        progress: impl Fn(VoiceProgress) + Send + Sync + 'static,
+    ) -> AppResult<VoiceView> {
+        // The name first: a creator fixing a typo should not wait for the keychain.
+        self.voices.check_name(name, None)?;
+        let client = self.client().await?;
+        let record = voicing::make(
+            &self.voices,
+            &client,
+            clip_id,
+            clip_name,
+            name,
+            progress,
+            self.voice_changed(),
+        )
+        .await?;
+        let ready = self.follow_voice(client, record.id).await?;
+        Ok(self.voice_view(&ready))
+    }
+
+    /// Follows a voice being made, unless a task already does.
+    fn follow_voice(
+        &self,
+        client: SegmindClient,
+        id: String,
+    ) -> impl std::future::Future<Output = AppResult<VoiceRecord>> + Send + 'static {
+        let voices = Arc::clone(&self.voices);
+        let following = Arc::clone(&self.following_voices);
+        let polling = self.voice_polling;
+        let changed = self.voice_changed();
+        async move {
+            if !lock(&following).insert(id.clone()) {
+                return voices.get(&id);
+            }
+            let result = voicing::follow(&voices, &client, &id, polling, changed).await;
+            lock(&following).remove(&id);
+            result
+        }
+    }
+
+    pub fn rename_voice(&self, id: &str, name: &str) -> AppResult<VoiceView> {
+        let record = self.voices.rename(id, name)?;
+        (self.voice_changed())(&record);
+        Ok(self.voice_view(&record))
+    }
+
+    /// Forgets a voice here. Videos made with it keep their sound.
+    pub fn delete_voice(&self, id: &str) -> AppResult<()> {
+        self.voices.delete(id)?;
+        self.jobs
+            .publish(&StudioEvent::VoiceDeleted { id: id.to_string() });
+        Ok(())
     }
 
     /// Deletes a video; what it cost stays in the spend (it was billed).

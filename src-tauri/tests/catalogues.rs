@@ -229,21 +229,25 @@ fn every_validation_rule_has_words() {
     let en = english();
     let form_js = std::fs::read_to_string(root().join("ui/form.js")).unwrap();
     let request_rs = std::fs::read_to_string(root().join("src-tauri/src/request.rs")).unwrap();
+    let voices_rs = std::fs::read_to_string(root().join("src-tauri/src/voices.rs")).unwrap();
     // The rule is the literal just before the parameters: `push(field, "rule", json!(…))`
     // (or chosen into `rule` first).
     let body = request_rs.split("#[cfg(test)]").next().unwrap();
     let mut rules = BTreeSet::new();
-    for piece in body.split("\",").collect::<Vec<_>>().windows(2) {
-        let (before, after) = (piece[0], piece[1]);
-        if after.trim_start().starts_with("json!(") {
-            rules.insert(before.rsplit('"').next().unwrap().to_string());
+    for source in [body, voices_rs.split("#[cfg(test)]").next().unwrap()] {
+        for piece in source.split("\",").collect::<Vec<_>>().windows(2) {
+            let (before, after) = (piece[0], piece[1]);
+            let after = after.trim_start().trim_start_matches("serde_json::");
+            if after.starts_with("json!(") {
+                rules.insert(before.rsplit('"').next().unwrap().to_string());
+            }
         }
     }
     for chosen in ["\"shots_too_long\"", "\"shots_too_short\""] {
         assert!(body.contains(chosen));
         rules.insert(chosen.trim_matches('"').to_string());
     }
-    assert!(rules.len() >= 15, "{rules:?}");
+    assert!(rules.len() >= 24, "{rules:?}");
     for rule in rules {
         let key = format!("field.rule.{rule}");
         assert!(en.contains_key(&key), "no words for rule {rule}");

@@ -13,6 +13,8 @@ pub enum Call {
     Submit,
     Job,
     Download,
+    /// A voice clip going to the asset store: free, so nothing is billed.
+    Upload,
 }
 
 /// A job's state as Segmind reports it.

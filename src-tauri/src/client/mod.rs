@@ -10,6 +10,7 @@ mod answer;
 mod download;
 mod pacer;
 mod retry;
+mod voice;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub use answer::{server_message, Call, JobOutput, JobStatus, Metrics, StatusRepo
 pub use download::{looks_like_mp4, part_path, FileFetcher, Progress, MAX_VIDEO_BYTES};
 pub use pacer::RequestPacer;
 pub use retry::{now_ms, parse_reset_at, RetryPolicy};
+pub use voice::{UploadProgress, VoiceAnswer, DEFAULT_UPLOAD_BASE, UPLOAD_BASE_ENV, VOICE_SLUG};
 
 use crate::api_key::ApiKey;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -37,6 +39,9 @@ const RATE_LIMIT_RESET_HEADER: &str = "x-rate-limit-reset-at-utc";
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     pub base_url: Url,
+    /// Segmind's asset store, where a voice's clip is uploaded: the one other
+    /// origin the key may go to.
+    pub upload_base: Url,
     pub connect_timeout: Duration,
     /// The whole of one API call (submit, status, result, credits).
     pub request_timeout: Duration,
@@ -54,6 +59,7 @@ impl ClientConfig {
     pub fn new(base_url: Url) -> Self {
         Self {
             base_url,
+            upload_base: Url::parse(DEFAULT_UPLOAD_BASE).expect("a valid URL"),
             connect_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(60),
             blocking_timeout: Duration::from_secs(15 * 60),
@@ -63,7 +69,8 @@ impl ClientConfig {
         }
     }
 
-    /// `SEGMIND_BASE_URL` when set (proxies, tests), else Segmind's own; calls paced
+    /// `SEGMIND_BASE_URL` and `SEGMIND_UPLOAD_URL` when set (proxies, tests), else
+    /// Segmind's own; calls paced
     /// at `SEGMIND_REQUESTS_PER_MINUTE` (default 50, the Pro plan's rate; set 5 on a
     /// free plan; a 429 is waited out either way).
     pub fn from_env() -> AppResult<Self> {
@@ -72,8 +79,10 @@ impl ClientConfig {
             .ok()
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(DEFAULT_REQUESTS_PER_MINUTE);
+        let upload = std::env::var(UPLOAD_BASE_ENV).unwrap_or_else(|_| DEFAULT_UPLOAD_BASE.into());
         Ok(Self {
             pacer: Some(Arc::new(RequestPacer::per_minute(per_minute))),
+            upload_base: parse_base_url(&upload)?,
             ..Self::new(parse_base_url(&text)?)
         })
     }
@@ -138,7 +147,7 @@ pub type RetryObserver = Arc<dyn Fn(RetryNotice) + Send + Sync>;
 pub struct SegmindClient {
     config: ClientConfig,
     key: ApiKey,
-    /// Calls that carry the key: redirects are followed only within the Segmind origin.
+    /// Calls that carry the key: redirects are followed only within the origin called.
     api: reqwest::Client,
     /// Downloads from wherever `output` points: no key, no overall time limit.
     files: FileFetcher,
@@ -156,9 +165,11 @@ enum Resend {
 
 impl SegmindClient {
     pub fn new(config: ClientConfig, key: ApiKey) -> AppResult<Self> {
-        let origin = config.base_url.origin();
+        // A keyed call starts at one of the two Segmind origins and may be
+        // redirected only within the origin it started at.
         let same_origin_only = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+            let started = attempt.previous().first().map(Url::origin);
+            if attempt.previous().len() >= 5 || started != Some(attempt.url().origin()) {
                 attempt.stop()
             } else {
                 attempt.follow()
@@ -259,10 +270,15 @@ impl SegmindClient {
         if !problems.is_empty() {
             return Err(AppError::invalid_request(problems));
         }
-        let url = self.endpoint(&format!("/v2/{MODEL_SLUG}"));
+        self.open_job(self.endpoint(&format!("/v2/{MODEL_SLUG}")), request)
+            .await
+    }
+
+    /// Sends one billable async call (a video, a voice) once: answers where to follow it.
+    async fn open_job(&self, url: Url, body: &impl serde::Serialize) -> AppResult<SubmittedJob> {
         let response = self
             .send(Resend::OnlyIfNeverArrived, Call::Submit, || {
-                self.keyed(self.api.post(url.clone())).json(request)
+                self.keyed(self.api.post(url.clone())).json(body)
             })
             .await?;
         // Segmind said yes: from here on the job exists and is billed, so an answer

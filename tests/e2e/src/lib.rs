@@ -225,6 +225,7 @@ impl Env {
             .env("XDG_DATA_HOME", home.path().join(".local/share"))
             .env("XDG_CACHE_HOME", home.path().join(".cache"))
             .env("SEGMIND_BASE_URL", fake.base_url())
+            .env("SEGMIND_UPLOAD_URL", fake.upload_base_url())
             // The system's language, whatever the machine running the tests says.
             .env("LC_ALL", locale)
             .env("LANG", locale)
@@ -284,6 +285,13 @@ impl Env {
         })
         .await;
         app
+    }
+
+    /// A folder of the creator's own files (recordings to make voices from).
+    pub fn files_dir(&self) -> PathBuf {
+        let dir = self.home.path().join("Recordings");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     /// Every file the app wrote under HOME, for "the key is nowhere on disk".
@@ -444,6 +452,7 @@ impl Env {
             .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
             .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
             .env("SEGMIND_BASE_URL", self.fake.base_url())
+            .env("SEGMIND_UPLOAD_URL", self.fake.upload_base_url())
             .env("LC_ALL", ENGLISH)
             .env("LANG", ENGLISH)
             .stdin(Stdio::null())

@@ -121,6 +121,8 @@ async fn an_invalid_form_shows_its_messages_and_sends_nothing() {
     // Voices: a reference to voice 2 with one voice id is refused beside the prompt.
     app.type_into("prompt", "<<<voice_2>>> greets the sunrise")
         .await;
+    // A voice made elsewhere, pasted by id under the advanced disclosure.
+    app.el("voices-advanced").await.click().await.unwrap();
     app.type_into("voice-id-1", "voice-abc").await;
     wait_until(
         "the voice reference message",

@@ -19,6 +19,8 @@ use crate::validate;
 
 /// The only model this fake serves.
 pub(crate) const MODEL: &str = "kling-3-pro-text2video";
+/// Makes a voice from an uploaded clip: `{"voice_url": …}` → `voice_id`.
+pub(crate) const CREATE_VOICE: &str = "kling-create-voice";
 const EMAIL: &str = "test@example.com";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -43,7 +45,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// Segmind's two 401s differ: no key at all (including a key sent as a Bearer token)
 /// versus a key it does not know.
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     match headers.get("x-api-key") {
         Some(key) if key.as_bytes() == shared.api_key.as_bytes() => Ok(()),
         Some(key) if !key.is_empty() => {
@@ -69,9 +71,8 @@ async fn credits(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respo
     .await
 }
 
-/// Everything both submit routes check, in order, before the job is opened and billed.
-fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<NewJob, ApiError> {
-    authorize(shared, headers)?;
+/// A 406 unless the body is declared JSON (parameters such as a charset aside).
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     // Parameters such as `; charset=utf-8` are fine; only the media type matters.
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -84,16 +85,89 @@ fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<NewJob, Ap
             "Invalid content type. Use application/json.",
         ));
     }
+    Ok(())
+}
+
+fn insufficient_credits() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "Insufficient credits. Please top up your account.",
+    )
+}
+
+/// Everything both submit routes check, in order, before the job is opened and billed.
+fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<NewJob, ApiError> {
+    authorize(shared, headers)?;
+    require_json(headers)?;
     let body: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {e}")))?;
     let accepted = validate::generation_request(&body)
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
-    shared.open_job(&accepted).map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "Insufficient credits. Please top up your account.",
-        )
+    shared
+        .open_job(&accepted)
+        .map_err(|_| insufficient_credits())
+}
+
+/// A create-voice call: a URL this fake's asset store issued, of a clip it can
+/// hear. A WAV outside 5-30 s is accepted and billed, then FAILS (refunded), as
+/// Kling checks the clip while it works; other formats' lengths are not checked.
+fn admit_voice(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<NewJob, ApiError> {
+    authorize(shared, headers)?;
+    require_json(headers)?;
+    let bad = |message: &str| ApiError::new(StatusCode::BAD_REQUEST, message.to_owned());
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {e}")))?;
+    let fields = body
+        .as_object()
+        .ok_or_else(|| bad("The body must be an object."))?;
+    if let Some(unknown) = fields.keys().find(|k| *k != "voice_url") {
+        return Err(bad(&format!("Unknown field: {unknown}")));
+    }
+    let url = fields
+        .get("voice_url")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("voice_url is required."))?;
+    let asset = url
+        .strip_prefix(&format!("{}/assets/", shared.file_base))
+        .and_then(|name| shared.asset(name))
+        .ok_or_else(|| bad("voice_url must be a file uploaded to Segmind."))?;
+    let failure = validate::wav_millis(&asset.bytes)
+        .filter(|millis| !(5000..=30000).contains(millis))
+        .map(|_| "The audio must be between 5 and 30 seconds long.".to_owned());
+    shared
+        .open_voice_job(failure)
+        .map_err(|_| insufficient_credits())
+}
+
+async fn create_voice(shared: Arc<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    faults::answer(&shared, Target::CreateVoice, || async {
+        match admit_voice(&shared, &headers, &body) {
+            Ok(job) => accepted(&shared, job),
+            Err(e) => e.into_response(),
+        }
     })
+    .await
+}
+
+/// The answer to an accepted async call: where to follow the job.
+fn accepted(shared: &Shared, job: NewJob) -> Response {
+    let base = &shared.api_base;
+    let id = &job.id;
+    let mut response = Json(json!({
+        "request_id": id,
+        "status": "QUEUED",
+        "poll_url": format!("{base}/v1/requests/{id}"),
+        "status_url": format!("{base}/v2/requests/{id}/status"),
+        "response_url": format!("{base}/v2/requests/{id}"),
+    }))
+    .into_response();
+    set(&mut response, "x-request-id", job.id.clone());
+    set(
+        &mut response,
+        "x-remaining-credits",
+        job.remaining_credits.to_string(),
+    );
+    response
 }
 
 /// An unknown model is a 404, but only for a caller with a valid key.
@@ -110,31 +184,17 @@ async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if slug == CREATE_VOICE {
+        return create_voice(shared, headers, body).await;
+    }
     if slug != MODEL {
         return unknown_model(&shared, &headers);
     }
     faults::answer(&shared, Target::Submit, || async {
-        let job = match admit(&shared, &headers, &body) {
-            Ok(job) => job,
-            Err(e) => return e.into_response(),
-        };
-        let base = &shared.api_base;
-        let id = &job.id;
-        let mut response = Json(json!({
-            "request_id": id,
-            "status": "QUEUED",
-            "poll_url": format!("{base}/v1/requests/{id}"),
-            "status_url": format!("{base}/v2/requests/{id}/status"),
-            "response_url": format!("{base}/v2/requests/{id}"),
-        }))
-        .into_response();
-        set(&mut response, "x-request-id", job.id.clone());
-        set(
-            &mut response,
-            "x-remaining-credits",
-            job.remaining_credits.to_string(),
-        );
-        response
+        match admit(&shared, &headers, &body) {
+            Ok(job) => accepted(&shared, job),
+            Err(e) => e.into_response(),
+        }
     })
     .await
 }
@@ -233,6 +293,16 @@ async fn result(
             Phase::Queued => pending("QUEUED").into_response(),
             Phase::Processing => pending("PROCESSING").into_response(),
             Phase::Failed => failed(job.failure.unwrap_or_default()),
+            Phase::Completed if job.voice_id.is_some() => {
+                let credits = shared.credits();
+                Json(json!({
+                    "status": "COMPLETED",
+                    "error": null,
+                    "output": { "voice_id": job.voice_id },
+                    "metrics": completed_metrics(&shared, job.cost, credits),
+                }))
+                .into_response()
+            }
             Phase::Completed => {
                 let url = crate::files::url(&shared.file_base, &id);
                 let credits = shared.credits();

@@ -29,8 +29,12 @@ pub enum Target {
     Status,
     /// `GET /v2/requests/<id>` and `GET /v1/requests/<id>`
     Result,
-    /// `GET /files/<id>.mp4` on the files origin
+    /// `GET /files/<id>.mp4` and `GET /assets/<name>` on the files origin
     File,
+    /// `POST /upload-asset` on the upload origin
+    Upload,
+    /// `POST /v2/kling-create-voice`
+    CreateVoice,
 }
 
 /// What the next request to a target gets instead of (or on top of) its normal answer.

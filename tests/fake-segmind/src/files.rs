@@ -22,6 +22,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     };
     Router::new()
         .route("/files/{name}", get(file))
+        .route("/assets/{name}", get(asset))
         .fallback(reply::not_found)
         .method_not_allowed_fallback(reply::method_not_allowed)
         .layer(middleware::from_fn_with_state(recorder, record::record))
@@ -50,6 +51,21 @@ async fn file(
         }
         let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
         serve(crate::CLIP, range)
+    })
+    .await
+}
+
+/// An uploaded clip, public like Segmind's asset URLs.
+async fn asset(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    faults::answer(&shared, Target::File, || async {
+        match shared.asset(&name) {
+            Some(asset) => (
+                [(header::CONTENT_TYPE, asset.mime)],
+                Bytes::from(asset.bytes.as_ref().clone()),
+            )
+                .into_response(),
+            None => ApiError::new(StatusCode::NOT_FOUND, "File not found").into_response(),
+        }
     })
     .await
 }

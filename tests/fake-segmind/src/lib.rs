@@ -1,7 +1,8 @@
 //! A local stand-in for Segmind's API for Kling 3.0 Pro text-to-video, following
 //! `shared/segmind-api.md`, failures included. It is a real HTTP server on 127.0.0.1
-//! with two origins: the API (`base_url`) and a second host for output files
-//! (`file_base_url`), since the client must never send its key to a download URL.
+//! with three origins: the API (`base_url`), a second host for output files and
+//! uploaded clips (`file_base_url`), since the client must never send its key to a
+//! download URL, and the asset store clips are uploaded to (`upload_base_url`).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -31,6 +32,12 @@
 //!   (lower-case status, `video` as a plain string, `metrics` a string); `Redirect`
 //!   answers 302 to another address instead.
 //! - The request body is validated strictly: unknown fields and `null`s are 400s.
+//! - Voices: `POST /upload-asset` (upload origin, keyed) takes
+//!   `{"data_urls":["data:<mime>;base64,…"]}` and answers `{"file_urls":[…]}` on the
+//!   files origin (`/assets/<name>`, no key). `POST /v2/kling-create-voice` with
+//!   `{"voice_url": …}` accepts only URLs it issued (else 400), bills `voice_cost`,
+//!   and follows the job lifecycle; its result is `{"output":{"voice_id":"…"}}`. A
+//!   WAV clip outside 5-30 s makes the job FAIL (refunded).
 //!
 //! # Admin HTTP API (API origin; never recorded, never faulted)
 //! | call | body | answer |
@@ -44,13 +51,14 @@
 //! | `POST /_fake/expire-records` | – | 204 |
 //!
 //! JSON shapes:
-//! - `Target`: `"credits"`, `"submit"`, `"submit_blocking"`, `"status"`, `"result"`, `"file"`.
+//! - `Target`: `"credits"`, `"submit"`, `"submit_blocking"`, `"status"`, `"result"`,
+//!   `"file"`, `"upload"`, `"create_voice"`.
 //! - `Fault`, tagged by `kind`:
 //!   `{"kind":"status","code":503,"body":"{\"error\":\"busy\"}","content_type":"application/json"}`,
 //!   `{"kind":"rate_limited","reset_after_ms":2000}`, `{"kind":"hang"}`,
 //!   `{"kind":"truncated_body","after":1000}`, `{"kind":"slow_body","chunk":4096,"delay_ms":50}`,
 //!   `{"kind":"odd_shape"}`, `{"kind":"redirect","location":"http://…"}`.
-//! - `RecordedRequest`: `{"origin":"api"|"files","method":"POST","path":"/v2/…",
+//! - `RecordedRequest`: `{"origin":"api"|"files"|"upload","method":"POST","path":"/v2/…",
 //!   "query":null,"headers":[["x-api-key","sk-test"],…],"body":"<text>"}`; the body is
 //!   the raw body as a string (invalid UTF-8 replaced).
 
@@ -62,6 +70,7 @@ mod record;
 mod reply;
 mod server;
 mod state;
+mod upload;
 mod validate;
 
 use std::io;
@@ -90,6 +99,8 @@ pub struct Config {
     pub credits: f64,
     /// Billed at submit; refunded if the job fails.
     pub cost_per_job: f64,
+    /// What making a voice costs (Segmind: about $0.007).
+    pub voice_cost: f64,
     /// When set, a job costs its seconds times the rate of its sound tier instead
     /// (as Segmind bills Kling 3 Pro), and `metrics.cost` says so.
     pub per_second: Option<PerSecond>,
@@ -103,6 +114,8 @@ pub struct Config {
     pub port: u16,
     /// The files port; `None` is a free one when `port` is 0, else `port + 1`.
     pub file_port: Option<u16>,
+    /// The upload port; `None` is a free one when `port` is 0, else `port + 2`.
+    pub upload_port: Option<u16>,
 }
 
 impl Default for Config {
@@ -111,14 +124,42 @@ impl Default for Config {
             api_key: "sk-test".into(),
             credits: 100.0,
             cost_per_job: 3.0,
+            voice_cost: 0.007,
             per_second: None,
             queued: Duration::from_millis(300),
             processing: Duration::from_millis(700),
             record_ttl: Duration::from_secs(3600),
             port: 0,
             file_port: None,
+            upload_port: None,
         }
     }
+}
+
+/// A spoken-length test clip: a WAV of `millis` ms (16-bit mono, 16 kHz) holding a
+/// quiet 220 Hz tone, playable by any media stack.
+pub fn wav_clip(millis: u64) -> Vec<u8> {
+    const RATE: u32 = 16_000;
+    let samples = (millis * u64::from(RATE) / 1000) as usize;
+    let data_len = (samples * 2) as u32;
+    let mut wav = Vec::with_capacity(44 + samples * 2);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&RATE.to_le_bytes());
+    wav.extend_from_slice(&(RATE * 2).to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for n in 0..samples {
+        let phase = n as f64 * 220.0 * std::f64::consts::TAU / f64::from(RATE);
+        wav.extend_from_slice(&((phase.sin() * 3000.0) as i16).to_le_bytes());
+    }
+    wav
 }
 
 /// Per-second prices of the three sound tiers, in credits.
@@ -145,6 +186,7 @@ pub struct FakeSegmind {
     shared: Arc<Shared>,
     api_addr: SocketAddr,
     files_addr: SocketAddr,
+    upload_addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -165,8 +207,20 @@ impl FakeSegmind {
             })?,
         };
         let files = TcpListener::bind((Ipv4Addr::LOCALHOST, file_port)).await?;
+        let upload_port = match (config.upload_port, config.port) {
+            (Some(port), _) => port,
+            (None, 0) => 0,
+            (None, port) => port.checked_add(2).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the port leaves no room for the upload port; set upload_port (--upload-port)",
+                )
+            })?,
+        };
+        let upload = TcpListener::bind((Ipv4Addr::LOCALHOST, upload_port)).await?;
         let api_addr = api.local_addr()?;
         let files_addr = files.local_addr()?;
+        let upload_addr = upload.local_addr()?;
 
         let (stop, shutdown) = server::shutdown_channel();
         let shared = Arc::new(Shared::new(
@@ -177,12 +231,14 @@ impl FakeSegmind {
         ));
         let tasks = vec![
             server::spawn(api, api::router(shared.clone()), shutdown.clone()),
-            server::spawn(files, files::router(shared.clone()), shutdown),
+            server::spawn(files, files::router(shared.clone()), shutdown.clone()),
+            server::spawn(upload, upload::router(shared.clone()), shutdown),
         ];
         Ok(FakeSegmind {
             shared,
             api_addr,
             files_addr,
+            upload_addr,
             stop,
             tasks,
         })
@@ -198,7 +254,17 @@ impl FakeSegmind {
         format!("http://{}", self.files_addr)
     }
 
-    /// Every request either origin saw (admin calls excepted), in arrival order.
+    /// `http://127.0.0.1:R`: the asset store, where clips are uploaded.
+    pub fn upload_base_url(&self) -> String {
+        format!("http://{}", self.upload_addr)
+    }
+
+    /// How many clips have been uploaded.
+    pub fn uploaded_assets(&self) -> usize {
+        self.shared.asset_count()
+    }
+
+    /// Every request any origin saw (admin calls excepted), in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests()
     }

@@ -18,6 +18,7 @@ Admin API under /_fake/ (see the crate docs); a prompt containing [fail] fails i
 Options:
   --port P              API port (default 8787; 0 picks a free one)
   --file-port Q         port of the origin serving output files (default P+1)
+  --upload-port R       port of the asset store clips are uploaded to (default P+2)
   --api-key K           the accepted x-api-key (default sk-test)
   --credits N           starting balance (default 100)
   --cost N              price of a job (default 3)
@@ -49,9 +50,10 @@ async fn main() -> ExitCode {
     };
     // Harnesses wait for this exact line before connecting.
     println!(
-        "fake-segmind listening on {} (files on {}, api key {api_key})",
+        "fake-segmind listening on {} (files on {}, uploads on {}, api key {api_key})",
         fake.base_url(),
-        fake.file_base_url()
+        fake.file_base_url(),
+        fake.upload_base_url()
     );
     let _ = std::io::stdout().flush();
     stopped().await;
@@ -98,6 +100,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, Strin
         match flag.as_str() {
             "--port" => config.port = number(&flag, &value()?)?,
             "--file-port" => config.file_port = Some(number(&flag, &value()?)?),
+            "--upload-port" => config.upload_port = Some(number(&flag, &value()?)?),
             "--api-key" => config.api_key = value()?,
             "--credits" => config.credits = number(&flag, &value()?)?,
             "--cost" => config.cost_per_job = number(&flag, &value()?)?,

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::reply::ApiError;
 use crate::state::Shared;
 
-/// Request bodies are small JSON documents; anything far larger is a client bug.
-const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Request bodies are JSON documents, the largest an uploaded clip as base64 (the
+/// app uploads at most 20 MiB); anything far larger is a client bug.
+const MAX_BODY: usize = 48 * 1024 * 1024;
 
 /// Which of the two listeners saw a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -21,8 +22,10 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 pub enum Origin {
     /// The API origin (`base_url`).
     Api,
-    /// The origin that serves output files (`file_base_url`).
+    /// The origin that serves output files and uploaded clips (`file_base_url`).
     Files,
+    /// The asset store's origin, where clips are uploaded (`upload_base_url`).
+    Upload,
 }
 
 /// One request as it arrived, before any fault or handler touched it.

@@ -2,7 +2,7 @@
 //! queued faults, shared by both origins and the `FakeSegmind` handle.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -61,9 +61,18 @@ impl Timings {
     }
 }
 
+/// A clip put in the asset store by an upload.
+#[derive(Debug, Clone)]
+pub(crate) struct Asset {
+    pub mime: String,
+    pub bytes: Arc<Vec<u8>>,
+}
+
 /// A job as a handler sees it at one instant.
 #[derive(Debug, Clone)]
 pub(crate) struct JobView {
+    /// For a create-voice job, the voice it makes (shown once COMPLETED).
+    pub voice_id: Option<String>,
     pub phase: Phase,
     /// Why it fails (set from submission on, shown once `phase` is `Failed`).
     pub failure: Option<String>,
@@ -88,6 +97,7 @@ pub(crate) struct InsufficientCredits;
 
 #[derive(Debug)]
 struct Job {
+    voice_id: Option<String>,
     submitted: Instant,
     cost: f64,
     failure: Option<String>,
@@ -102,6 +112,9 @@ struct Store {
     requests: Vec<RecordedRequest>,
     faults: HashMap<Target, VecDeque<Fault>>,
     fail_next: Option<String>,
+    /// Uploaded clips by file name (`<uuid>.<ext>`).
+    assets: HashMap<String, Asset>,
+    voices_made: u64,
 }
 
 /// Everything the handlers and the `FakeSegmind` handle share.
@@ -109,6 +122,7 @@ struct Store {
 pub(crate) struct Shared {
     pub api_key: String,
     pub cost_per_job: f64,
+    pub voice_cost: f64,
     pub per_second: Option<crate::PerSecond>,
     pub timings: Timings,
     /// "http://127.0.0.1:P", for the URLs a submit answers.
@@ -129,6 +143,7 @@ impl Shared {
         Shared {
             api_key: config.api_key.clone(),
             cost_per_job: config.cost_per_job,
+            voice_cost: config.voice_cost,
             per_second: config.per_second,
             timings: Timings {
                 queued: config.queued,
@@ -144,6 +159,8 @@ impl Shared {
                 requests: Vec::new(),
                 faults: HashMap::new(),
                 fail_next: None,
+                assets: HashMap::new(),
+                voices_made: 0,
             }),
         }
     }
@@ -225,21 +242,42 @@ impl Shared {
     /// `flagged` (its prompt asked to fail); the refund comes when it reaches FAILED.
     pub(crate) fn open_job(&self, accepted: &Accepted) -> Result<NewJob, InsufficientCredits> {
         let flagged = accepted.prompts.iter().any(|p| p.contains(FAIL_MARKER));
-        let cost = self.cost_of(accepted);
+        let failure = flagged.then(|| CONTENT_FILTER_REASON.to_owned());
+        self.open(self.cost_of(accepted), failure, false)
+    }
+
+    /// Bills a create-voice job and opens it; it fails (refunded) if `failure` is
+    /// set or `fail_next_job` was armed.
+    pub(crate) fn open_voice_job(
+        &self,
+        failure: Option<String>,
+    ) -> Result<NewJob, InsufficientCredits> {
+        self.open(self.voice_cost, failure, true)
+    }
+
+    fn open(
+        &self,
+        cost: f64,
+        failure: Option<String>,
+        makes_voice: bool,
+    ) -> Result<NewJob, InsufficientCredits> {
         let mut store = self.store();
         if store.credits < cost {
             return Err(InsufficientCredits);
         }
         store.credits -= cost;
-        let failure = store
-            .fail_next
-            .take()
-            .or_else(|| flagged.then(|| CONTENT_FILTER_REASON.to_owned()));
+        let failure = store.fail_next.take().or(failure);
+        let voice_id = makes_voice.then(|| {
+            store.voices_made += 1;
+            // Kling's voice ids are long decimal numbers.
+            format!("8298778099789{:05}", store.voices_made)
+        });
         let id = uuid::Uuid::new_v4().to_string();
         let submitted = Instant::now();
         store.jobs.insert(
             id.clone(),
             Job {
+                voice_id,
                 submitted,
                 cost,
                 failure,
@@ -254,12 +292,28 @@ impl Shared {
         })
     }
 
+    /// Keeps an uploaded clip; answers its file name.
+    pub(crate) fn add_asset(&self, extension: &str, asset: Asset) -> String {
+        let name = format!("{}.{extension}", uuid::Uuid::new_v4());
+        self.store().assets.insert(name.clone(), asset);
+        name
+    }
+
+    pub(crate) fn asset_count(&self) -> usize {
+        self.store().assets.len()
+    }
+
+    pub(crate) fn asset(&self, name: &str) -> Option<Asset> {
+        self.store().assets.get(name).cloned()
+    }
+
     /// The job `id` as of now, if it was ever created.
     pub(crate) fn job(&self, id: &str) -> Option<JobView> {
         let store = self.store();
         let job = store.jobs.get(id)?;
         let elapsed = Instant::now() - job.submitted;
         Some(JobView {
+            voice_id: job.voice_id.clone(),
             phase: self.timings.phase(elapsed, job.failure.is_some()),
             failure: job.failure.clone(),
             elapsed,

@@ -232,6 +232,30 @@ fn voice_references(prompt: &str) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
+/// A WAV clip's length in milliseconds from its header (`fmt ` byte rate, `data`
+/// size); `None` for anything that is not a readable WAV.
+pub(crate) fn wav_millis(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return None;
+    }
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (mut at, mut byte_rate, mut data) = (12, None, None);
+    while let (Some(id), Some(size)) = (bytes.get(at..at + 4), u32_at(at + 4)) {
+        match id {
+            b"fmt " => byte_rate = u32_at(at + 16),
+            b"data" => data = Some(size.min((bytes.len() - at - 8) as u32)),
+            _ => {}
+        }
+        at += 8 + size as usize + (size as usize & 1);
+    }
+    let rate = u64::from(byte_rate.filter(|r| *r > 0)?);
+    Some(u64::from(data?) * 1000 / rate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,7 @@ pub fn config_for(fake: &FakeSegmind) -> ClientConfig {
             max_delay: Duration::from_millis(100),
             max_rate_limit_wait: Duration::from_secs(5),
         },
+        upload_base: parse_base_url(&fake.upload_base_url()).unwrap(),
         ..ClientConfig::new(parse_base_url(&fake.base_url()).unwrap())
     }
 }
@@ -83,7 +84,7 @@ pub fn assert_key_only_to_segmind(fake: &FakeSegmind) {
     );
     for request in &requests {
         match request.origin {
-            Origin::Api => assert_eq!(
+            Origin::Api | Origin::Upload => assert_eq!(
                 request.header("x-api-key"),
                 Some(KEY),
                 "{} {}",

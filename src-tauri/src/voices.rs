@@ -1,0 +1,420 @@
+//! The creator's voices: one record each (`voices/<id>.json`, written atomically),
+//! with a copy of the clip it was made from (`voices/<id>.<ext>`) to listen to
+//! again. A clip chosen but not yet made into a voice waits in `voices/staged/`,
+//! emptied at every start.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::{now_ms, SubmittedJob};
+use crate::clip::{self, ClipFormat, ClipInfo, ClipProblem};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::library::{is_job_id as is_plain_id, read_records, DamagedEntry};
+use crate::request::FieldError;
+use crate::settings::write_atomically;
+
+/// Kling's own API limits a voice name to this many characters.
+pub const MAX_NAME_CHARS: usize = 20;
+/// What Segmind charges to make a voice, for the dialog's "about" [doc: model directory].
+pub const ESTIMATED_COST: f64 = 0.007;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceStatus {
+    /// The create call is on its way: if the app stops now, it may have been billed.
+    Sending,
+    /// Segmind has the job; its voice id is still to come.
+    Making,
+    Ready,
+    Failed,
+    /// Written by a newer version: kept and shown, never driven.
+    #[serde(other)]
+    Unrecognized,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceRecord {
+    pub id: String,
+    pub name: String,
+    pub status: VoiceStatus,
+    /// Segmind's id, what `voice_ids` carries; set the moment it arrives.
+    #[serde(default)]
+    pub voice_id: Option<String>,
+    /// The create-voice job, to follow it again after a restart.
+    #[serde(default)]
+    pub job: Option<SubmittedJob>,
+    /// Where Segmind keeps the clip (a public asset URL, no key needed).
+    #[serde(default)]
+    pub clip_url: Option<String>,
+    /// The copy of the clip in the voices folder.
+    pub clip_file: String,
+    /// The file name the creator chose it under.
+    pub clip_name: String,
+    pub clip_millis: u64,
+    pub created_at_ms: i64,
+    #[serde(default)]
+    pub error: Option<AppError>,
+    #[serde(default)]
+    pub cost: Option<f64>,
+    #[serde(flatten)]
+    pub unknown: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A voice as the window shows it: no job or asset URL, and where to hear its clip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceView {
+    pub id: String,
+    pub name: String,
+    pub status: VoiceStatus,
+    pub voice_id: Option<String>,
+    pub clip_name: String,
+    pub clip_millis: u64,
+    pub created_at_ms: i64,
+    pub error: Option<AppError>,
+    pub cost: Option<f64>,
+    /// The clip on the app's loopback media server.
+    pub listen_url: String,
+}
+
+impl VoiceView {
+    pub fn of(record: &VoiceRecord, listen_url: String) -> Self {
+        Self {
+            id: record.id.clone(),
+            name: record.name.clone(),
+            status: record.status,
+            voice_id: record.voice_id.clone(),
+            clip_name: record.clip_name.clone(),
+            clip_millis: record.clip_millis,
+            created_at_ms: record.created_at_ms,
+            error: record.error.clone(),
+            cost: record.cost,
+            listen_url,
+        }
+    }
+}
+
+/// A clip that passed the checks, waiting for a name and a click.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StagedClip {
+    pub clip_id: String,
+    pub format: &'static str,
+    pub millis: u64,
+    pub bytes: u64,
+}
+
+pub struct VoiceBook {
+    dir: PathBuf,
+    staged_dir: PathBuf,
+    records: Mutex<HashMap<String, VoiceRecord>>,
+    damaged: Vec<DamagedEntry>,
+}
+
+/// The clip's problem as a field rule the form words, with the numbers it needs.
+pub fn clip_error(problem: &ClipProblem) -> AppError {
+    let seconds = |millis: u64| (millis as f64 / 100.0).round() / 10.0;
+    let (rule, params) = match problem {
+        ClipProblem::NotAudio => ("clip_not_audio", serde_json::json!({})),
+        ClipProblem::Damaged => ("clip_damaged", serde_json::json!({})),
+        ClipProblem::NoAudioTrack => ("clip_no_sound", serde_json::json!({})),
+        ClipProblem::TooShort { millis } => (
+            "clip_too_short",
+            serde_json::json!({ "min": clip::MIN_SECONDS, "seconds": seconds(*millis) }),
+        ),
+        ClipProblem::TooLong { millis } => (
+            "clip_too_long",
+            serde_json::json!({ "max": clip::MAX_SECONDS, "seconds": seconds(*millis) }),
+        ),
+        ClipProblem::TooLarge { bytes } => (
+            "clip_too_large",
+            serde_json::json!({ "maxMb": clip::MAX_BYTES / (1024 * 1024), "bytes": bytes }),
+        ),
+    };
+    AppError::invalid_request(vec![FieldError::new("voice_clip", rule, params)])
+}
+
+impl VoiceBook {
+    /// Reads every record; unreadable ones are renamed `*.damaged` and listed.
+    pub fn open(library_dir: &Path) -> std::io::Result<Self> {
+        let dir = library_dir.join("voices");
+        let staged_dir = dir.join("staged");
+        // Clips chosen in an earlier run and never made into a voice.
+        let _ = fs::remove_dir_all(&staged_dir);
+        fs::create_dir_all(&staged_dir)?;
+        let (found, damaged) = read_records(&dir, |record: &VoiceRecord| &record.id)?;
+        let records = found.into_iter().map(|r| (r.id.clone(), r)).collect();
+        Ok(Self {
+            dir,
+            staged_dir,
+            records: Mutex::new(records),
+            damaged,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, VoiceRecord>> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn damaged(&self) -> &[DamagedEntry] {
+        &self.damaged
+    }
+
+    /// Checks a chosen clip's bytes and keeps them for the create step. Nothing is
+    /// sent: a clip that breaks a rule is refused here, naming the rule.
+    pub fn stage(&self, bytes: &[u8]) -> AppResult<StagedClip> {
+        let info = clip::inspect(bytes).map_err(|p| clip_error(&p))?;
+        let clip_id = uuid::Uuid::new_v4().to_string();
+        let path = self.staged_path(&clip_id, info.format);
+        write_atomically(&path, bytes).map_err(|e| AppError::io("keep_clip", &e))?;
+        Ok(StagedClip {
+            clip_id,
+            format: info.format.name(),
+            millis: info.millis,
+            bytes: info.bytes,
+        })
+    }
+
+    fn staged_path(&self, clip_id: &str, format: ClipFormat) -> PathBuf {
+        self.staged_dir
+            .join(format!("{clip_id}.{}", format.extension()))
+    }
+
+    /// A staged clip's bytes, checked again (the file could have been touched).
+    pub fn staged(&self, clip_id: &str) -> AppResult<(PathBuf, Vec<u8>, ClipInfo)> {
+        let gone = || AppError::new(ErrorCode::VoiceNotFound).because("clip_gone");
+        if !is_plain_id(clip_id) {
+            return Err(gone());
+        }
+        for format in [
+            ClipFormat::Mp3,
+            ClipFormat::Wav,
+            ClipFormat::Mp4,
+            ClipFormat::Mov,
+        ] {
+            let path = self.staged_path(clip_id, format);
+            if let Ok(bytes) = fs::read(&path) {
+                let info = clip::inspect(&bytes).map_err(|p| clip_error(&p))?;
+                return Ok((path, bytes, info));
+            }
+        }
+        Err(gone())
+    }
+
+    /// Moves a staged clip beside the voice's record; answers its file name.
+    pub fn keep_clip(
+        &self,
+        staged: &Path,
+        voice_id: &str,
+        format: ClipFormat,
+    ) -> AppResult<String> {
+        let name = format!("{voice_id}.{}", format.extension());
+        fs::rename(staged, self.dir.join(&name)).map_err(|e| AppError::io("keep_clip", &e))?;
+        Ok(name)
+    }
+
+    /// The name, trimmed, if it follows the rules: given, at most 20 characters,
+    /// not the name of another voice (case aside).
+    pub fn check_name(&self, name: &str, except: Option<&str>) -> AppResult<String> {
+        let name = name.trim();
+        let count = name.chars().count();
+        let problem =
+            if name.is_empty() {
+                Some(("name_required", serde_json::json!({})))
+            } else if count > MAX_NAME_CHARS {
+                Some((
+                    "too_long",
+                    serde_json::json!({ "max": MAX_NAME_CHARS, "count": count }),
+                ))
+            } else if self.lock().values().any(|v| {
+                Some(v.id.as_str()) != except && v.name.to_lowercase() == name.to_lowercase()
+            }) {
+                Some(("name_taken", serde_json::json!({})))
+            } else {
+                None
+            };
+        match problem {
+            Some((rule, params)) => Err(AppError::invalid_request(vec![FieldError::new(
+                "voice_name",
+                rule,
+                params,
+            )])),
+            None => Ok(name.to_string()),
+        }
+    }
+
+    /// Writes the record to disk, then to memory.
+    pub fn put(&self, record: VoiceRecord) -> AppResult<VoiceRecord> {
+        if !is_plain_id(&record.id) {
+            return Err(AppError::internal(format!(
+                "not a voice id: {:?}",
+                record.id
+            )));
+        }
+        let json =
+            serde_json::to_vec_pretty(&record).map_err(|e| AppError::internal(e.to_string()))?;
+        write_atomically(&self.dir.join(format!("{}.json", record.id)), &json)
+            .map_err(|e| AppError::io("record_voice", &e))?;
+        self.lock().insert(record.id.clone(), record.clone());
+        Ok(record)
+    }
+
+    pub fn get(&self, id: &str) -> AppResult<VoiceRecord> {
+        self.lock()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| AppError::new(ErrorCode::VoiceNotFound))
+    }
+
+    pub fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut VoiceRecord),
+    ) -> AppResult<VoiceRecord> {
+        let mut record = self.get(id)?;
+        change(&mut record);
+        self.put(record)
+    }
+
+    /// Every voice, newest first.
+    pub fn list(&self) -> Vec<VoiceRecord> {
+        let mut all: Vec<VoiceRecord> = self.lock().values().cloned().collect();
+        all.sort_by(|a, b| {
+            b.created_at_ms
+                .cmp(&a.created_at_ms)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        all
+    }
+
+    pub fn rename(&self, id: &str, name: &str) -> AppResult<VoiceRecord> {
+        let name = self.check_name(name, Some(id))?;
+        self.update(id, |record| record.name = name)
+    }
+
+    /// Removes a voice's record and its clip. Videos made with it keep their sound;
+    /// Segmind keeps the voice itself (it has no delete call).
+    pub fn delete(&self, id: &str) -> AppResult<()> {
+        let record = self.get(id)?;
+        if is_plain_id(record.clip_file.split('.').next().unwrap_or_default()) {
+            match fs::remove_file(self.dir.join(&record.clip_file)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AppError::io("delete_voice", &e)),
+            }
+        }
+        match fs::remove_file(self.dir.join(format!("{id}.json"))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AppError::io("delete_voice", &e)),
+        }
+        self.lock().remove(id);
+        Ok(())
+    }
+
+    /// A new record for a clip about to be sent.
+    pub fn new_record(name: String, clip_name: &str, info: &ClipInfo) -> VoiceRecord {
+        let id = uuid::Uuid::new_v4().to_string();
+        VoiceRecord {
+            clip_file: format!("{id}.{}", info.format.extension()),
+            id,
+            name,
+            status: VoiceStatus::Sending,
+            voice_id: None,
+            job: None,
+            clip_url: None,
+            clip_name: clip_name.chars().take(200).collect(),
+            clip_millis: info.millis,
+            created_at_ms: now_ms(),
+            error: None,
+            cost: None,
+            unknown: serde_json::Map::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> ClipInfo {
+        ClipInfo {
+            format: ClipFormat::Wav,
+            millis: 6000,
+            bytes: 96_044,
+        }
+    }
+
+    #[test]
+    fn records_survive_a_reopen_and_a_damaged_one_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = VoiceBook::open(dir.path()).unwrap();
+        let mut record = VoiceBook::new_record("Anna".into(), "memo.wav", &info());
+        record.status = VoiceStatus::Ready;
+        record.voice_id = Some("829877809978941442".into());
+        let stored = book.put(record).unwrap();
+        fs::write(book.dir().join("broken.json"), b"{ not json").unwrap();
+
+        let again = VoiceBook::open(dir.path()).unwrap();
+        assert_eq!(again.list(), vec![stored]);
+        assert_eq!(again.damaged().len(), 1);
+        assert!(again.dir().join("broken.json.damaged").exists());
+    }
+
+    #[test]
+    fn names_are_required_short_and_unique() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = VoiceBook::open(dir.path()).unwrap();
+        let anna = book
+            .put(VoiceBook::new_record("Anna".into(), "a.wav", &info()))
+            .unwrap();
+        let rule = |result: AppResult<String>| result.unwrap_err().fields[0].rule.clone();
+        assert_eq!(rule(book.check_name("   ", None)), "name_required");
+        assert_eq!(rule(book.check_name(&"é".repeat(21), None)), "too_long");
+        assert_eq!(
+            book.check_name(&"é".repeat(20), None)
+                .unwrap()
+                .chars()
+                .count(),
+            20
+        );
+        assert_eq!(rule(book.check_name(" anna ", None)), "name_taken");
+        assert_eq!(book.check_name("ANNA", Some(&anna.id)).unwrap(), "ANNA");
+        assert_eq!(book.rename(&anna.id, " Ben ").unwrap().name, "Ben");
+    }
+
+    #[test]
+    fn delete_removes_the_record_and_the_clip() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = VoiceBook::open(dir.path()).unwrap();
+        let record = book
+            .put(VoiceBook::new_record("Anna".into(), "a.wav", &info()))
+            .unwrap();
+        fs::write(book.dir().join(&record.clip_file), b"RIFF").unwrap();
+        book.delete(&record.id).unwrap();
+        assert!(book.list().is_empty());
+        assert!(!book.dir().join(&record.clip_file).exists());
+        assert!(!book.dir().join(format!("{}.json", record.id)).exists());
+    }
+
+    #[test]
+    fn a_clip_that_breaks_a_rule_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = VoiceBook::open(dir.path()).unwrap();
+        let err = book
+            .stage(b"hello, this is a text file renamed .mp3")
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        assert_eq!(err.fields[0].field, "voice_clip");
+        assert_eq!(err.fields[0].rule, "clip_not_audio");
+    }
+}

@@ -1,0 +1,189 @@
+//! Making a voice, step by step: upload the staged clip (free), record the voice,
+//! send the one paid create call, and follow it until the voice id arrives. The
+//! same rules as videos: a create call that may have reached Segmind is never sent
+//! again by itself, and the voice id is written down the moment it is known.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::client::SegmindClient;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::voices::{VoiceBook, VoiceRecord, VoiceStatus};
+
+/// What the dialog shows while a voice is made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(
+    tag = "phase",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum VoiceProgress {
+    Uploading {
+        sent: u64,
+        total: u64,
+    },
+    /// The paid call is on its way, or Segmind is making the voice.
+    Creating,
+}
+
+/// How often and how long a voice is asked after.
+#[derive(Debug, Clone, Copy)]
+pub struct VoicePolling {
+    pub interval: Duration,
+    /// Segmind takes ~26 s; after this the voice waits for the next start.
+    pub deadline: Duration,
+}
+
+/// Told of every change to a voice's record.
+pub type VoiceChanged = Arc<dyn Fn(&VoiceRecord) + Send + Sync>;
+
+/// Uploads a staged clip and sends the create call: answers the record, now being
+/// made (`follow` waits for its id). On an error, the record (if one was made) says
+/// where it stands.
+pub async fn make(
+    book: &VoiceBook,
+    client: &SegmindClient,
+    clip_id: &str,
+    clip_name: &str,
+    name: &str,
+    progress: impl Fn(VoiceProgress) + Send + Sync + 'static,
+    changed: VoiceChanged,
+) -> AppResult<VoiceRecord> {
+    let name = book.check_name(name, None)?;
+    let (staged, bytes, info) = book.staged(clip_id)?;
+    let progress = Arc::new(progress);
+    let uploading = progress.clone();
+    progress(VoiceProgress::Uploading {
+        sent: 0,
+        total: info.bytes,
+    });
+    let clip_url = client
+        .upload_clip(
+            &bytes,
+            info.format.mime(),
+            Arc::new(move |sent, total| uploading(VoiceProgress::Uploading { sent, total })),
+        )
+        .await
+        .map_err(|e| {
+            // Nothing was billed by an upload, whatever went wrong.
+            let e = AppError {
+                may_be_billed: false,
+                ..e
+            };
+            if e.reason.is_none() {
+                e.because("upload")
+            } else {
+                e
+            }
+        })?;
+    drop(bytes);
+
+    // Written before the paid call: a crash while it is on its way is then known.
+    let mut record = VoiceBook::new_record(name, clip_name, &info);
+    record.clip_url = Some(clip_url.clone());
+    record.clip_file = book.keep_clip(&staged, &record.id, info.format)?;
+    let record = book.put(record)?;
+    changed(&record);
+    progress(VoiceProgress::Creating);
+
+    let job = match client.create_voice(&clip_url).await {
+        Ok(job) => job,
+        Err(error) if !error.may_be_billed => {
+            // Surely not made: the clip goes back to the dialog, which can try again.
+            let _ = std::fs::rename(book.dir().join(&record.clip_file), &staged);
+            let _ = book.delete(&record.id);
+            return Err(error);
+        }
+        Err(error) => {
+            let failed = book.update(&record.id, |r| {
+                r.status = VoiceStatus::Failed;
+                r.error = Some(error.clone());
+            })?;
+            changed(&failed);
+            return Err(error);
+        }
+    };
+    let record = book.update(&record.id, |r| {
+        r.status = VoiceStatus::Making;
+        r.job = Some(job);
+    })?;
+    changed(&record);
+    Ok(record)
+}
+
+/// Asks Segmind after a voice being made until its id arrives, it fails, or the
+/// deadline passes (the voice then stays "being made", asked again next start).
+pub async fn follow(
+    book: &VoiceBook,
+    client: &SegmindClient,
+    id: &str,
+    polling: VoicePolling,
+    changed: VoiceChanged,
+) -> AppResult<VoiceRecord> {
+    let record = book.get(id)?;
+    let Some(job) = record
+        .job
+        .clone()
+        .filter(|_| record.status == VoiceStatus::Making)
+    else {
+        return Ok(record);
+    };
+    let give_up = tokio::time::Instant::now() + polling.deadline;
+    loop {
+        tokio::time::sleep(polling.interval).await;
+        match client.voice_result(&job).await {
+            Ok(answer) => {
+                if let Some(voice_id) = answer.voice_id {
+                    let ready = book.update(id, |r| {
+                        r.status = VoiceStatus::Ready;
+                        r.voice_id = Some(voice_id);
+                        r.cost = answer.metrics.and_then(|m| m.cost);
+                        r.error = None;
+                    })?;
+                    changed(&ready);
+                    return Ok(ready);
+                }
+            }
+            Err(error) if matches!(error.code, ErrorCode::JobFailed | ErrorCode::JobExpired) => {
+                let failed = book.update(id, |r| {
+                    r.status = VoiceStatus::Failed;
+                    r.error = Some(error.clone());
+                })?;
+                changed(&failed);
+                return Err(error);
+            }
+            Err(error) if !error.is_transient() => return Err(error),
+            Err(_) => {}
+        }
+        if tokio::time::Instant::now() >= give_up {
+            return Err(AppError::new(ErrorCode::Timeout).because("voice_still_making"));
+        }
+    }
+}
+
+/// A voice found "sending" at start-up: the app stopped while its paid call was on
+/// the way, so Segmind may have made (and billed) it, with no id to ask after.
+pub fn recover_interrupted(book: &VoiceBook) {
+    for record in book.list() {
+        if record.status == VoiceStatus::Sending {
+            let _ = book.update(&record.id, |r| {
+                r.status = VoiceStatus::Failed;
+                r.error = Some(AppError {
+                    may_be_billed: true,
+                    ..AppError::new(ErrorCode::Network).because("interrupted")
+                });
+            });
+        }
+    }
+}
+
+/// The voices still being made, to follow again at start-up.
+pub fn being_made(book: &VoiceBook) -> Vec<String> {
+    book.list()
+        .into_iter()
+        .filter(|r| r.status == VoiceStatus::Making && r.job.is_some())
+        .map(|r| r.id)
+        .collect()
+}

@@ -1,0 +1,218 @@
+//! Voices in the real window: a creator with no voice id makes one from a clip
+//! (chosen through the page's own file input), hears it, casts it by name, puts
+//! its reference in the prompt and generates: the POST carries that voice id. A
+//! clip that breaks a rule is refused before anything is sent; after a restart
+//! the voices are still there and still play.
+
+use std::time::Duration;
+
+use e2e::*;
+use fake_segmind::{wav_clip, Fault, Target};
+use serde_json::json;
+
+const VOICE_LIMIT: Duration = Duration::from_secs(30);
+
+/// The media element's readyState (2 = it has the data to play the current frame).
+async fn ready_state(app: &App, id: &str) -> i64 {
+    app.js(
+        "const e = document.querySelector(arguments[0]); return e ? e.readyState : -1",
+        vec![json!(testid(id))],
+    )
+    .await
+    .as_i64()
+    .unwrap_or(-1)
+}
+
+async fn choose_file(app: &App, path: &std::path::Path) {
+    app.el("voice-file")
+        .await
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+}
+
+/// Makes a voice in the open "New voice" dialog; answers its voice id.
+async fn make_voice(
+    app: &App,
+    env: &Env,
+    clip: &std::path::Path,
+    name: &str,
+    shot: &str,
+) -> String {
+    choose_file(app, clip).await;
+    app.wait_text("voice-clip-status", "seconds", Duration::from_secs(10))
+        .await;
+    wait_until("the clip to be heard", Duration::from_secs(10), || async {
+        ready_state(app, "voice-preview").await >= 2
+    })
+    .await;
+    app.type_into("voice-name", name).await;
+    if !shot.is_empty() {
+        app.screenshot(&format!("{shot}-clip-chosen")).await;
+        // The asset store answers slowly this once: the dialog shows the upload.
+        env.fake.push_fault(
+            Target::Upload,
+            Fault::SlowBody {
+                chunk: 16,
+                delay: Duration::from_millis(150),
+            },
+        );
+    }
+    app.el("voice-create").await.click().await.unwrap();
+    if !shot.is_empty() {
+        app.wait_text("voice-progress", "Uploading", Duration::from_secs(10))
+            .await;
+        app.screenshot(&format!("{shot}-uploading")).await;
+    }
+    wait_until("the voice to be made", VOICE_LIMIT, || async {
+        app.visible("voice-done").await
+    })
+    .await;
+    if !shot.is_empty() {
+        app.screenshot(&format!("{shot}-done")).await;
+    }
+    let made = app
+        .js(
+            "return [...document.querySelectorAll('[data-testid=voice-pick-1] option, [data-testid=voice-pick-2] option')].find(o => o.textContent === arguments[0])?.value ?? null",
+            vec![json!(name)],
+        )
+        .await;
+    made.as_str()
+        .expect("the new voice is in the pickers")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
+    keychain_store(KEY);
+    let env = Env::start("voices").await;
+    let clip = env.files_dir().join("grandpa-memo.wav");
+    std::fs::write(&clip, wav_clip(6000)).unwrap();
+    let second = env.files_dir().join("narrator.wav");
+    std::fs::write(&second, wav_clip(8000)).unwrap();
+    let not_audio = env.files_dir().join("notes.mp3");
+    std::fs::write(&not_audio, "shopping list: milk, bread").unwrap();
+
+    let app = env.launch().await;
+    app.el("open-voices").await.click().await.unwrap();
+    app.wait_visible("voices-dialog").await;
+    app.el("voice-new").await.click().await.unwrap();
+    app.wait_visible("voice-dialog").await;
+    app.screenshot("voice-01-empty").await;
+
+    // A text file called .mp3 is refused by what it is, and nothing is sent.
+    choose_file(&app, &not_audio).await;
+    wait_until("the clip's problem", Duration::from_secs(10), || async {
+        app.visible("voice-clip-error").await
+    })
+    .await;
+    assert!(
+        app.text("voice-clip-error").await.contains("not an mp3"),
+        "{}",
+        app.text("voice-clip-error").await
+    );
+    assert!(!app.el("voice-create").await.is_enabled().await.unwrap());
+    app.screenshot("voice-02-invalid-clip").await;
+    assert!(
+        env.fake.requests().iter().all(|r| r.method == "GET"),
+        "nothing sent for a bad clip"
+    );
+
+    // A good clip: heard, named, made; cast as Voice 1 from the dialog.
+    let grandpa = make_voice(&app, &env, &clip, "Grandpa", "voice-03").await;
+    app.el("voice-use-1").await.click().await.unwrap();
+    assert_eq!(app.value("voice-pick-1").await, grandpa);
+
+    // The second voice from the picker's "Make a new voice…": cast where it was asked for.
+    app.select("voice-pick-2", "new").await;
+    app.wait_visible("voice-dialog").await;
+    let narrator = make_voice(&app, &env, &second, "Narrator", "").await;
+    app.el("voice-dialog-close").await.click().await.unwrap();
+    assert_eq!(app.value("voice-pick-2").await, narrator);
+
+    // References go in where the cursor is; the prompt says whose voice each is.
+    app.type_into("prompt", "An old man at a kitchen table says: ")
+        .await;
+    app.el("insert-voice-1").await.click().await.unwrap();
+    app.el("insert-voice-2").await.click().await.unwrap();
+    wait_until(
+        "the legend to name both voices",
+        Duration::from_secs(5),
+        || async {
+            let legend = app.text("voice-legend").await;
+            legend.contains("Grandpa") && legend.contains("Narrator")
+        },
+    )
+    .await;
+    assert!(app
+        .value("prompt")
+        .await
+        .ends_with("<<<voice_1>>><<<voice_2>>>"));
+    app.screenshot("voice-06-legend").await;
+    app.js(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+        vec![json!(testid("voice-pick-2"))],
+    )
+    .await;
+    app.screenshot("voice-06-two-voices-cast").await;
+
+    wait_until("the form to be valid", Duration::from_secs(10), || async {
+        app.el("generate").await.is_enabled().await.unwrap()
+    })
+    .await;
+    app.el("generate").await.click().await.unwrap();
+    wait_until("the video to be sent", Duration::from_secs(20), || async {
+        env.posts() == 1
+    })
+    .await;
+    let post = env
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v2/kling-3-pro-text2video")
+        .unwrap();
+    assert_eq!(
+        post.json().unwrap()["voice_ids"],
+        json!([grandpa, narrator])
+    );
+    assert_eq!(env.fake.count("POST", "/v2/kling-create-voice"), 2);
+    // The key went to the API and the asset store only, never to the file host.
+    for request in env.fake.requests() {
+        let keyed = request.header("x-api-key") == Some(KEY);
+        assert_eq!(
+            keyed,
+            request.origin != fake_segmind::Origin::Files,
+            "{}",
+            request.path
+        );
+    }
+    app.quit().await;
+
+    // After a restart the cast list still has both, and a clip still plays.
+    let app = env.launch().await;
+    app.el("open-voices-header").await.click().await.unwrap();
+    app.wait_visible("voices-dialog").await;
+    let listed = app
+        .js(
+            "return [...document.querySelectorAll('[data-testid=voice-item]')].map(e => e.dataset.voiceId)",
+            vec![],
+        )
+        .await;
+    let mut listed: Vec<String> = serde_json::from_value(listed).unwrap();
+    listed.sort();
+    let mut expected = vec![grandpa.clone(), narrator.clone()];
+    expected.sort();
+    assert_eq!(listed, expected);
+    app.js(
+        "document.querySelector('[data-testid=voice-item][data-voice-id=\"' + arguments[0] + '\"] [data-testid=voice-play]').click()",
+        vec![json!(grandpa)],
+    )
+    .await;
+    wait_until("the clip to play", Duration::from_secs(10), || async {
+        ready_state(&app, "voice-player").await >= 2
+    })
+    .await;
+    app.screenshot("voice-07-cast-list").await;
+    app.quit().await;
+    env.assert_key_written_nowhere();
+}
