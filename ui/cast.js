@@ -19,6 +19,7 @@ export function createCast({ voices, maker }) {
     del: $('voice-delete-dialog'), delTitle: $('voice-delete-title'), delConfirm: $('voice-delete-confirm'), delCancel: $('voice-delete-cancel'),
   };
   let playing = null; // the id of the voice whose clip plays
+  let loaded = null;  // the id of the voice whose clip is in the player
 
   function button(text, className, onClick) {
     const b = document.createElement('button');
@@ -34,7 +35,7 @@ export function createCast({ voices, maker }) {
     const length = clipLength(voice.clipMillis);
     if (voice.status === 'ready') return { text: t('voices.meta.ready', { length, date: when }), tone: '' };
     if (voice.status === 'making' || voice.status === 'sending') return { text: t('voices.meta.making', { length }), tone: '' };
-    const d = describeError(voice.error || { code: 'internal' });
+    const d = describeError(voice.error || { code: 'internal' }, { voice: true });
     return { text: sentences(t('voices.meta.failed'), d.headline, voice.error?.mayBeBilled ? d.money : ''), tone: 'error' };
   }
 
@@ -47,6 +48,7 @@ export function createCast({ voices, maker }) {
     const play = button('', 'v-play', () => toggle(voice));
     play.setAttribute('aria-label', t('voices.play', { name: voice.name }));
     play.setAttribute('aria-pressed', String(playing === voice.id));
+    play.disabled = !voice.listenUrl;
     play.dataset.testid = 'voice-play';
     const text = document.createElement('div');
     const name = document.createElement('div');
@@ -60,10 +62,11 @@ export function createCast({ voices, maker }) {
     text.append(name, line);
     const actions = document.createElement('div');
     actions.className = 'v-actions';
-    actions.append(
-      button(t('voices.rename.button'), 'v-rename', () => rename(voice)),
-      button(t('voices.delete.button'), 'v-delete', () => remove(voice)),
-    );
+    actions.append(button(t('voices.rename.button'), 'v-rename', () => rename(voice)));
+    // A voice being made is paid for (or about to be): it is kept until it ends.
+    if (voice.status !== 'making' && voice.status !== 'sending') {
+      actions.append(button(t('voices.delete.button'), 'v-delete', () => remove(voice)));
+    }
     li.append(play, text, actions);
     return li;
   }
@@ -79,10 +82,11 @@ export function createCast({ voices, maker }) {
       el.player.pause();
       return;
     }
-    playing = voice.id;
-    el.player.src = voice.listenUrl;
-    el.player.play().catch(() => { playing = null; draw(); });
-    draw();
+    if (loaded !== voice.id) {
+      loaded = voice.id;
+      el.player.src = voice.listenUrl;
+    }
+    el.player.play().catch(() => {});
   }
 
   async function rename(voice) {
@@ -115,13 +119,16 @@ export function createCast({ voices, maker }) {
       await api.deleteVoice(voice.id);
       voices.remove(voice.id);
     } catch (err) {
-      el.status.textContent = describeError(err).headline;
+      el.status.textContent = describeError(err, { voice: true }).headline;
       el.status.hidden = false;
     }
   }
 
-  el.player.addEventListener('ended', () => { playing = null; draw(); });
-  el.player.addEventListener('pause', () => { playing = null; draw(); });
+  // The button follows what the player does, not what was asked of it.
+  el.player.addEventListener('playing', () => { playing = loaded; draw(); });
+  for (const name of ['pause', 'ended', 'emptied', 'error']) {
+    el.player.addEventListener(name, () => { playing = null; draw(); });
+  }
   el.close.addEventListener('click', () => el.dialog.close());
   el.dialog.addEventListener('close', () => el.player.pause());
   el.add.addEventListener('click', () => { el.dialog.close(); maker.open(); });

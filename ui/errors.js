@@ -87,6 +87,8 @@ const REASONS = {
   upload: { headline: 'reason.upload', speaksOfMoney: true },
   clip_gone: { headline: 'reason.clip_gone' },
   voice_still_making: { headline: 'reason.voice_still_making' },
+  no_voice_id: { headline: 'reason.no_voice_id' },
+  voice_being_made: { headline: 'reason.voice_being_made' },
   interrupted: { headline: 'reason.interrupted' },
   keep_clip: { headline: 'reason.keep_clip' },
   record_voice: { headline: 'reason.record_voice' },
@@ -99,6 +101,11 @@ const MONEY_PARAMS = ['balance', 'estimate', 'limit', 'month'];
 // actions such as saving, where only Rust's flag can make money worth a mention).
 function moneyLine(kind, e, ctx) {
   const job = ctx.job;
+  if (ctx.voice) {
+    // A voice costs cents, and has no job card: only Rust's flag and the code tell.
+    if (e.mayBeBilled === true) return t('money.maybe_voice');
+    return kind === 'failed' ? t('money.failed_voice') : kind === 'none' || kind === 'ctx' ? t('money.none') : '';
+  }
   if (e.mayBeBilled === true) return t('money.maybe');
   if (!job) return kind === 'none' ? t('money.none') : '';
   if (kind === 'failed') return t('money.failed');
@@ -122,8 +129,9 @@ function detailText(code, e) {
   ].filter(Boolean).join('\n');
 }
 
-// describeError(err, { job }) → { headline, money, next, action, detail, code }
+// describeError(err, { job, voice }) → { headline, money, next, action, detail, code }
 // job: the job this error belongs to; leave it out for plain actions (saving, settings…).
+// voice: the error is about making a voice (its money words differ).
 // action.label is words, ready to show.
 export function describeError(err, ctx = {}) {
   const e = err && typeof err === 'object' ? err : { code: 'internal', detail: String(err ?? '') };

@@ -25,6 +25,9 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
   let made = null;        // the voice, once ready
   let step = null;        // the latest progress step, drawn again in another language
   let usedSlot = null;    // opened from a picker: the voice goes straight into that slot
+  let unseen = false;     // it ended while the dialog was closed: shown at the next open
+  // The messages shown, as functions, so another language words them again.
+  const messages = { clip: null, name: null, general: null };
 
   async function loadRules() {
     if (rules) return rules;
@@ -41,6 +44,17 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
     node.hidden = !text;
   }
 
+  function say(which, words) {
+    messages[which] = words;
+    drawMessages();
+  }
+
+  function drawMessages() {
+    show(el.clipError, messages.clip?.());
+    show(el.nameError, messages.name?.());
+    show(el.error, messages.general?.());
+  }
+
   function fieldProblem(err, field) {
     const problem = err && Array.isArray(err.fields) ? err.fields.find((f) => f.field === field) : null;
     return problem ? problemText(problem) : '';
@@ -55,6 +69,7 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
       : '';
     el.nameCount.textContent = `${[...el.name.value.trim()].length} / ${r.nameMaxChars ?? 20}`;
     drawStep();
+    drawMessages();
     if (made) el.doneText.textContent = t('voice.done', { name: made.name });
   }
 
@@ -95,29 +110,29 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
     previewUrl = '';
     el.preview.removeAttribute('src');
     el.preview.load();
-    for (const n of [el.clipError, el.nameError, el.error]) show(n, '');
+    messages.clip = messages.name = messages.general = null;
     drawWords();
     drawState();
   }
 
   async function chooseFile() {
     const file = el.file.files && el.file.files[0];
-    show(el.clipError, '');
-    show(el.error, '');
+    messages.clip = messages.general = null;
+    drawMessages();
     clip = null;
     if (!file) return drawState();
     const r = await loadRules();
     el.clipStatus.textContent = t('voice.checking', { file: file.name });
-    let problem = '';
+    let problem = null;
     if (file.size > r.clipMaxBytes) {
       // Too large to be worth reading: the same rule Rust applies, said the same way.
-      problem = problemText({ rule: 'clip_too_large', params: { maxMb: Math.round(r.clipMaxBytes / 1048576), bytes: file.size } });
+      problem = () => problemText({ rule: 'clip_too_large', params: { maxMb: Math.round(r.clipMaxBytes / 1048576), bytes: file.size } });
     } else {
       try {
         const staged = await api.stageVoiceClip(new Uint8Array(await file.arrayBuffer()));
         clip = { ...staged, fileName: file.name };
       } catch (err) {
-        problem = fieldProblem(err, 'voice_clip') || describeError(err).headline;
+        problem = () => fieldProblem(err, 'voice_clip') || describeError(err, { voice: true }).headline;
       }
     }
     if (previewUrl) URL.revokeObjectURL(previewUrl);
@@ -129,7 +144,7 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
       el.preview.removeAttribute('src');
       el.preview.load();
     }
-    show(el.clipError, problem);
+    messages.clip = problem;
     drawWords();
     drawState();
     if (clip && !el.name.value) el.name.focus();
@@ -137,8 +152,8 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
 
   async function create() {
     if (working || !clip || made) return;
-    show(el.error, '');
-    show(el.nameError, '');
+    messages.name = messages.general = null;
+    drawMessages();
     working = true;
     step = { phase: 'uploading', sent: 0, total: clip.bytes };
     drawStep();
@@ -149,24 +164,27 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
       onMade?.(); // it cost a little: the balance changed
       if (usedSlot) onUse(usedSlot, made);
     } catch (err) {
-      const nameProblem = fieldProblem(err, 'voice_name');
-      const clipProblem = fieldProblem(err, 'voice_clip');
-      if (nameProblem) show(el.nameError, nameProblem);
-      else if (clipProblem) show(el.clipError, clipProblem);
+      if (fieldProblem(err, 'voice_name')) messages.name = () => fieldProblem(err, 'voice_name');
+      else if (fieldProblem(err, 'voice_clip')) messages.clip = () => fieldProblem(err, 'voice_clip');
       else {
-        const d = describeError(err);
-        show(el.error, sentences(d.headline, d.money, d.next));
+        messages.general = () => {
+          const d = describeError(err, { voice: true });
+          return sentences(d.headline, d.money, d.next);
+        };
       }
+      // The clip went into a voice that may have been paid for: it is not sent again.
+      if (err.mayBeBilled) clip = null;
     } finally {
       working = false;
       step = null;
+      unseen = !el.dialog.open;
       drawWords();
       drawState();
     }
   }
 
   el.file.addEventListener('change', chooseFile);
-  el.name.addEventListener('input', () => { show(el.nameError, ''); drawWords(); drawState(); });
+  el.name.addEventListener('input', () => { messages.name = null; drawWords(); drawState(); });
   el.name.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); create(); } });
   el.create.addEventListener('click', create);
   for (const button of [el.close, el.cancel]) button.addEventListener('click', () => el.dialog.close());
@@ -174,12 +192,14 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
   el.use2.addEventListener('click', () => { onUse(2, made); el.dialog.close(); });
   // Leaving stops the preview; a voice being made goes on in Rust.
   el.dialog.addEventListener('close', () => { el.preview.pause(); usedSlot = null; });
-  onLanguageChange(drawWords);
+  onLanguageChange(() => { drawWords(); drawState(); });
 
   return {
     // slot: opened from "Voice N → Make a new voice…": the new voice is cast there.
     async open({ slot = null } = {}) {
-      if (!working) reset();
+      // How the last voice ended stays in view until it has been seen.
+      if (!working && !unseen) reset();
+      unseen = false;
       usedSlot = slot;
       await loadRules();
       drawWords();

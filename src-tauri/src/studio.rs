@@ -22,7 +22,7 @@ use crate::request::{FieldError, GenerationRequest};
 use crate::save;
 use crate::settings::{Settings, SettingsFile};
 use crate::voices::{StagedClip, VoiceBook, VoiceRecord, VoiceView};
-use crate::voicing::{self, VoiceChanged, VoicePolling, VoiceProgress};
+use crate::voicing::{self, VoiceChange, VoiceChanged, VoicePolling, VoiceProgress};
 
 pub const DEFAULT_MAX_RUNNING_JOBS: usize = 2;
 pub const MAX_RUNNING_JOBS_LIMIT: usize = 5;
@@ -149,7 +149,8 @@ impl Studio {
         let media = MediaServer::start(library.videos_dir(), voices.dir()).await?;
         let voice_polling = VoicePolling {
             interval: poll.interval,
-            deadline: poll.deadline.min(std::time::Duration::from_secs(10 * 60)),
+            max_pause: poll.max_retry_pause,
+            deadline: poll.deadline,
         };
         let settings = SettingsFile::new(&paths.config_dir);
         let max_running = settings
@@ -515,11 +516,17 @@ impl Studio {
     /// Tells the window of every change to a voice.
     fn voice_changed(&self) -> VoiceChanged {
         let jobs = Arc::clone(&self.jobs);
-        Arc::new(move |record: &VoiceRecord| {
-            let voice = VoiceView::of(record, jobs.voice_clip_url(&record.clip_file));
-            jobs.publish(&StudioEvent::Voice {
-                voice: Box::new(voice),
-            });
+        Arc::new(move |change: VoiceChange<'_>| {
+            let event = match change {
+                VoiceChange::Stored(record) => StudioEvent::Voice {
+                    voice: Box::new(VoiceView::of(
+                        record,
+                        jobs.voice_clip_url(&record.clip_file),
+                    )),
+                },
+                VoiceChange::Forgotten(id) => StudioEvent::VoiceDeleted { id: id.to_string() },
+            };
+            jobs.publish(&event);
         })
     }
 
@@ -553,7 +560,14 @@ impl Studio {
             self.voice_changed(),
         )
         .await?;
-        let ready = self.follow_voice(client, record.id).await?;
+        // From here Segmind has the job: whatever goes wrong may have been billed.
+        let ready = self
+            .follow_voice(client, record.id)
+            .await
+            .map_err(|error| AppError {
+                may_be_billed: error.code != ErrorCode::JobFailed,
+                ..error
+            })?;
         Ok(self.voice_view(&ready))
     }
 
@@ -568,8 +582,13 @@ impl Studio {
         let polling = self.voice_polling;
         let changed = self.voice_changed();
         async move {
-            if !lock(&following).insert(id.clone()) {
-                return voices.get(&id);
+            // Another task follows it (a key saved meanwhile): wait for its end.
+            while !lock(&following).insert(id.clone()) {
+                tokio::time::sleep(polling.interval).await;
+                let record = voices.get(&id)?;
+                if record.status != crate::voices::VoiceStatus::Making {
+                    return Ok(record);
+                }
             }
             let result = voicing::follow(&voices, &client, &id, polling, changed).await;
             lock(&following).remove(&id);
@@ -579,7 +598,7 @@ impl Studio {
 
     pub fn rename_voice(&self, id: &str, name: &str) -> AppResult<VoiceView> {
         let record = self.voices.rename(id, name)?;
-        (self.voice_changed())(&record);
+        (self.voice_changed())(VoiceChange::Stored(&record));
         Ok(self.voice_view(&record))
     }
 

@@ -113,8 +113,15 @@ pub struct VoiceBook {
     dir: PathBuf,
     staged_dir: PathBuf,
     records: Mutex<HashMap<String, VoiceRecord>>,
+    /// Held from reading a record to storing its change: a rename and the voice
+    /// id arriving never overwrite each other.
+    writes: Mutex<()>,
     damaged: Vec<DamagedEntry>,
 }
+
+/// Clips chosen and not (yet) made into a voice, kept at most: choosing another
+/// file drops the oldest.
+const MAX_STAGED: usize = 3;
 
 /// The clip's problem as a field rule the form words, with the numbers it needs.
 pub fn clip_error(problem: &ClipProblem) -> AppError {
@@ -153,8 +160,13 @@ impl VoiceBook {
             dir,
             staged_dir,
             records: Mutex::new(records),
+            writes: Mutex::new(()),
             damaged,
         })
+    }
+
+    fn writing(&self) -> MutexGuard<'_, ()> {
+        self.writes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, VoiceRecord>> {
@@ -173,6 +185,7 @@ impl VoiceBook {
     /// sent: a clip that breaks a rule is refused here, naming the rule.
     pub fn stage(&self, bytes: &[u8]) -> AppResult<StagedClip> {
         let info = clip::inspect(bytes).map_err(|p| clip_error(&p))?;
+        self.drop_old_staged();
         let clip_id = uuid::Uuid::new_v4().to_string();
         let path = self.staged_path(&clip_id, info.format);
         write_atomically(&path, bytes).map_err(|e| AppError::io("keep_clip", &e))?;
@@ -182,6 +195,21 @@ impl VoiceBook {
             millis: info.millis,
             bytes: info.bytes,
         })
+    }
+
+    fn drop_old_staged(&self) {
+        let Ok(entries) = fs::read_dir(&self.staged_dir) else {
+            return;
+        };
+        let mut staged: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .flatten()
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        staged.sort();
+        let extra = (staged.len() + 1).saturating_sub(MAX_STAGED);
+        for (_, path) in staged.into_iter().take(extra) {
+            let _ = fs::remove_file(path);
+        }
     }
 
     fn staged_path(&self, clip_id: &str, format: ClipFormat) -> PathBuf {
@@ -254,6 +282,17 @@ impl VoiceBook {
 
     /// Writes the record to disk, then to memory.
     pub fn put(&self, record: VoiceRecord) -> AppResult<VoiceRecord> {
+        let _writing = self.writing();
+        self.store(record)
+    }
+
+    /// Keeps a change in memory only, when the disk refused it: a voice being made
+    /// is followed on from memory, and its next successful write stores it.
+    pub fn remember(&self, record: VoiceRecord) {
+        self.lock().insert(record.id.clone(), record);
+    }
+
+    fn store(&self, record: VoiceRecord) -> AppResult<VoiceRecord> {
         if !is_plain_id(&record.id) {
             return Err(AppError::internal(format!(
                 "not a voice id: {:?}",
@@ -301,10 +340,24 @@ impl VoiceBook {
         self.update(id, |record| record.name = name)
     }
 
+    /// Forgets a record that surely cost nothing (its create call was refused).
+    pub fn forget(&self, id: &str) {
+        let _writing = self.writing();
+        if let Some(record) = self.lock().remove(id) {
+            let _ = fs::remove_file(self.dir.join(format!("{id}.json")));
+            let _ = fs::remove_file(self.dir.join(record.clip_file));
+        }
+    }
+
     /// Removes a voice's record and its clip. Videos made with it keep their sound;
     /// Segmind keeps the voice itself (it has no delete call).
     pub fn delete(&self, id: &str) -> AppResult<()> {
+        let _writing = self.writing();
         let record = self.get(id)?;
+        if matches!(record.status, VoiceStatus::Sending | VoiceStatus::Making) {
+            // Paid for, or about to be: its id is still to come and must be kept.
+            return Err(AppError::new(ErrorCode::Busy).because("voice_being_made"));
+        }
         if is_plain_id(record.clip_file.split('.').next().unwrap_or_default()) {
             match fs::remove_file(self.dir.join(&record.clip_file)) {
                 Ok(()) => {}
@@ -396,12 +449,17 @@ mod tests {
     fn delete_removes_the_record_and_the_clip() {
         let dir = tempfile::tempdir().unwrap();
         let book = VoiceBook::open(dir.path()).unwrap();
-        let record = book
-            .put(VoiceBook::new_record("Anna".into(), "a.wav", &info()))
-            .unwrap();
+        let mut ready = VoiceBook::new_record("Anna".into(), "a.wav", &info());
+        ready.status = VoiceStatus::Ready;
+        let record = book.put(ready).unwrap();
         fs::write(book.dir().join(&record.clip_file), b"RIFF").unwrap();
         book.delete(&record.id).unwrap();
         assert!(book.list().is_empty());
+        // A voice being made is paid for (or about to be): it cannot be deleted.
+        let mut making = VoiceBook::new_record("Ben".into(), "b.wav", &info());
+        making.status = VoiceStatus::Making;
+        let making = book.put(making).unwrap();
+        assert_eq!(book.delete(&making.id).unwrap_err().code, ErrorCode::Busy);
         assert!(!book.dir().join(&record.clip_file).exists());
         assert!(!book.dir().join(format!("{}.json", record.id)).exists());
     }

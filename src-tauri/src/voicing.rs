@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::client::SegmindClient;
+use crate::client::{JobStatus, SegmindClient};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::voices::{VoiceBook, VoiceRecord, VoiceStatus};
 
@@ -32,12 +32,20 @@ pub enum VoiceProgress {
 #[derive(Debug, Clone, Copy)]
 pub struct VoicePolling {
     pub interval: Duration,
+    /// The longest pause between two calls while Segmind or the network has trouble.
+    pub max_pause: Duration,
     /// Segmind takes ~26 s; after this the voice waits for the next start.
     pub deadline: Duration,
 }
 
-/// Told of every change to a voice's record.
-pub type VoiceChanged = Arc<dyn Fn(&VoiceRecord) + Send + Sync>;
+/// A change the window is told of.
+pub enum VoiceChange<'a> {
+    Stored(&'a VoiceRecord),
+    /// A record that surely cost nothing, gone.
+    Forgotten(&'a str),
+}
+
+pub type VoiceChanged = Arc<dyn Fn(VoiceChange<'_>) + Send + Sync>;
 
 /// Uploads a staged clip and sends the create call: answers the record, now being
 /// made (`follow` waits for its id). On an error, the record (if one was made) says
@@ -81,11 +89,13 @@ pub async fn make(
     drop(bytes);
 
     // Written before the paid call: a crash while it is on its way is then known.
+    // The name is checked again: another voice may have taken it meanwhile.
+    let name = book.check_name(&name, None)?;
     let mut record = VoiceBook::new_record(name, clip_name, &info);
     record.clip_url = Some(clip_url.clone());
     record.clip_file = book.keep_clip(&staged, &record.id, info.format)?;
     let record = book.put(record)?;
-    changed(&record);
+    changed(VoiceChange::Stored(&record));
     progress(VoiceProgress::Creating);
 
     let job = match client.create_voice(&clip_url).await {
@@ -93,28 +103,51 @@ pub async fn make(
         Err(error) if !error.may_be_billed => {
             // Surely not made: the clip goes back to the dialog, which can try again.
             let _ = std::fs::rename(book.dir().join(&record.clip_file), &staged);
-            let _ = book.delete(&record.id);
+            book.forget(&record.id);
+            changed(VoiceChange::Forgotten(&record.id));
             return Err(error);
         }
         Err(error) => {
-            let failed = book.update(&record.id, |r| {
+            keep(book, &record.id, &changed, |r| {
                 r.status = VoiceStatus::Failed;
                 r.error = Some(error.clone());
             })?;
-            changed(&failed);
             return Err(error);
         }
     };
-    let record = book.update(&record.id, |r| {
+    keep(book, &record.id, &changed, |r| {
         r.status = VoiceStatus::Making;
-        r.job = Some(job);
-    })?;
-    changed(&record);
+        r.job = Some(job.clone());
+    })
+}
+
+/// Changes a paid voice's record; if the disk refuses, keeps the change in memory,
+/// so that nothing Segmind answered is dropped (the next write stores it). A voice
+/// being made cannot be deleted meanwhile (`VoiceBook::delete` refuses).
+fn keep(
+    book: &VoiceBook,
+    id: &str,
+    changed: &VoiceChanged,
+    change: impl Fn(&mut VoiceRecord),
+) -> AppResult<VoiceRecord> {
+    let record = match book.update(id, &change) {
+        Ok(record) => record,
+        Err(error) if error.code == ErrorCode::VoiceNotFound => return Err(error),
+        Err(_) => {
+            let mut record = book.get(id)?;
+            change(&mut record);
+            book.remember(record.clone());
+            record
+        }
+    };
+    changed(VoiceChange::Stored(&record));
     Ok(record)
 }
 
 /// Asks Segmind after a voice being made until its id arrives, it fails, or the
 /// deadline passes (the voice then stays "being made", asked again next start).
+/// The status first, as for videos; the answer with the voice id once COMPLETED.
+/// Trouble on the way (a 500, a 429, no network) is waited out, not final.
 pub async fn follow(
     book: &VoiceBook,
     client: &SegmindClient,
@@ -131,34 +164,63 @@ pub async fn follow(
         return Ok(record);
     };
     let give_up = tokio::time::Instant::now() + polling.deadline;
+    let mut pause = polling.interval;
     loop {
-        tokio::time::sleep(polling.interval).await;
-        match client.voice_result(&job).await {
-            Ok(answer) => {
-                if let Some(voice_id) = answer.voice_id {
-                    let ready = book.update(id, |r| {
-                        r.status = VoiceStatus::Ready;
-                        r.voice_id = Some(voice_id);
-                        r.cost = answer.metrics.and_then(|m| m.cost);
-                        r.error = None;
-                    })?;
-                    changed(&ready);
-                    return Ok(ready);
-                }
+        tokio::time::sleep(pause).await;
+        let outcome = match client.status(&job).await {
+            Ok(report) if report.status == JobStatus::Completed => {
+                client.voice_result(&job).await.map(Some)
             }
+            Ok(report) if report.status == JobStatus::Failed => {
+                Err(AppError::new(ErrorCode::JobFailed))
+            }
+            Ok(_) => Ok(None),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(Some(answer)) => {
+                let cost = answer.metrics.and_then(|m| m.cost);
+                let Some(voice_id) = answer.voice_id else {
+                    // Done and paid, but the id is not where the contract says.
+                    let error = AppError {
+                        may_be_billed: true,
+                        ..AppError::new(ErrorCode::UnexpectedResponse).because("no_voice_id")
+                    };
+                    keep(book, id, &changed, |r| {
+                        r.status = VoiceStatus::Failed;
+                        r.error = Some(error.clone());
+                        r.cost = cost;
+                    })?;
+                    return Err(error);
+                };
+                return keep(book, id, &changed, |r| {
+                    r.status = VoiceStatus::Ready;
+                    r.voice_id = Some(voice_id.clone());
+                    r.cost = cost;
+                    r.error = None;
+                });
+            }
+            Ok(None) => pause = polling.interval,
             Err(error) if matches!(error.code, ErrorCode::JobFailed | ErrorCode::JobExpired) => {
-                let failed = book.update(id, |r| {
+                // Segmind does not bill a voice it could not make; a forgotten job
+                // may have been made and billed.
+                let error = AppError {
+                    may_be_billed: error.code == ErrorCode::JobExpired,
+                    ..error
+                };
+                keep(book, id, &changed, |r| {
                     r.status = VoiceStatus::Failed;
                     r.error = Some(error.clone());
                 })?;
-                changed(&failed);
                 return Err(error);
             }
-            Err(error) if !error.is_transient() => return Err(error),
-            Err(_) => {}
+            Err(_) => pause = (pause * 2).min(polling.max_pause),
         }
         if tokio::time::Instant::now() >= give_up {
-            return Err(AppError::new(ErrorCode::Timeout).because("voice_still_making"));
+            return Err(AppError {
+                may_be_billed: true,
+                ..AppError::new(ErrorCode::Timeout).because("voice_still_making")
+            });
         }
     }
 }

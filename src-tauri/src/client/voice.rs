@@ -58,10 +58,15 @@ impl SegmindClient {
         let body = data_url_body(clip, mime);
         let url = self.upload_url();
         let clip_len = clip.len() as u64;
+        let timeout = self.config.request_timeout
+            + std::time::Duration::from_secs(body.len() as u64 / 100_000);
         let response = self
             .send(Resend::Safe, Call::Upload, || {
                 let stream = chunks(body.clone(), clip_len, progress.clone());
                 self.keyed(self.api.post(url.clone()))
+                    // A clip of 20 MB on a slow uplink takes minutes, not the
+                    // minute other calls get: a second for every 100 kB more.
+                    .timeout(timeout)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .header(reqwest::header::CONTENT_LENGTH, body.len())
                     .body(reqwest::Body::wrap_stream(stream))

@@ -122,7 +122,13 @@ async fn an_invalid_form_shows_its_messages_and_sends_nothing() {
     app.type_into("prompt", "<<<voice_2>>> greets the sunrise")
         .await;
     // A voice made elsewhere, pasted by id under the advanced disclosure.
+    app.js(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+        vec![serde_json::json!(testid("voices-advanced"))],
+    )
+    .await;
     app.el("voices-advanced").await.click().await.unwrap();
+    app.wait_visible("voice-id-1").await;
     app.type_into("voice-id-1", "voice-abc").await;
     wait_until(
         "the voice reference message",

@@ -199,7 +199,7 @@ async fn a_refused_create_call_is_never_resent_and_says_whether_it_may_be_billed
         (504, ErrorCode::Transient, true),
     ];
     for (code, expected, may_be_billed) in cases {
-        let s = setup_with_key().await;
+        let mut s = setup_with_key().await;
         let body = if code == 406 {
             r#"{"error":"Insufficient credits"}"#
         } else {
@@ -223,8 +223,14 @@ async fn a_refused_create_call_is_never_resent_and_says_whether_it_may_be_billed
             assert_eq!(voices[0].status, VoiceStatus::Failed, "{code}");
             assert!(voices[0].error.as_ref().unwrap().may_be_billed, "{code}");
         } else {
-            // Surely not made: the dialog may simply try again with the same clip.
+            // Surely not made: gone from the window's list too, and the dialog may
+            // simply try again with the same clip.
             assert!(voices.is_empty(), "{code}");
+            let mut told_gone = false;
+            while let Ok(event) = s.rx.try_recv() {
+                told_gone |= matches!(event, kling_studio::jobs::StudioEvent::VoiceDeleted { .. });
+            }
+            assert!(told_gone, "{code}: the window was told the voice is gone");
             let (again, _) = make_staged(&s, &staged.clip_id, "Anna").await;
             assert_eq!(again.unwrap().status, VoiceStatus::Ready, "{code}");
             assert_eq!(s.fake.count("POST", CREATE), 2, "{code}");
@@ -280,7 +286,13 @@ async fn a_voice_being_made_when_the_app_stops_is_finished_at_the_next_start() {
         () = voice_reaches(&mut rx, VoiceStatus::Making) => {}
     }
     assert_eq!(fake.count("POST", CREATE), 1);
-    assert_eq!(studio.voices()[0].status, VoiceStatus::Making);
+    let making = &studio.voices()[0];
+    assert_eq!(making.status, VoiceStatus::Making);
+    // Paid for, its id still to come: it cannot be deleted now.
+    assert_eq!(
+        studio.delete_voice(&making.id).unwrap_err().code,
+        ErrorCode::Busy
+    );
 
     drop(studio);
     let again = open_studio(&fake, dir.path()).await;
