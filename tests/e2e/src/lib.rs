@@ -695,6 +695,38 @@ impl App {
         self.el("generate").await.click().await.unwrap();
     }
 
+    /// `wait_until`, and on a time-out the window as it was: a screenshot and the
+    /// page's text in the artifacts (`FAILED-<what>.png/.txt`), for a failure
+    /// seen only on another machine.
+    pub async fn wait_for<F, Fut>(&self, what: &str, limit: Duration, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let started = Instant::now();
+        while !check().await {
+            if started.elapsed() >= limit {
+                let name = format!(
+                    "FAILED-{}",
+                    what.replace(|c: char| !c.is_alphanumeric(), "-")
+                );
+                self.screenshot(&name).await;
+                let text = self
+                    .js(
+                        "return document.body.innerText + '\\n---\\n' + document.title",
+                        vec![],
+                    )
+                    .await;
+                let _ = std::fs::write(
+                    artifacts().join(format!("{name}.txt")),
+                    text.as_str().unwrap_or_default(),
+                );
+                panic!("timed out after {limit:?} waiting for: {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Statuses of the history's cards, newest first.
     pub async fn history(&self) -> Vec<String> {
         self.strings("return [...document.querySelectorAll(\"[data-testid='history-item']\")].map(e => e.getAttribute('data-status'))")

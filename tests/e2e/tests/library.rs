@@ -121,7 +121,7 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     })
     .await;
     app.el("generate").await.click().await.unwrap();
-    wait_until("the video to be ready", JOB_LIMIT, || async {
+    app.wait_for("the video to be ready", JOB_LIMIT, || async {
         app.history().await == ["ready"]
     })
     .await;
@@ -135,7 +135,7 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     // The history places its cards on the next frame after a scroll: click then.
     app.next_frame().await;
     app.el("history-rerun").await.click().await.unwrap();
-    wait_until("the form to be filled", Duration::from_secs(10), || async {
+    app.wait_for("the form to be filled", Duration::from_secs(10), || async {
         app.value("prompt").await == "A hot-air balloon drifts over lavender fields"
     })
     .await;

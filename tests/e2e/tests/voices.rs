@@ -213,6 +213,55 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     })
     .await;
     app.screenshot("voice-07-cast-list").await;
+
+    // Narrator is deleted; a re-run of the video restores Grandpa by id and says
+    // plainly that voice 2 is gone (its id kept).
+    app.js(
+        "document.querySelector('[data-testid=voice-item][data-voice-id=\"' + arguments[0] + '\"] .v-delete').click()",
+        vec![json!(narrator)],
+    )
+    .await;
+    app.wait_visible("voice-delete-confirm").await;
+    app.el("voice-delete-confirm").await.click().await.unwrap();
+    wait_until(
+        "the voice to be deleted",
+        Duration::from_secs(10),
+        || async {
+            app.js(
+                "return document.querySelectorAll('[data-testid=voice-item]').length",
+                vec![],
+            )
+            .await
+            .as_i64()
+                == Some(1)
+        },
+    )
+    .await;
+    app.js("document.getElementById('voices-dialog').close()", vec![])
+        .await;
+    app.js(
+        "document.querySelector(\"[data-testid='history-rerun']\").scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await;
+    app.next_frame().await;
+    app.el("history-rerun").await.click().await.unwrap();
+    wait_until("the re-run's voices", Duration::from_secs(10), || async {
+        app.value("voice-pick-1").await == grandpa && app.visible("voice-missing").await
+    })
+    .await;
+    assert_eq!(app.value("voice-pick-2").await, narrator);
+    assert!(
+        app.text("voice-missing").await.contains("Voice 2"),
+        "{}",
+        app.text("voice-missing").await
+    );
+    app.js(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+        vec![json!(testid("voice-missing"))],
+    )
+    .await;
+    app.screenshot("voice-08-rerun-voice-deleted").await;
     app.quit().await;
     env.assert_key_written_nowhere();
 }
