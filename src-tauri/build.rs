@@ -33,6 +33,8 @@ const COMMANDS: &[&str] = &[
     "make_voice",
     "rename_voice",
     "delete_voice",
+    "open_logs_folder",
+    "support_details",
 ];
 
 /// Every catalogue in `ui/locales/` is built in: adding a language is adding one file.

@@ -87,6 +87,9 @@ export const saveVideoAs = (jobId) => call('save_video_as', { jobId });
 export const chooseOutputFolder = () => call('choose_output_folder');
 export const showInFolder = (path) => call('show_in_folder', { path });
 export const openHelpLink = (link) => call('open_help_link', { link });
+// Support: the log folder in the file manager, and the details to send (no key).
+export const openLogsFolder = () => call('open_logs_folder');
+export const supportDetails = (page) => call('support_details', { page });
 
 export async function validateRequest(request) {
   const list = await call('validate_request', { request });

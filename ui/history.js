@@ -7,6 +7,7 @@
 // thousands of videos costs what a screenful does. Cards show stills (images),
 // never players: the stage's player is the page's only <video>.
 import * as api from './api.js';
+import { copyText } from './clipboard.js';
 import { describeError } from './errors.js';
 import { ask } from './dialogs.js';
 import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, cost, takeText } from './status.js';
@@ -22,31 +23,6 @@ function make(tag, className, text) {
 }
 
 // Copies text; falls back to a hidden textarea where the clipboard API is refused.
-async function copyText(text) {
-  try {
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch { /* fall back below */ }
-  const ta = document.createElement('textarea');
-  ta.value = text;
-  ta.setAttribute('readonly', '');
-  ta.className = 'copy-buffer';
-  document.body.append(ta);
-  const active = document.activeElement;
-  ta.select();
-  let ok = false;
-  try {
-    ok = document.execCommand('copy');
-  } catch {
-    ok = false;
-  }
-  ta.remove();
-  if (active instanceof HTMLElement) active.focus();
-  return ok;
-}
-
 // Stills are drawn into each card's own canvas (the cards are reused as the list
 // scrolls), from bytes fetched past every cache and decoded into a bitmap that is
 // closed at once. An <img> per still left each decoded image to WebKit's memory

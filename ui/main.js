@@ -13,6 +13,8 @@ import { createMoney } from './money.js';
 import { createVoices } from './voices.js';
 import { createVoiceMaker } from './voice-maker.js';
 import { createCast } from './cast.js';
+import { createSupport } from './support.js';
+import { forwardConsole } from './log.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
 import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language, statusLine } from './i18n.js';
@@ -97,6 +99,7 @@ const library = createLibrary();
 const voices = createVoices();
 let maker = null;
 let cast = null;
+let support = null;
 
 function createViews() {
   form = createForm({
@@ -124,6 +127,7 @@ function createViews() {
     onMade: () => refreshCredits({ quiet: true }),
   });
   cast = createCast({ voices, maker });
+  support = createSupport();
   for (const id of ['open-voices', 'open-voices-header']) $(id).addEventListener('click', () => cast.open());
 
   stage = createStage({
@@ -242,16 +246,8 @@ function refreshGenerate() {
   el.reason.hidden = !reason;
 }
 
-function newSubmissionId() {
-  try {
-    if (crypto.randomUUID) return crypto.randomUUID();
-  } catch { /* not a secure context: fall through */ }
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+// The app's page is a secure context (tauri://), where randomUUID always exists.
+const newSubmissionId = () => crypto.randomUUID();
 
 async function generate() {
   // Guard and disable in the same tick as the click, before any await: a double
@@ -370,6 +366,7 @@ function openSettings({ replace = false } = {}) {
   sayLanguage(null);
   fillLanguages();
   money.showSpend();
+  support.refresh();
   el.settings.showModal();
   if (replace) key.revealReplace();
   else el.settingsClose.focus();
@@ -496,6 +493,7 @@ document.addEventListener('keydown', (e) => {
 // ---------- start-up ----------
 
 async function boot() {
+  forwardConsole();
   // The words first: nothing may be drawn, or worded, before the catalogue is here.
   try {
     await loadWords();

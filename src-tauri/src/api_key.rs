@@ -8,6 +8,8 @@ impl ApiKey {
     /// Trims what a paste adds around a key; `None` when nothing is left.
     pub fn parse(text: &str) -> Option<Self> {
         let key = text.trim();
+        // Every key the app holds passes here: from now on no log line shows it.
+        crate::logging::add_secret(key);
         (!key.is_empty()).then(|| Self(key.to_string()))
     }
 

@@ -64,11 +64,13 @@ pub async fn save_api_key(
     key: String,
     session_only: bool,
 ) -> AppResult<SavedKey> {
+    log::info!("command save_api_key (session only: {session_only})");
     studio.save_api_key(&key, session_only).await
 }
 
 #[tauri::command]
 pub async fn remove_api_key(studio: State<'_, Studio>) -> AppResult<KeyStatus> {
+    log::info!("command remove_api_key");
     studio.remove_api_key().await
 }
 
@@ -122,6 +124,11 @@ pub async fn watch_jobs(
 /// One Generate click: `order.takes` videos of one request.
 #[tauri::command]
 pub async fn start_job(studio: State<'_, Studio>, order: Order) -> AppResult<Vec<JobView>> {
+    log::info!(
+        "command start_job: click {}, {} take(s)",
+        order.submission_id,
+        order.takes
+    );
     studio.start_takes(order).await
 }
 
@@ -151,16 +158,19 @@ pub async fn set_monthly_limit(
 
 #[tauri::command]
 pub async fn stop_following(studio: State<'_, Studio>, job_id: String) -> AppResult<JobView> {
+    log::info!("command stop_following: job {job_id}");
     studio.stop_following(&job_id)
 }
 
 #[tauri::command]
 pub async fn resume_job(studio: State<'_, Studio>, job_id: String) -> AppResult<JobView> {
+    log::info!("command resume_job: job {job_id}");
     studio.resume_job(&job_id).await
 }
 
 #[tauri::command]
 pub async fn delete_job(studio: State<'_, Studio>, job_id: String) -> AppResult<()> {
+    log::info!("command delete_job: job {job_id}");
     studio.delete_job(&job_id)
 }
 
@@ -172,6 +182,7 @@ const QUIT_SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
 /// billed without the app ever learning its id.
 #[tauri::command]
 pub async fn quit_app(app: AppHandle, studio: State<'_, Studio>) -> AppResult<()> {
+    log::info!("command quit_app");
     studio.settle_sends(QUIT_SETTLE).await;
     QUIT_CONFIRMED.store(true, std::sync::atomic::Ordering::SeqCst);
     app.exit(0);
@@ -230,6 +241,7 @@ pub async fn make_voice(
     name: String,
     on_progress: Channel<VoiceProgress>,
 ) -> AppResult<VoiceView> {
+    log::info!("command make_voice: clip {clip_id}");
     studio
         .make_voice(&clip_id, &clip_name, &name, move |step| {
             let _ = on_progress.send(step);
@@ -243,16 +255,19 @@ pub async fn rename_voice(
     id: String,
     name: String,
 ) -> AppResult<VoiceView> {
+    log::info!("command rename_voice: voice {id}");
     studio.rename_voice(&id, &name)
 }
 
 #[tauri::command]
 pub async fn delete_voice(studio: State<'_, Studio>, id: String) -> AppResult<()> {
+    log::info!("command delete_voice: voice {id}");
     studio.delete_voice(&id)
 }
 
 #[tauri::command]
 pub async fn save_video(studio: State<'_, Studio>, job_id: String) -> AppResult<SavedFile> {
+    log::info!("command save_video: job {job_id}");
     studio
         .save_video(&job_id, None)
         .map(|path| SavedFile { path })
@@ -324,6 +339,35 @@ pub async fn show_in_folder(studio: State<'_, Studio>, path: PathBuf) -> AppResu
             .because("open_folder")
             .with_detail(e.to_string())
     })
+}
+
+/// Opens the folder the app writes its logs to, for a support request.
+#[tauri::command]
+pub async fn open_logs_folder(app: AppHandle) -> AppResult<()> {
+    let dir = logs_dir(&app)?;
+    std::fs::create_dir_all(&dir).map_err(|e| AppError::io("open_folder", &e))?;
+    tauri_plugin_opener::open_path(&dir, None::<&str>).map_err(|e| {
+        AppError::new(ErrorCode::Io)
+            .because("open_folder")
+            .with_detail(e.to_string())
+    })
+}
+
+/// The text "Copy details for support" copies: never the key.
+#[tauri::command]
+pub async fn support_details(
+    app: AppHandle,
+    studio: State<'_, Studio>,
+    page: crate::support::PageFacts,
+) -> AppResult<String> {
+    Ok(studio.support_details(&page, &logs_dir(&app)?).await)
+}
+
+fn logs_dir(app: &AppHandle) -> AppResult<PathBuf> {
+    use tauri::Manager;
+    app.path()
+        .app_log_dir()
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 #[tauri::command]

@@ -318,6 +318,12 @@ impl JobManager {
 
     /// Shows (or clears) a passing problem on a job's card.
     fn set_trouble(&self, id: &str, trouble: Option<AppError>) {
+        if let Some(trouble) = &trouble {
+            log::warn!(
+                "job {id}: riding out {}",
+                crate::logging::error_line(trouble)
+            );
+        }
         let changed = {
             let mut live = lock(&self.live);
             let entry = live.entry(id.to_string()).or_default();
@@ -344,16 +350,21 @@ impl JobManager {
     /// A change made by a job's drive: only while the job is still active, so a
     /// job stopped meanwhile is never moved on (and never sent) by its drive.
     fn advance_once(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
+        let mut before = None;
         let record = self
             .library
             .try_update(id, |r| {
                 if !r.status.is_active() {
                     return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
                 }
+                before = Some((r.status, r.error.clone()));
                 change(r);
                 Ok(true)
             })?
             .expect("an accepted change is stored");
+        if let Some((status, error)) = before {
+            log_change(&record, status, error.as_ref());
+        }
         self.announce(record.clone());
         Ok(record)
     }
@@ -466,9 +477,16 @@ impl JobManager {
                     // Never left waiting: a waiting record is sent at the next start.
                     for record in &stored {
                         if self.library.delete(&record.id).is_err() {
-                            let _ = self
+                            if let Err(stop) = self
                                 .library
-                                .update(&record.id, |r| r.status = RecordStatus::Stopped);
+                                .update(&record.id, |r| r.status = RecordStatus::Stopped)
+                            {
+                                log::error!(
+                                    "job {}: neither deleted nor stopped after a failed click: {}",
+                                    record.id,
+                                    crate::logging::error_line(&stop)
+                                );
+                            }
                         }
                     }
                     return Err(error);
@@ -478,6 +496,12 @@ impl JobManager {
         let views: Vec<JobView> = stored
             .into_iter()
             .map(|record| {
+                log::info!(
+                    "job {}: recorded, {} s, {}",
+                    record.id,
+                    record.request.duration,
+                    crate::logging::preview(&record.request.prompt)
+                );
                 self.spawn(&record.id);
                 self.view(record)
             })
@@ -498,6 +522,10 @@ impl JobManager {
             if record.status != RecordStatus::Sending {
                 continue;
             }
+            log::warn!(
+                "job {}: found being sent at start; may have been billed, never re-sent",
+                record.id
+            );
             let unknown = |r: &mut JobRecord| {
                 r.status = RecordStatus::Unknown;
                 r.error = Some(AppError {
@@ -653,6 +681,7 @@ impl JobManager {
         } else {
             self.slots.take_now()
         };
+        log::info!("job {id}: drive starts ({:?})", first.status);
         // A new attempt: the last one's error is history.
         if self.advance(id, |r| r.error = None).await.is_ok() {
             let deadline = Instant::now() + self.poll.deadline;
@@ -668,7 +697,15 @@ impl JobManager {
                 };
                 match step {
                     Ok(Next::Continue) => continue,
-                    Ok(Next::Done) | Err(_) => break,
+                    Ok(Next::Done) => break,
+                    Err(error) => {
+                        // The record says what the creator needs; the log says why.
+                        log::warn!(
+                            "job {id}: drive ends: {}",
+                            crate::logging::error_line(&error)
+                        );
+                        break;
+                    }
                 }
             }
         }
@@ -730,6 +767,14 @@ impl JobManager {
         let manager = Arc::downgrade(self);
         let job_id = id.to_string();
         client.observed(Arc::new(move |notice| {
+            match &notice {
+                RetryNotice::RateLimited { until_ms } => {
+                    log::warn!("job {job_id}: rate limited (429) until {until_ms}");
+                }
+                RetryNotice::Retrying { attempt, delay } => {
+                    log::warn!("job {job_id}: retrying in {delay:?} (attempt {attempt})");
+                }
+            }
             if let (RetryNotice::RateLimited { until_ms }, Some(manager)) =
                 (notice, manager.upgrade())
             {
@@ -771,6 +816,7 @@ impl JobManager {
             });
             let error = match sending {
                 Ok(Some(record)) => {
+                    log::info!("job {}: Waiting -> Sending", record.id);
                     self.announce(record);
                     break;
                 }
@@ -990,6 +1036,11 @@ impl JobManager {
                 }
             },
         };
+        log::info!(
+            "job {}: downloading from {}",
+            record.id,
+            crate::logging::url(&url)
+        );
         let target = self.library.video_path(&record.id);
         // The app stopped between finishing the file and recording it: it is whole
         // (only a complete download that looks like a video is ever renamed).
@@ -1074,6 +1125,26 @@ impl JobManager {
             self.pause(&record.id, self.poll.retry_pause(troubles))
                 .await;
         }
+    }
+}
+
+/// A status change (and a new error) of a job, for the log.
+fn log_change(record: &JobRecord, before: RecordStatus, error_before: Option<&AppError>) {
+    if record.status != before {
+        log::info!(
+            "job {}: {:?} -> {:?}{}",
+            record.id,
+            before,
+            record.status,
+            record
+                .request_id
+                .as_deref()
+                .map(|r| format!(" (request {r})"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(error) = record.error.as_ref().filter(|e| Some(*e) != error_before) {
+        log::warn!("job {}: {}", record.id, crate::logging::error_line(error));
     }
 }
 

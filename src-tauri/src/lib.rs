@@ -15,6 +15,7 @@ pub mod instance;
 pub mod jobs;
 pub mod keystore;
 pub mod library;
+pub mod logging;
 pub mod media_server;
 pub mod price;
 pub mod request;
@@ -22,6 +23,7 @@ pub mod save;
 pub mod settings;
 pub mod slots;
 pub mod studio;
+pub mod support;
 pub mod voices;
 pub mod voicing;
 
@@ -44,12 +46,57 @@ fn studio_paths(app: &tauri::App) -> tauri::Result<StudioPaths> {
     })
 }
 
+/// Log lines go to a file in the OS's log folder (a few files of 2 MB, the oldest
+/// dropped) and to stderr; every line is scrubbed of the key, whatever wrote it.
+fn logs() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    use tauri_plugin_log::{RotationStrategy, Target, TargetKind};
+    tauri_plugin_log::Builder::new()
+        .clear_targets()
+        .targets([
+            Target::new(TargetKind::LogDir {
+                file_name: Some("kling-studio".into()),
+            }),
+            Target::new(TargetKind::Stderr),
+        ])
+        .max_file_size(2 * 1024 * 1024)
+        .rotation_strategy(RotationStrategy::KeepSome(4))
+        .level(log::LevelFilter::Info)
+        // Libraries speak only when something is wrong.
+        .level_for("tao", log::LevelFilter::Warn)
+        .level_for("wry", log::LevelFilter::Warn)
+        .level_for("hyper", log::LevelFilter::Warn)
+        .level_for("reqwest", log::LevelFilter::Warn)
+        .format(|out, message, record| {
+            let line = message.to_string();
+            out.finish(format_args!(
+                "{} {:<5} {} {}",
+                chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f"),
+                record.level(),
+                record.target(),
+                logging::redact(&line)
+            ))
+        })
+        .build()
+}
+
+/// A panic is written to the log before the process ends (release builds abort).
+fn log_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        log::error!(target: "panic", "{info}");
+        log::logger().flush();
+        default(info);
+    }));
+}
+
 pub fn run() {
+    log_panics();
     tauri::Builder::default()
         // First, so a second launch exits before it builds anything of its own.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             desktop::bring_forward(app)
         }))
+        .plugin(logs())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
@@ -107,6 +154,8 @@ pub fn run() {
             commands::make_voice,
             commands::rename_voice,
             commands::delete_voice,
+            commands::open_logs_folder,
+            commands::support_details,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|error| desktop::start_again_or_fail(error));

@@ -21,6 +21,7 @@ use crate::price;
 use crate::request::{FieldError, GenerationRequest};
 use crate::save;
 use crate::settings::{Settings, SettingsFile};
+use crate::support;
 use crate::voices::{StagedClip, VoiceBook, VoiceRecord, VoiceView};
 use crate::voicing::{self, VoiceChange, VoiceChanged, VoicePolling, VoiceProgress};
 
@@ -163,6 +164,12 @@ impl Studio {
         jobs.recover_interrupted();
         jobs.keep_saving();
         let spent_ledger = price::SpentLedger::open(&paths.library_dir);
+        log::info!(
+            "library opened: {} videos, {} voices, {} damaged records set aside",
+            jobs.library().list().len(),
+            voices.list().len(),
+            jobs.library().damaged().len() + voices.damaged().len()
+        );
         Ok(Self {
             _library_lock: library_lock,
             jobs,
@@ -502,6 +509,54 @@ impl Studio {
     /// never cuts a POST Segmind may bill; answers how many are still being sent.
     pub async fn settle_sends(&self, limit: std::time::Duration) -> usize {
         self.jobs.settle_sends(limit).await
+    }
+
+    /// "Copy details for support": the computer, the keychain, the library by status.
+    pub async fn support_details(&self, page: &support::PageFacts, log_dir: &Path) -> String {
+        let status = self.key_status().await.ok();
+        let key = match &status {
+            Some(s) if s.state == crate::keystore::KeyState::Keychain => {
+                format!(
+                    "saved in the keychain (…{})",
+                    s.last4.clone().unwrap_or_default()
+                )
+            }
+            Some(s) if s.state == crate::keystore::KeyState::Session => {
+                format!(
+                    "for this session only (…{})",
+                    s.last4.clone().unwrap_or_default()
+                )
+            }
+            _ => "none saved".to_string(),
+        };
+        let name = |value: serde_json::Value| value.as_str().unwrap_or("unknown").to_string();
+        let mut jobs_by_status = std::collections::BTreeMap::new();
+        for record in self.jobs.library().list() {
+            *jobs_by_status
+                .entry(name(
+                    serde_json::to_value(record.status).unwrap_or_default(),
+                ))
+                .or_insert(0) += 1;
+        }
+        let mut voices_by_status = std::collections::BTreeMap::new();
+        for voice in self.voices.list() {
+            *voices_by_status
+                .entry(name(serde_json::to_value(voice.status).unwrap_or_default()))
+                .or_insert(0) += 1;
+        }
+        let app = support::AppFacts {
+            version: env!("CARGO_PKG_VERSION"),
+            language: self.language().to_string(),
+            key,
+            keychain_problem: status
+                .and_then(|s| s.keychain_problem)
+                .map(|code| name(serde_json::to_value(code).unwrap_or_default())),
+            jobs_by_status,
+            voices_by_status,
+            damaged_records: self.jobs.library().damaged().len() + self.voices.damaged().len(),
+            log_dir: log_dir.display().to_string(),
+        };
+        support::details(&app, page)
     }
 
     /// Checks a clip the creator chose and keeps it for `make_voice`; nothing is sent.

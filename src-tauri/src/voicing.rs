@@ -87,6 +87,7 @@ pub async fn make(
             }
         })?;
     drop(bytes);
+    log::info!("voice {name:?}: clip uploaded ({} bytes)", info.bytes);
 
     // Written before the paid call: a crash while it is on its way is then known.
     // The name is checked again: another voice may have taken it meanwhile.
@@ -99,8 +100,16 @@ pub async fn make(
     progress(VoiceProgress::Creating);
 
     let job = match client.create_voice(&clip_url).await {
-        Ok(job) => job,
+        Ok(job) => {
+            log::info!("voice {}: sent, request {}", record.id, job.request_id);
+            job
+        }
         Err(error) if !error.may_be_billed => {
+            log::info!(
+                "voice {}: refused, not billed: {}",
+                record.id,
+                crate::logging::error_line(&error)
+            );
             // Surely not made: the clip goes back to the dialog, which can try again.
             let _ = std::fs::rename(book.dir().join(&record.clip_file), &staged);
             book.forget(&record.id);
@@ -108,6 +117,11 @@ pub async fn make(
             return Err(error);
         }
         Err(error) => {
+            log::warn!(
+                "voice {}: {}",
+                record.id,
+                crate::logging::error_line(&error)
+            );
             keep(book, &record.id, &changed, |r| {
                 r.status = VoiceStatus::Failed;
                 r.error = Some(error.clone());
@@ -193,6 +207,7 @@ pub async fn follow(
                     })?;
                     return Err(error);
                 };
+                log::info!("voice {id}: ready");
                 return keep(book, id, &changed, |r| {
                     r.status = VoiceStatus::Ready;
                     r.voice_id = Some(voice_id.clone());
@@ -208,13 +223,20 @@ pub async fn follow(
                     may_be_billed: error.code == ErrorCode::JobExpired,
                     ..error
                 };
+                log::warn!("voice {id}: {}", crate::logging::error_line(&error));
                 keep(book, id, &changed, |r| {
                     r.status = VoiceStatus::Failed;
                     r.error = Some(error.clone());
                 })?;
                 return Err(error);
             }
-            Err(_) => pause = (pause * 2).min(polling.max_pause),
+            Err(error) => {
+                log::warn!(
+                    "voice {id}: riding out {}",
+                    crate::logging::error_line(&error)
+                );
+                pause = (pause * 2).min(polling.max_pause);
+            }
         }
         if tokio::time::Instant::now() >= give_up {
             return Err(AppError {
@@ -230,13 +252,24 @@ pub async fn follow(
 pub fn recover_interrupted(book: &VoiceBook) {
     for record in book.list() {
         if record.status == VoiceStatus::Sending {
-            let _ = book.update(&record.id, |r| {
+            log::warn!(
+                "voice {}: found being sent at start; may have been billed",
+                record.id
+            );
+            let marked = book.update(&record.id, |r| {
                 r.status = VoiceStatus::Failed;
                 r.error = Some(AppError {
                     may_be_billed: true,
                     ..AppError::new(ErrorCode::Network).because("interrupted")
                 });
             });
+            if let Err(error) = marked {
+                log::error!(
+                    "voice {}: could not be marked: {}",
+                    record.id,
+                    crate::logging::error_line(&error)
+                );
+            }
         }
     }
 }

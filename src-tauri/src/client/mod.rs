@@ -205,10 +205,6 @@ impl SegmindClient {
         self.key == other.key
     }
 
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
     fn endpoint(&self, path: &str) -> Url {
         // `join` would drop a path prefix of the base (a proxy at /segmind/), so append.
         let mut url = self.config.base_url.clone();
@@ -418,12 +414,26 @@ impl SegmindClient {
                     if resend == Resend::OnlyIfNeverArrived && !never_arrived {
                         return Err(self.redact(may_have_arrived(error)));
                     }
+                    // Checking a key (the free credits call), the creator waits: no
+                    // connection at all is said at once, not after a minute of retries.
+                    if call == Call::Credits && never_arrived {
+                        log::warn!("{call:?} call: {}", crate::logging::error_line(&error));
+                        return Err(self.redact(error));
+                    }
                     (error, policy.backoff(attempt))
                 }
             };
             if attempt >= policy.max_attempts {
+                log::warn!(
+                    "{call:?} call gave up after {attempt} attempts: {}",
+                    crate::logging::error_line(&error)
+                );
                 return Err(self.redact(error));
             }
+            log::info!(
+                "{call:?} call: {}; trying again in {wait:?} (attempt {attempt})",
+                crate::logging::error_line(&error)
+            );
             if error.code == ErrorCode::RateLimited {
                 self.notify(RetryNotice::RateLimited {
                     until_ms: now_ms() + wait.as_millis() as i64,

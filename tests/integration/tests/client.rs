@@ -499,3 +499,28 @@ async fn a_keyed_call_redirected_to_another_host_is_not_followed() {
         "the key never followed the redirect to the file host"
     );
 }
+
+#[tokio::test]
+async fn checking_a_key_with_no_connection_says_so_at_once_without_retrying() {
+    // A port nothing listens on: every connection is refused, as offline.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let retries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = retries.clone();
+    let config = kling_studio::client::ClientConfig::new(
+        kling_studio::client::parse_base_url(&base).unwrap(),
+    );
+    let client = kling_studio::client::SegmindClient::new(
+        config,
+        kling_studio::api_key::ApiKey::parse(KEY).unwrap(),
+    )
+    .unwrap()
+    .observed(std::sync::Arc::new(move |_| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }));
+    let err = client.credits().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Network);
+    // The default policy would pause 1 s, 2 s, 4 s… between tries: none was made.
+    assert_eq!(retries.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

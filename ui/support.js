@@ -1,0 +1,54 @@
+// support.js: Settings → Help. "Open logs folder" and "Copy details for support".
+// The details are written by Rust (never the key) when Settings opens and shown
+// before they are copied, so a creator sees what they send; the copy then happens
+// inside the click itself, which the clipboard requires.
+import * as api from './api.js';
+import { shortError } from './errors.js';
+import { t, statusLine } from './i18n.js';
+
+const $ = (id) => document.getElementById(id);
+
+export function createSupport() {
+  const el = { openLogs: $('open-logs'), copy: $('copy-support'), details: $('support-details'), status: $('support-status') };
+  const say = statusLine(el.status);
+
+  // What only the page knows: its engine, and whether it can play the videos.
+  function pageFacts() {
+    const probe = document.createElement('video');
+    return { userAgent: navigator.userAgent, h264: probe.canPlayType('video/mp4; codecs="avc1.42E01E"') };
+  }
+
+  async function refresh() {
+    say(null);
+    try {
+      el.details.value = await api.supportDetails(pageFacts());
+      el.details.hidden = false;
+    } catch (err) {
+      say(() => shortError(err), 'error');
+    }
+  }
+
+  el.openLogs.addEventListener('click', async () => {
+    try {
+      await api.openLogsFolder();
+      say(null);
+    } catch (err) {
+      say(() => shortError(err), 'error');
+    }
+  });
+
+  el.copy.addEventListener('click', () => {
+    if (!el.details.value) return;
+    el.details.focus();
+    el.details.select();
+    let copied = false;
+    try {
+      copied = document.execCommand('copy');
+    } catch {
+      copied = false;
+    }
+    say(() => t(copied ? 'settings.help.copied' : 'settings.help.notCopied'), copied ? '' : 'error');
+  });
+
+  return { refresh };
+}
