@@ -21,10 +21,6 @@ use crate::studio::{
 use crate::voices::{StagedClip, VoiceView};
 use crate::voicing::VoiceProgress;
 
-/// Set once the creator chose to quit although jobs run (they resume next start).
-pub static QUIT_CONFIRMED: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
 /// Fixed pages the app may open in the browser; the webview cannot name a URL.
 const API_KEYS_URL: &str = "https://cloud.segmind.com/console/api-keys";
 const TOP_UP_URL: &str = "https://cloud.segmind.com/console/billing";
@@ -39,6 +35,13 @@ pub enum HelpLink {
 #[derive(Debug, Clone, Serialize)]
 pub struct SavedFile {
     pub path: PathBuf,
+}
+
+/// File work that may take long or block (copying a video of hundreds of MB, an
+/// fsync): the runtime moves its other tasks off this thread meanwhile, so job
+/// drives and the window's other calls go on.
+fn on_a_blocking_thread<T>(work: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(work)
 }
 
 /// The page's first call at start-up.
@@ -89,7 +92,7 @@ pub async fn remember_request(
     studio: State<'_, Studio>,
     request: GenerationRequest,
 ) -> AppResult<()> {
-    studio.remember_request(request)
+    on_a_blocking_thread(|| studio.remember_request(request))
 }
 
 /// The catalogue of the language in use, and the languages on offer.
@@ -171,7 +174,7 @@ pub async fn resume_job(studio: State<'_, Studio>, job_id: String) -> AppResult<
 #[tauri::command]
 pub async fn delete_job(studio: State<'_, Studio>, job_id: String) -> AppResult<()> {
     log::info!("command delete_job: job {job_id}");
-    studio.delete_job(&job_id)
+    on_a_blocking_thread(|| studio.delete_job(&job_id))
 }
 
 /// How long "Quit anyway" waits for a job being sent to get Segmind's answer.
@@ -181,10 +184,14 @@ const QUIT_SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
 /// being sent gets a few seconds for its answer first: cut off, it could be
 /// billed without the app ever learning its id.
 #[tauri::command]
-pub async fn quit_app(app: AppHandle, studio: State<'_, Studio>) -> AppResult<()> {
+pub async fn quit_app(
+    app: AppHandle,
+    studio: State<'_, Studio>,
+    quitting: State<'_, crate::desktop::Quitting>,
+) -> AppResult<()> {
     log::info!("command quit_app");
     studio.settle_sends(QUIT_SETTLE).await;
-    QUIT_CONFIRMED.store(true, std::sync::atomic::Ordering::SeqCst);
+    quitting.confirm();
     app.exit(0);
     Ok(())
 }
@@ -214,7 +221,7 @@ pub async fn save_still(
             "save_still expects the JPEG as a raw body",
         ));
     };
-    studio.save_still(job_id, jpeg)
+    on_a_blocking_thread(|| studio.save_still(job_id, jpeg))
 }
 
 /// A clip the creator chose for a voice: its bytes as the raw body. Checked and
@@ -229,7 +236,7 @@ pub async fn stage_voice_clip(
             "stage_voice_clip expects the clip as a raw body",
         ));
     };
-    studio.stage_voice_clip(bytes)
+    on_a_blocking_thread(|| studio.stage_voice_clip(bytes))
 }
 
 /// Makes a voice from a staged clip, telling `on_progress` how far it got.
@@ -268,9 +275,7 @@ pub async fn delete_voice(studio: State<'_, Studio>, id: String) -> AppResult<()
 #[tauri::command]
 pub async fn save_video(studio: State<'_, Studio>, job_id: String) -> AppResult<SavedFile> {
     log::info!("command save_video: job {job_id}");
-    studio
-        .save_video(&job_id, None)
-        .map(|path| SavedFile { path })
+    on_a_blocking_thread(|| studio.save_video(&job_id, None)).map(|path| SavedFile { path })
 }
 
 #[tauri::command]
@@ -280,8 +285,8 @@ pub async fn save_video_as(
     job_id: String,
 ) -> AppResult<Option<SavedFile>> {
     let name = studio.suggested_name(&job_id)?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
+    let dialog = app
+        .dialog()
         .file()
         .set_title(i18n::tr(studio.language(), "file_dialog.save_as", &[]))
         .set_directory(studio.load_settings().output_dir)
@@ -289,19 +294,30 @@ pub async fn save_video_as(
         .add_filter(
             i18n::tr(studio.language(), "file_dialog.mp4", &[]),
             &["mp4"],
-        )
-        .save_file(move |chosen| {
-            let _ = tx.send(chosen);
-        });
-    let Some(chosen) = rx.await.ok().flatten() else {
+        );
+    let Some(path) = chosen_path(|answer| dialog.save_file(answer)).await? else {
         return Ok(None);
     };
-    let path = chosen
-        .into_path()
-        .map_err(|e| AppError::internal(e.to_string()))?;
-    studio
-        .save_video_to(&job_id, &path)
+    on_a_blocking_thread(|| studio.save_video_to(&job_id, &path))
         .map(|path| Some(SavedFile { path }))
+}
+
+/// Opens a native file dialog (`open` hands it its callback) and waits for the
+/// creator's choice: `None` when they cancel.
+async fn chosen_path(
+    open: impl FnOnce(Box<dyn FnOnce(Option<tauri_plugin_dialog::FilePath>) + Send>),
+) -> AppResult<Option<PathBuf>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    open(Box::new(move |chosen| {
+        let _ = tx.send(chosen);
+    }));
+    match rx.await.ok().flatten() {
+        Some(chosen) => chosen
+            .into_path()
+            .map(Some)
+            .map_err(|e| AppError::internal(e.to_string())),
+        None => Ok(None),
+    }
 }
 
 #[tauri::command]
@@ -309,24 +325,18 @@ pub async fn choose_output_folder(
     app: AppHandle,
     studio: State<'_, Studio>,
 ) -> AppResult<Option<PathBuf>> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
+    let dialog = app
+        .dialog()
         .file()
         .set_title(i18n::tr(
             studio.language(),
             "file_dialog.choose_folder",
             &[],
         ))
-        .set_directory(studio.load_settings().output_dir)
-        .pick_folder(move |chosen| {
-            let _ = tx.send(chosen);
-        });
-    let Some(chosen) = rx.await.ok().flatten() else {
+        .set_directory(studio.load_settings().output_dir);
+    let Some(dir) = chosen_path(|answer| dialog.pick_folder(answer)).await? else {
         return Ok(None);
     };
-    let dir = chosen
-        .into_path()
-        .map_err(|e| AppError::internal(e.to_string()))?;
     studio.set_output_dir(dir.clone())?;
     Ok(Some(dir))
 }

@@ -2,14 +2,13 @@
 //! video is ready and nobody is looking, and no job lost when the window closes.
 
 use std::collections::HashSet;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tauri::{AppHandle, Manager, Window, WindowEvent};
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::commands::QUIT_CONFIRMED;
 use crate::i18n;
 use crate::jobs::StudioEvent;
 use crate::library::RecordStatus;
@@ -20,15 +19,10 @@ use crate::studio::Studio;
 pub fn notify_when_ready(app: &AppHandle, studio: &Studio) {
     let app = app.clone();
     let told: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
-    studio.watch_jobs(Arc::new(move |event| {
+    studio.observe_jobs(Arc::new(move |event| {
         if let StudioEvent::Job { job } = event {
             let ready = job.record.status == RecordStatus::Ready;
-            if ready
-                && told
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(job.record.id.clone())
-            {
+            if ready && crate::locks::lock(&told).insert(job.record.id.clone()) {
                 let focused = app
                     .get_webview_window("main")
                     .and_then(|w| w.is_focused().ok())
@@ -112,12 +106,29 @@ pub fn say_already_open_and_exit(app: &AppHandle) {
         .show(move |_| handle.exit(0));
 }
 
+/// The window's side of quitting, as app state (managed by Tauri).
+#[derive(Default)]
+pub struct Quitting {
+    /// The creator chose to quit although videos are being made (they resume at
+    /// the next start): the window closes without asking again.
+    confirmed: AtomicBool,
+}
+
+impl Quitting {
+    pub fn confirm(&self) {
+        self.confirmed.store(true, Ordering::SeqCst);
+    }
+}
+
 /// Closing the window while jobs run asks first (in the page); with no page to
 /// ask, or once the creator chose to quit, it closes: nothing is lost either way,
 /// unfinished jobs resume at the next start.
 pub fn on_window_event(window: &Window, event: &WindowEvent) {
     if let WindowEvent::CloseRequested { api, .. } = event {
-        if QUIT_CONFIRMED.load(Ordering::SeqCst) {
+        if window
+            .try_state::<Quitting>()
+            .is_some_and(|q| q.confirmed.load(Ordering::SeqCst))
+        {
             return;
         }
         // No studio: this copy found another one open and is on its way out.
@@ -125,8 +136,8 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
             return;
         };
         let active_jobs = studio.active_jobs();
-        // More than one listener: the notifier above, and a page that can ask.
-        if active_jobs > 0 && studio.publish(&StudioEvent::CloseRequested { active_jobs }) > 1 {
+        let pages_asked = studio.publish(&StudioEvent::CloseRequested { active_jobs });
+        if active_jobs > 0 && pages_asked > 0 {
             api.prevent_close();
         }
     }

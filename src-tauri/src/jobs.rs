@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -112,6 +112,14 @@ pub enum StudioEvent {
 /// Receives events; answers false once it is gone, and is then dropped.
 pub type Subscriber = Arc<dyn Fn(&StudioEvent) -> bool + Send + Sync>;
 
+/// Who listens: a page (which can answer the close question) or the desktop side
+/// (the notifier), so that "is there a page to ask?" is asked, not guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Page,
+    Desktop,
+}
+
 #[derive(Default)]
 struct Live {
     task: Option<tokio::task::AbortHandle>,
@@ -132,7 +140,7 @@ pub struct JobManager {
     slots: Arc<Slots>,
     gate: RateGate,
     poll: PollPolicy,
-    subscribers: Mutex<Vec<Subscriber>>,
+    subscribers: Mutex<Vec<(Listener, Subscriber)>>,
     live: Mutex<HashMap<String, Live>>,
     /// Bumped at every change of a job, for whoever waits for jobs to settle.
     changes: watch::Sender<()>,
@@ -146,9 +154,7 @@ pub struct JobManager {
 /// How often changes the disk refused are written again.
 const SAVE_RETRY: Duration = Duration::from_secs(2);
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::locks::lock;
 
 /// How a job's drive ended, for the record.
 enum Next {
@@ -216,20 +222,29 @@ impl JobManager {
         });
     }
 
-    pub fn subscribe(&self, subscriber: Subscriber) {
-        lock(&self.subscribers).push(subscriber);
+    pub fn subscribe(&self, listener: Listener, subscriber: Subscriber) {
+        lock(&self.subscribers).push((listener, subscriber));
     }
 
-    /// Tells every subscriber; answers how many are still listening. Subscribers
-    /// are called with no lock held: one may ask the main thread something while
-    /// the main thread waits to publish (closing the window), and must not deadlock.
+    /// Tells every subscriber; answers how many pages are still listening.
+    /// Subscribers are called with no lock held: one may ask the main thread
+    /// something while the main thread waits to publish (closing the window), and
+    /// must not deadlock.
     pub fn publish(&self, event: &StudioEvent) -> usize {
-        let subscribers: Vec<Subscriber> = lock(&self.subscribers).clone();
-        let gone: Vec<Subscriber> = subscribers.iter().filter(|s| !s(event)).cloned().collect();
-        if !gone.is_empty() {
-            lock(&self.subscribers).retain(|s| !gone.iter().any(|g| Arc::ptr_eq(s, g)));
+        let subscribers = lock(&self.subscribers).clone();
+        let mut gone = Vec::new();
+        let mut pages = 0;
+        for (listener, subscriber) in &subscribers {
+            if !subscriber(event) {
+                gone.push(Arc::clone(subscriber));
+            } else if *listener == Listener::Page {
+                pages += 1;
+            }
         }
-        subscribers.len() - gone.len()
+        if !gone.is_empty() {
+            lock(&self.subscribers).retain(|(_, s)| !gone.iter().any(|g| Arc::ptr_eq(s, g)));
+        }
+        pages
     }
 
     /// Tells the window a job's view changed without its record (a still was made).

@@ -68,14 +68,11 @@ impl KeyStore {
     }
 
     fn session_key(&self) -> Option<ApiKey> {
-        self.session
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        crate::locks::lock(&self.session).clone()
     }
 
     fn set_session_key(&self, key: Option<ApiKey>) {
-        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = key;
+        *crate::locks::lock(&self.session) = key;
     }
 
     /// The key to use now: this session's, else the keychain's.

@@ -8,13 +8,14 @@ pub mod api_key;
 pub mod client;
 pub mod clip;
 pub mod commands;
-mod desktop;
+pub mod desktop;
 pub mod error;
 pub mod i18n;
 pub mod instance;
 pub mod jobs;
 pub mod keystore;
 pub mod library;
+pub mod locks;
 pub mod logging;
 pub mod media_server;
 pub mod price;
@@ -97,6 +98,7 @@ pub fn run() {
             desktop::bring_forward(app)
         }))
         .plugin(logs())
+        .manage(desktop::Quitting::default())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {

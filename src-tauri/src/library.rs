@@ -214,7 +214,7 @@ impl Library {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, JobRecord>> {
-        self.records.lock().unwrap_or_else(|e| e.into_inner())
+        crate::locks::lock(&self.records)
     }
 
     pub fn videos_dir(&self) -> &Path {
@@ -236,7 +236,7 @@ impl Library {
     }
 
     fn writing(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.writes.lock().unwrap_or_else(|e| e.into_inner())
+        crate::locks::lock(&self.writes)
     }
 
     /// Stores a new (or whole) record.
@@ -305,7 +305,7 @@ impl Library {
     }
 
     fn unsaved_ids(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
-        self.unsaved.lock().unwrap_or_else(|e| e.into_inner())
+        crate::locks::lock(&self.unsaved)
     }
 
     /// Jobs whose latest change is only in memory, waiting for the disk.

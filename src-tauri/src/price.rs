@@ -259,7 +259,7 @@ impl SpentLedger {
     }
 
     pub fn bills(&self) -> Vec<Bill> {
-        self.bills.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        crate::locks::lock(&self.bills).clone()
     }
 
     /// Keeps what `record` cost before it is deleted.
@@ -267,7 +267,7 @@ impl SpentLedger {
         let Some(bill) = bill_of(record) else {
             return Ok(());
         };
-        let mut bills = self.bills.lock().unwrap_or_else(|e| e.into_inner());
+        let mut bills = crate::locks::lock(&self.bills);
         let mut next = bills.clone();
         next.push(bill);
         let json = serde_json::to_vec(&next)

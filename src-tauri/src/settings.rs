@@ -67,7 +67,7 @@ impl SettingsFile {
 
     /// Loads, changes and stores in one step.
     pub fn update(&self, change: impl FnOnce(&mut Settings)) -> AppResult<Settings> {
-        let _one_at_a_time = self.updating.lock().unwrap_or_else(|e| e.into_inner());
+        let _one_at_a_time = crate::locks::lock(&self.updating);
         let mut settings = self.load();
         change(&mut settings);
         self.store(&settings)?;

@@ -47,7 +47,7 @@ impl Slots {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        crate::locks::lock(&self.queue)
     }
 
     pub fn set_cap(&self, cap: usize) {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Local, TimeZone};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use crate::client::{ClientConfig, SegmindClient};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::i18n::{self, PageWords};
 use crate::instance::LibraryLock;
-use crate::jobs::{JobManager, JobView, PollPolicy, StudioEvent, Subscriber};
+use crate::jobs::{JobManager, JobView, Listener, PollPolicy, StudioEvent, Subscriber};
 use crate::keystore::{KeyStatus, KeyStore};
 use crate::library::{DamagedEntry, JobRecord, Library, RecordStatus, Take};
 use crate::media_server::MediaServer;
@@ -128,10 +128,7 @@ pub struct LibrarySnapshot {
     pub voices: Vec<VoiceView>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere must not take the whole app down with a poisoned lock.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::locks::lock;
 
 impl Studio {
     /// Opens the library and starts its media server. Fails with an error for which
@@ -377,9 +374,10 @@ impl Studio {
         Ok(cap)
     }
 
-    /// The whole library, and from now on every change to it, through `subscriber`.
+    /// The whole library, and from now on every change to it, through `subscriber`:
+    /// a page, which also answers the close question.
     pub fn watch_jobs(&self, subscriber: Subscriber) -> LibrarySnapshot {
-        self.jobs.subscribe(subscriber);
+        self.jobs.subscribe(Listener::Page, subscriber);
         LibrarySnapshot {
             jobs: self.jobs.views(),
             damaged: [self.jobs.library().damaged(), self.voices.damaged()].concat(),
@@ -387,7 +385,12 @@ impl Studio {
         }
     }
 
-    /// Tells the window (and any other subscriber); answers how many listened.
+    /// Every change from now on, for the desktop side (the notifier).
+    pub fn observe_jobs(&self, subscriber: Subscriber) {
+        self.jobs.subscribe(Listener::Desktop, subscriber);
+    }
+
+    /// Tells every subscriber; answers how many pages listened.
     pub fn publish(&self, event: &StudioEvent) -> usize {
         self.jobs.publish(event)
     }

@@ -166,11 +166,11 @@ impl VoiceBook {
     }
 
     fn writing(&self) -> MutexGuard<'_, ()> {
-        self.writes.lock().unwrap_or_else(|e| e.into_inner())
+        crate::locks::lock(&self.writes)
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, VoiceRecord>> {
-        self.records.lock().unwrap_or_else(|e| e.into_inner())
+        crate::locks::lock(&self.records)
     }
 
     pub fn dir(&self) -> &Path {

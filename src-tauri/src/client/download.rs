@@ -309,21 +309,6 @@ fn range_starts_at(response: &Response, offset: u64) -> bool {
         == Some(offset)
 }
 
-/// Saves a response that is the video itself (the blocking v1 call). No retry:
-/// the request was a billable POST.
-pub(super) async fn save_response(
-    response: Response,
-    target: &Path,
-    progress: &mut Progress<'_>,
-) -> AppResult<u64> {
-    let part = part_path(target);
-    let file = File::create(&part).await.map_err(io_error)?;
-    let bytes = write_body(response, (file, &part), 0, progress).await?;
-    check_starts_like_a_video(&part).await?;
-    tokio::fs::rename(&part, target).await.map_err(io_error)?;
-    Ok(bytes)
-}
-
 /// Streams the body after `offset` bytes already on disk; succeeds only when the
 /// file holds every byte the server announced, flushed to disk.
 async fn write_body(

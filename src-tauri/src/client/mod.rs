@@ -1,5 +1,9 @@
 //! The Segmind client: submit a job, follow it, fetch its result, download the
-//! video; the blocking v1 call as a fallback; the free credits call to check a key.
+//! video; upload a clip and make a voice; the free credits call to check a key.
+//!
+//! Only the async (v2) path is used. The contract's blocking v1 call holds one
+//! connection for the whole 4-5 minutes: a dropped connection then loses the job's
+//! id, and with it a paid video; v2 keeps the id from the first second.
 //!
 //! Two rules shape it. A POST is billable and Segmind has no idempotency, so the
 //! client retries a POST only when it surely never reached the server (the
@@ -15,7 +19,7 @@ mod voice;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use url::Url;
 
@@ -45,8 +49,6 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// The whole of one API call (submit, status, result, credits).
     pub request_timeout: Duration,
-    /// The blocking v1 call holds the connection for the whole generation.
-    pub blocking_timeout: Duration,
     /// The longest silence allowed in the middle of a download.
     pub download_idle_timeout: Duration,
     pub retry: RetryPolicy,
@@ -62,7 +64,6 @@ impl ClientConfig {
             upload_base: Url::parse(DEFAULT_UPLOAD_BASE).expect("a valid URL"),
             connect_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(60),
-            blocking_timeout: Duration::from_secs(15 * 60),
             download_idle_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             pacer: None,
@@ -315,43 +316,6 @@ impl SegmindClient {
             })
             .await?;
         read_json(response).await
-    }
-
-    /// The blocking v1 call: the answer is the video itself (`video/*`), or JSON that
-    /// points at it. Written to `target` the same safe way as a download.
-    pub async fn generate_blocking(
-        &self,
-        request: &GenerationRequest,
-        target: &std::path::Path,
-        progress: &mut Progress<'_>,
-    ) -> AppResult<u64> {
-        let problems = request.validate();
-        if !problems.is_empty() {
-            return Err(AppError::invalid_request(problems));
-        }
-        let url = self.endpoint(&format!("/v1/{MODEL_SLUG}"));
-        let timeout = self.config.blocking_timeout;
-        let response = self
-            .send(Resend::OnlyIfNeverArrived, Call::Submit, || {
-                self.keyed(self.api.post(url.clone()))
-                    .timeout(timeout)
-                    .json(request)
-            })
-            .await?;
-        let content_type = header_text(response.headers(), CONTENT_TYPE.as_str())
-            .unwrap_or_default()
-            .to_lowercase();
-        if content_type.starts_with("video/")
-            || content_type.starts_with("application/octet-stream")
-        {
-            return download::save_response(response, target, progress).await;
-        }
-        let output: JobOutput = read_json(response).await?;
-        let video_url = output
-            .video_url()
-            .ok_or_else(|| unexpected("Segmind's answer has no video"))?
-            .to_string();
-        self.download(&video_url, target, progress).await
     }
 
     /// Sends a request, riding out what may be ridden out: 429 (wait for the reset),

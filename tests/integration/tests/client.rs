@@ -12,7 +12,6 @@ use kling_studio::error::ErrorCode;
 use kling_studio::request::{GenerationRequest, Shot};
 
 const SUBMIT: &str = "/v2/kling-3-pro-text2video";
-const SUBMIT_V1: &str = "/v1/kling-3-pro-text2video";
 
 fn request() -> GenerationRequest {
     GenerationRequest {
@@ -95,20 +94,6 @@ async fn a_job_goes_from_submit_to_a_byte_identical_file_with_one_post() {
 }
 
 #[tokio::test]
-async fn the_blocking_v1_call_saves_the_video_it_answers_with() {
-    let fake = fake().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bytes = client(&fake)
-        .generate_blocking(&request(), &target_in(&dir), &mut no_progress())
-        .await
-        .expect("v1");
-    assert_eq!(bytes, FakeSegmind::clip().len() as u64);
-    assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
-    assert_eq!(fake.count("POST", SUBMIT_V1), 1);
-    assert_eq!(fake.count("POST", SUBMIT), 0);
-}
-
-#[tokio::test]
 async fn credits_check_a_key_without_spending() {
     let fake = fake().await;
     assert_eq!(client(&fake).credits().await.unwrap(), 100.0);
@@ -137,12 +122,6 @@ async fn an_invalid_request_is_never_sent() {
     assert_eq!(err.code, ErrorCode::InvalidRequest);
     let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["prompt", "duration", "multi_prompt[0].prompt"]);
-    let dir = tempfile::tempdir().unwrap();
-    let err = client(&fake)
-        .generate_blocking(&bad, &target_in(&dir), &mut no_progress())
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, ErrorCode::InvalidRequest);
     assert!(fake.requests().is_empty(), "nothing reached Segmind");
 }
 

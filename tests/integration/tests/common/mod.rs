@@ -37,7 +37,6 @@ pub fn config_for(fake: &FakeSegmind) -> ClientConfig {
     ClientConfig {
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(1),
-        blocking_timeout: Duration::from_secs(10),
         download_idle_timeout: Duration::from_secs(1),
         retry: RetryPolicy {
             max_attempts: 4,
