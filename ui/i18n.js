@@ -22,11 +22,15 @@ function format(value) {
   return String(value ?? '');
 }
 
+const missing = new Set();
+
 // t('form.shots.max', { count: 5 }): the words for key in the current language.
 export function t(key, params = {}) {
   let entry = words[key];
   if (entry === undefined) {
-    console.error(`No words for "${key}" in ${lang}`);
+    // Once per key: a missing word redrawn every second must not flood the log.
+    if (!missing.has(key)) console.error(`No words for "${key}" in ${lang}`);
+    missing.add(key);
     return key;
   }
   if (entry && typeof entry === 'object') {

@@ -20,6 +20,7 @@ export function createSupport() {
 
   async function refresh() {
     say(null);
+    el.details.hidden = true; // never copy details older than this opening
     try {
       el.details.value = await api.supportDetails(pageFacts());
       el.details.hidden = false;
@@ -38,7 +39,10 @@ export function createSupport() {
   });
 
   el.copy.addEventListener('click', () => {
-    if (!el.details.value) return;
+    if (el.details.hidden || !el.details.value) {
+      say(() => t('settings.help.notCopied'), 'error');
+      return;
+    }
     el.details.focus();
     el.details.select();
     let copied = false;

@@ -1054,7 +1054,7 @@ impl JobManager {
         log::info!(
             "job {}: downloading from {}",
             record.id,
-            crate::logging::url(&url)
+            crate::logging::host(&url)
         );
         let target = self.library.video_path(&record.id);
         // The app stopped between finishing the file and recording it: it is whole

@@ -110,6 +110,16 @@ impl KeyStore {
         }
     }
 
+    /// Why the keychain cannot be used right now, whichever key is in use (a
+    /// session key hides it from `status`): for the support details.
+    pub fn keychain_problem(&self) -> Option<ErrorCode> {
+        let probe = self.entry().and_then(|entry| match entry.get_password() {
+            Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(err) => Err(keychain_error(err)),
+        });
+        probe.err().map(|e| e.code)
+    }
+
     pub fn status(&self) -> KeyStatus {
         if let Some(key) = self.session_key() {
             return KeyStatus {

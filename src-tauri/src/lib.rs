@@ -68,13 +68,13 @@ fn logs() -> tauri::plugin::TauriPlugin<tauri::Wry> {
         .level_for("hyper", log::LevelFilter::Warn)
         .level_for("reqwest", log::LevelFilter::Warn)
         .format(|out, message, record| {
-            let line = message.to_string();
+            // The target too: the page's lines carry a location it chose.
+            let line = format!("{} {}", record.target(), message);
             out.finish(format_args!(
-                "{} {:<5} {} {}",
+                "{} {:<5} {}",
                 chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f"),
                 record.level(),
-                record.target(),
-                logging::redact(&line)
+                logging::clean_line(&line)
             ))
         })
         .build()
@@ -82,11 +82,19 @@ fn logs() -> tauri::plugin::TauriPlugin<tauri::Wry> {
 
 /// A panic is written to the log before the process ends (release builds abort).
 fn log_panics() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        log::error!(target: "panic", "{info}");
-        log::logger().flush();
-        default(info);
+    thread_local! {
+        static PANICKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let text = logging::clean_line(&info.to_string());
+        // The standard hook would print the raw text to stderr (a journal on a
+        // Linux desktop): the cleaned text goes there instead, once.
+        eprintln!("Kling Studio stopped: {text}");
+        // A panic while logging (in the log file's writer) must not log again.
+        if !PANICKING.with(|p| p.replace(true)) {
+            log::error!(target: "panic", "{text}");
+            log::logger().flush();
+        }
     }));
 }
 

@@ -25,6 +25,9 @@ pub fn add_secret(secret: &str) {
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
     if !secrets.iter().any(|s| s == secret) {
         secrets.push(secret.to_string());
+        // Longest first: a cut-off key pasted earlier must not mask the start of
+        // the whole key and leave the rest of it readable.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 }
 
@@ -55,6 +58,8 @@ pub fn url(text: &str) -> String {
         Ok(mut url) => {
             url.set_query(None);
             url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
             url.to_string()
         }
         Err(_) => text
@@ -79,14 +84,46 @@ pub fn url_free(text: &str) -> String {
     {
         out.push_str(&rest[..start]);
         let tail = &rest[start..];
-        let end = tail
-            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
-            .unwrap_or(tail.len());
-        out.push_str(&url(&tail[..end]));
+        // The URL runs to the next blank; from its `?` or `#` on, nothing is kept
+        // but a closing bracket or quote that the text itself put after it.
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let word = &tail[..end];
+        match word.find(['?', '#']) {
+            Some(cut) => {
+                out.push_str(&word[..cut]);
+                let closing: String = word[cut..]
+                    .chars()
+                    .rev()
+                    .take_while(|c| matches!(c, ')' | ']' | '"' | '\'' | '>' | ',' | '.'))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                out.push_str(&closing);
+            }
+            None => out.push_str(word),
+        }
         rest = &tail[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// A URL's host alone, for a line about where a file comes from.
+pub fn host(text: &str) -> String {
+    url::Url::parse(text)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "an unreadable address".into())
+}
+
+/// A whole log line as written: no secret, no URL query, and every line break
+/// indented, so that text from a server or the page can never pose as a line
+/// of its own.
+pub fn clean_line(line: &str) -> String {
+    redact(&url_free(line))
+        .replace('\n', "\n    | ")
+        .replace('\r', "")
 }
 
 /// An error as one log line: code, reason, whether it may be billed, the detail.
@@ -103,7 +140,9 @@ pub fn error_line(error: &AppError) -> String {
         line.push_str(" (may be billed)");
     }
     if let Some(detail) = &error.detail {
-        line.push_str(&format!(": {}", url_free(detail)));
+        // A server's words may quote the prompt: enough to tell what it said.
+        let detail: String = detail.chars().take(160).collect();
+        line.push_str(&format!(": {}", url_free(&detail)));
     }
     line
 }
@@ -128,6 +167,10 @@ mod tests {
         let line = "sent x-api-key: sk-logging-test-secret-9911 to Segmind";
         assert_eq!(redact(line), "sent x-api-key: [key …9911] to Segmind");
         assert!(matches!(redact("nothing to hide"), Cow::Borrowed(_)));
+        // A cut-off paste first, then the whole key: the whole key is masked whole.
+        add_secret("sk-order-test");
+        add_secret("sk-order-test-full-5566");
+        assert_eq!(redact("x sk-order-test-full-5566 y"), "x [key …5566] y");
         // Too short to be a key: never turns every "abc" into a mask.
         add_secret("abc");
         assert_eq!(redact("abc"), "abc");
@@ -143,6 +186,16 @@ mod tests {
         assert_eq!(
             url_free("error sending request for url (https://cdn.x/v.mp4?sig=SECRET) then http://a/b?c=d"),
             "error sending request for url (https://cdn.x/v.mp4) then http://a/b"
+        );
+        // Brackets in the path do not end the URL early.
+        assert_eq!(
+            url_free("for url (https://cdn/x/v(1).mp4?sig=S)"),
+            "for url (https://cdn/x/v(1).mp4)"
+        );
+        assert_eq!(host("https://cdn.example/v.mp4?sig=1"), "cdn.example");
+        assert_eq!(
+            clean_line("a\n2026-01-01 INFO fake line"),
+            "a\n    | 2026-01-01 INFO fake line"
         );
         assert_eq!(preview("short"), "\"short\"");
         let long = "A very long prompt about a lighthouse at dusk, waves crashing below";

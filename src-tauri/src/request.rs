@@ -22,7 +22,7 @@ pub const SHOT_TYPE_INTELLIGENT: &str = "intelligent";
 pub const SHOT_TYPE_CUSTOMIZE: &str = "customize";
 pub const SHOT_TYPES: [&str; 2] = [SHOT_TYPE_CUSTOMIZE, SHOT_TYPE_INTELLIGENT];
 
-/// The JSON body of `POST /v2/kling-3-pro-text2video` (and of the v1 fallback).
+/// The JSON body of `POST /v2/kling-3-pro-text2video`.
 /// Durations are strings on the wire; optional fields left unset are omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenerationRequest {

@@ -517,6 +517,11 @@ impl Studio {
     /// "Copy details for support": the computer, the keychain, the library by status.
     pub async fn support_details(&self, page: &support::PageFacts, log_dir: &Path) -> String {
         let status = self.key_status().await.ok();
+        let keychain_problem = self
+            .with_keys(|keys| Ok(keys.keychain_problem()))
+            .await
+            .ok()
+            .flatten();
         let key = match &status {
             Some(s) if s.state == crate::keystore::KeyState::Keychain => {
                 format!(
@@ -551,8 +556,7 @@ impl Studio {
             version: env!("CARGO_PKG_VERSION"),
             language: self.language().to_string(),
             key,
-            keychain_problem: status
-                .and_then(|s| s.keychain_problem)
+            keychain_problem: keychain_problem
                 .map(|code| name(serde_json::to_value(code).unwrap_or_default())),
             jobs_by_status,
             voices_by_status,

@@ -15,7 +15,7 @@ use tokio::fs::{File, OpenOptions};
 use url::Url;
 
 use super::answer::{error_for_status, server_message, Call};
-use super::{transport_error, RetryNotice, SegmindClient};
+use super::{transport_error, RetryNotice};
 use crate::error::{AppError, AppResult, ErrorCode};
 
 /// Told the bytes received so far and the total, when known.
@@ -200,22 +200,6 @@ impl FileFetcher {
             return Err(error);
         }
         Ok(bytes)
-    }
-}
-
-impl SegmindClient {
-    /// Downloads `url` to `target` (see [`FileFetcher::download`]). The key never
-    /// goes along, wherever `url` points.
-    pub async fn download(
-        &self,
-        url: &str,
-        target: &Path,
-        progress: &mut Progress<'_>,
-    ) -> AppResult<u64> {
-        self.files
-            .download(url, target, progress, &|notice| self.notify(notice))
-            .await
-            .map_err(|error| self.redact(error))
     }
 }
 

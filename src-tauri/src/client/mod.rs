@@ -150,8 +150,6 @@ pub struct SegmindClient {
     key: ApiKey,
     /// Calls that carry the key: redirects are followed only within the origin called.
     api: reqwest::Client,
-    /// Downloads from wherever `output` points: no key, no overall time limit.
-    files: FileFetcher,
     observer: Option<RetryObserver>,
 }
 
@@ -183,12 +181,10 @@ impl SegmindClient {
             .redirect(same_origin_only)
             .build()
             .map_err(|e| AppError::internal(e.to_string()))?;
-        let files = FileFetcher::new(&config)?;
         Ok(Self {
             config,
             key,
             api,
-            files,
             observer: None,
         })
     }

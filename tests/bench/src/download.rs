@@ -5,8 +5,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use kling_studio::api_key::ApiKey;
-use kling_studio::client::{parse_base_url, ClientConfig, SegmindClient};
+use kling_studio::client::{parse_base_url, ClientConfig, FileFetcher};
 
 use crate::fixtures;
 use crate::{median, Row};
@@ -28,13 +27,13 @@ fn status_kib(field: &str) -> u64 {
 pub fn child(url: &str, target: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        // The base URL is another origin: like a real output URL, no key goes along.
+        // The fetcher a job downloads with: no key, wherever the file is.
         let config = ClientConfig::new(parse_base_url("http://127.0.0.2:9").unwrap());
-        let client = SegmindClient::new(config, ApiKey::parse("sk-bench").unwrap()).unwrap();
+        let files = FileFetcher::new(&config).unwrap();
         let before = status_kib("VmHWM:");
         let started = Instant::now();
-        let bytes = client
-            .download(url, std::path::Path::new(target), &mut |_, _| {})
+        let bytes = files
+            .download(url, std::path::Path::new(target), &mut |_, _| {}, &|_| {})
             .await
             .expect("download");
         let secs = started.elapsed().as_secs_f64();

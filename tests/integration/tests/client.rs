@@ -65,8 +65,13 @@ async fn a_job_goes_from_submit_to_a_byte_identical_file_with_one_post() {
     let dir = tempfile::tempdir().unwrap();
     let mut last = (0, None);
     let mut progress = |received, total| last = (received, total);
-    let bytes = client
-        .download(output.video_url().unwrap(), &target_in(&dir), &mut progress)
+    let bytes = files(&fake)
+        .download(
+            output.video_url().unwrap(),
+            &target_in(&dir),
+            &mut progress,
+            &|_| {},
+        )
         .await
         .expect("download");
 
@@ -380,8 +385,8 @@ async fn a_cut_download_resumes_with_range_and_ends_byte_identical() {
     );
     fake.push_fault(Target::File, Fault::TruncatedBody { after: 20_000 });
     let dir = tempfile::tempdir().unwrap();
-    let bytes = client(&fake)
-        .download(&url, &target_in(&dir), &mut no_progress())
+    let bytes = files(&fake)
+        .download(&url, &target_in(&dir), &mut no_progress(), &|_| {})
         .await
         .expect("resumed");
     assert_eq!(bytes, FakeSegmind::clip().len() as u64);
@@ -405,8 +410,8 @@ async fn a_download_cut_every_time_fails_and_leaves_no_final_file() {
         fake.push_fault(Target::File, Fault::TruncatedBody { after: 1000 });
     }
     let dir = tempfile::tempdir().unwrap();
-    let err = client(&fake)
-        .download(&url, &target_in(&dir), &mut no_progress())
+    let err = files(&fake)
+        .download(&url, &target_in(&dir), &mut no_progress(), &|_| {})
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::DownloadIncomplete);
@@ -433,8 +438,8 @@ async fn a_slow_download_completes_with_steady_progress() {
     let dir = tempfile::tempdir().unwrap();
     let mut seen = Vec::new();
     let mut progress = |received: u64, total: Option<u64>| seen.push((received, total));
-    client(&fake)
-        .download(&url, &target_in(&dir), &mut progress)
+    files(&fake)
+        .download(&url, &target_in(&dir), &mut progress, &|_| {})
         .await
         .expect("slow but whole");
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
@@ -454,8 +459,8 @@ async fn a_hung_download_times_out_and_resumes() {
     let url = video_url(&fake).await;
     fake.push_fault(Target::File, Fault::Hang);
     let dir = tempfile::tempdir().unwrap();
-    client(&fake)
-        .download(&url, &target_in(&dir), &mut no_progress())
+    files(&fake)
+        .download(&url, &target_in(&dir), &mut no_progress(), &|_| {})
         .await
         .expect("second try");
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fake_segmind::{Config, FakeSegmind, Origin};
 use kling_studio::api_key::ApiKey;
-use kling_studio::client::{parse_base_url, ClientConfig, RetryPolicy, SegmindClient};
+use kling_studio::client::{parse_base_url, ClientConfig, FileFetcher, RetryPolicy, SegmindClient};
 use kling_studio::jobs::{JobView, PollPolicy, StudioEvent};
 use kling_studio::library::RecordStatus;
 use kling_studio::request::GenerationRequest;
@@ -47,6 +47,11 @@ pub fn config_for(fake: &FakeSegmind) -> ClientConfig {
         upload_base: parse_base_url(&fake.upload_base_url()).unwrap(),
         ..ClientConfig::new(parse_base_url(&fake.base_url()).unwrap())
     }
+}
+
+/// Downloads as a job does: no key, wherever the file is.
+pub fn files(fake: &FakeSegmind) -> FileFetcher {
+    FileFetcher::new(&config_for(fake)).unwrap()
 }
 
 pub fn client(fake: &FakeSegmind) -> SegmindClient {
