@@ -7,8 +7,8 @@ import { describeError } from './errors.js';
 import { problemText } from './form.js';
 import { clipLength } from './voice-maker.js';
 import { t, formatDate, sentences, onLanguageChange } from './i18n.js';
+import { $ } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 
 export function createCast({ voices, maker }) {
   const el = {

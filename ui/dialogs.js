@@ -2,6 +2,8 @@
 // index.html has a safe button (focused first) and a confirming one. Esc or a
 // click on the dimmed backdrop dismisses the question without an answer.
 
+import { onBackdrop } from './dom.js';
+
 // Opens the dialog; answers the name of the button pressed, or null if dismissed.
 // buttons: { name: <button> }; focus: the button that has focus first.
 export function choose(dialog, buttons, focus) {
@@ -14,21 +16,18 @@ export function choose(dialog, buttons, focus) {
       button.addEventListener('click', fn);
       return [button, fn];
     });
-    const onBackdrop = (e) => {
-      if (e.target !== dialog) return;
-      const r = dialog.getBoundingClientRect();
-      const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
-      if (!inside) dialog.close();
+    const backdrop = (e) => {
+      if (onBackdrop(dialog, e)) dialog.close();
     };
     const onClose = () => {
       handlers.forEach(([button, fn]) => button.removeEventListener('click', fn));
-      dialog.removeEventListener('click', onBackdrop);
+      dialog.removeEventListener('click', backdrop);
       dialog.removeEventListener('close', onClose);
       // Back to where the creator was, if that is still on the page.
       if (opener instanceof HTMLElement && opener.isConnected && !opener.closest('[hidden]') && !opener.disabled) opener.focus();
       resolve(answer);
     };
-    dialog.addEventListener('click', onBackdrop);
+    dialog.addEventListener('click', backdrop);
     dialog.addEventListener('close', onClose);
     dialog.showModal();
     focus?.focus();

@@ -4,6 +4,7 @@
 // beside the fields they belong to.
 import * as api from './api.js';
 import { t, sentences, formatSeconds, formatSecondsShort, onLanguageChange } from './i18n.js';
+import { $ } from './dom.js';
 
 // Used only if form_rules cannot be read; Rust stays the judge of what is valid.
 const FALLBACK_RULES = {
@@ -56,7 +57,6 @@ const RULES = {
 };
 const VALIDATE_DELAY_MS = 150;
 
-const $ = (id) => document.getElementById(id);
 const chars = (s) => Array.from(String(s ?? '')).length; // Rust counts characters, not UTF-16 units
 
 // The words for one problem Rust found; a rule this version does not know still

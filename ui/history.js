@@ -12,8 +12,8 @@ import { describeError } from './errors.js';
 import { ask } from './dialogs.js';
 import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, cost, takeText } from './status.js';
 import { t, sentences, formatNumber, formatSecondsShort, onLanguageChange } from './i18n.js';
+import { $ } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 
 function make(tag, className, text) {
   const node = document.createElement(tag);

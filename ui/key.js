@@ -5,8 +5,8 @@
 import * as api from './api.js';
 import { describeKeyError, keychainProblemText } from './errors.js';
 import { t, onLanguageChange } from './i18n.js';
+import { $ } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 
 function normalizeStatus(s) {
   const state = s && ['missing', 'keychain', 'session'].includes(s.state) ? s.state : 'missing';

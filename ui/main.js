@@ -18,8 +18,8 @@ import { forwardConsole } from './log.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
 import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language, statusLine } from './i18n.js';
+import { $, closeOnBackdrop } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 const REMEMBER_DELAY_MS = 500;
 const NOTICE_MS = 9000;
 
@@ -466,14 +466,8 @@ el.language.addEventListener('change', changeLanguage);
 onLanguageChange(redrawWords);
 window.addEventListener('focus', updateTitle);
 
-// Clicking the dimmed backdrop closes Settings, as Esc does.
-el.settings.addEventListener('click', (e) => {
-  if (e.target === el.settings) {
-    const r = el.settings.getBoundingClientRect();
-    const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
-    if (!inside) el.settings.close();
-  }
-});
+// Clicking the dimmed backdrop closes Settings and the voice dialogs, as Esc does.
+for (const dialog of [el.settings, $('voices-dialog'), $('voice-dialog')]) closeOnBackdrop(dialog);
 
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {

@@ -5,8 +5,8 @@
 import * as api from './api.js';
 import { ask } from './dialogs.js';
 import { t, formatMoney, formatDate, onLanguageChange, statusLine } from './i18n.js';
+import { $ } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 const PRICE_DELAY_MS = 200;
 
 export function createMoney({ getRequest }) {

@@ -9,8 +9,8 @@ import {
   isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, cost, num,
 } from './status.js';
 import { t, formatBytes, language, onLanguageChange } from './i18n.js';
+import { $ } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 
 export function createStage({ library, getAspect, onErrorAction, onSelect, setCredits, announce }) {
   let selection = null;   // { id } for a library job, or { pending } while a Generate click is on its way

@@ -5,8 +5,8 @@
 import * as api from './api.js';
 import { shortError } from './errors.js';
 import { t, statusLine } from './i18n.js';
+import { $ } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 
 export function createSupport() {
   const el = { openLogs: $('open-logs'), copy: $('copy-support'), details: $('support-details'), status: $('support-status') };

@@ -6,8 +6,8 @@ import * as api from './api.js';
 import { describeError } from './errors.js';
 import { problemText } from './form.js';
 import { t, formatBytes, formatMoney, formatSeconds, sentences, onLanguageChange } from './i18n.js';
+import { $ } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 
 export function createVoiceMaker({ voices, onUse, onMade }) {
   const el = {

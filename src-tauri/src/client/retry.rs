@@ -25,10 +25,13 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Backoff before try number `attempt + 1` (attempt counts from 1).
+    /// Backoff before try number `attempt + 1` (attempt counts from 1): doubling,
+    /// plus up to a quarter more at random, so that every job hit by one outage
+    /// does not come back in the same instant; never past `max_delay`.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.base_delay.saturating_mul(factor).min(self.max_delay)
+        let delay = self.base_delay.saturating_mul(factor);
+        (delay + delay.mul_f64(random_fraction() / 4.0)).min(self.max_delay)
     }
 
     /// How long a 429 asks us to wait: until its reset time when it gives one
@@ -44,6 +47,15 @@ impl RetryPolicy {
             None => self.backoff(attempt),
         }
     }
+}
+
+/// A number in [0, 1) that differs from call to call: std's per-map random keys,
+/// stirred with the clock. Spreading retries needs no better randomness.
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_i64(now_ms());
+    (hasher.finish() % 1_000_000) as f64 / 1_000_000.0
 }
 
 pub fn now_ms() -> i64 {
@@ -93,8 +105,16 @@ mod tests {
             max_delay: Duration::from_millis(350),
             ..Default::default()
         };
-        let waits: Vec<u128> = (1..=4).map(|a| policy.backoff(a).as_millis()).collect();
-        assert_eq!(waits, [100, 200, 350, 350]);
+        for _ in 0..50 {
+            let waits: Vec<u128> = (1..=4).map(|a| policy.backoff(a).as_millis()).collect();
+            assert!((100..=125).contains(&waits[0]), "{waits:?}");
+            assert!((200..=250).contains(&waits[1]), "{waits:?}");
+            assert_eq!(waits[2..], [350, 350], "capped");
+        }
+        // The jitter spreads: 50 first waits are not all the same.
+        let firsts: std::collections::BTreeSet<u128> =
+            (0..50).map(|_| policy.backoff(1).as_micros()).collect();
+        assert!(firsts.len() > 10, "{firsts:?}");
     }
 
     #[test]
@@ -137,6 +157,7 @@ mod tests {
             Duration::from_secs(10)
         );
         assert!(policy.rate_limit_wait(Some(now_ms() - 5000), 1) <= Duration::from_millis(250));
-        assert_eq!(policy.rate_limit_wait(None, 2), policy.backoff(2));
+        let wait = policy.rate_limit_wait(None, 2);
+        assert!(wait >= policy.base_delay * 2 && wait <= policy.base_delay * 2 * 5 / 4);
     }
 }

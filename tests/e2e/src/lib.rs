@@ -257,7 +257,9 @@ impl Env {
             "tauri:options".into(),
             json!({ "application": app_binary() }),
         );
-        // After a killed app the driver may still count its session for a moment.
+        // After a killed app the driver may still count its session for a moment;
+        // a driver just started may accept a connection before it answers on it
+        // (CI once failed the first request of a test 0.2 s in).
         let started = Instant::now();
         let client = loop {
             let attempt =
@@ -269,7 +271,8 @@ impl Env {
                 Ok(client) => break client,
                 Err(e)
                     if started.elapsed() < Duration::from_secs(20)
-                        && e.to_string().contains("active sessions") =>
+                        && (e.to_string().contains("active sessions")
+                            || e.to_string().contains("did not respond")) =>
                 {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
