@@ -1,6 +1,18 @@
 // clipboard.js: text to the clipboard, with the old selection-and-copy way where
 // the Clipboard API is refused (WebKitGTK asks for a user gesture it cannot see).
 
+// Copies what a text field holds, by selecting it: works inside the click that
+// asked (the copy needs that click's user gesture).
+export function copySelected(field) {
+  field.focus();
+  field.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  }
+}
+
 export async function copyText(text) {
   try {
     if (navigator.clipboard && navigator.clipboard.writeText) {
@@ -14,13 +26,7 @@ export async function copyText(text) {
   ta.className = 'copy-buffer';
   document.body.append(ta);
   const active = document.activeElement;
-  ta.select();
-  let ok = false;
-  try {
-    ok = document.execCommand('copy');
-  } catch {
-    ok = false;
-  }
+  const ok = copySelected(ta);
   ta.remove();
   if (active instanceof HTMLElement) active.focus();
   return ok;

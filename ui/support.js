@@ -3,6 +3,7 @@
 // before they are copied, so a creator sees what they send; the copy then happens
 // inside the click itself, which the clipboard requires.
 import * as api from './api.js';
+import { copySelected } from './clipboard.js';
 import { shortError } from './errors.js';
 import { t, statusLine } from './i18n.js';
 import { $ } from './dom.js';
@@ -13,9 +14,15 @@ export function createSupport() {
   const say = statusLine(el.status);
 
   // What only the page knows: its engine, and whether it can play the videos.
+  // Asked of the media stack without a player of its own (each <video> is a
+  // pipeline in WebKit): Media Source's type check, else the stage's player.
   function pageFacts() {
-    const probe = document.createElement('video');
-    return { userAgent: navigator.userAgent, h264: probe.canPlayType('video/mp4; codecs="avc1.42E01E"') };
+    const type = 'video/mp4; codecs="avc1.42E01E"';
+    const player = document.querySelector('video');
+    let h264 = '';
+    if (window.MediaSource && MediaSource.isTypeSupported(type)) h264 = 'probably';
+    else if (player) h264 = player.canPlayType(type);
+    return { userAgent: navigator.userAgent, h264 };
   }
 
   async function refresh() {
@@ -43,14 +50,7 @@ export function createSupport() {
       say(() => t('settings.help.notCopied'), 'error');
       return;
     }
-    el.details.focus();
-    el.details.select();
-    let copied = false;
-    try {
-      copied = document.execCommand('copy');
-    } catch {
-      copied = false;
-    }
+    const copied = copySelected(el.details);
     say(() => t(copied ? 'settings.help.copied' : 'settings.help.notCopied'), copied ? '' : 'error');
   });
 

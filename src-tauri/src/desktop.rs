@@ -136,8 +136,7 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
             return;
         };
         let active_jobs = studio.active_jobs();
-        let pages_asked = studio.publish(&StudioEvent::CloseRequested { active_jobs });
-        if active_jobs > 0 && pages_asked > 0 {
+        if active_jobs > 0 && studio.publish(&StudioEvent::CloseRequested { active_jobs }) > 0 {
             api.prevent_close();
         }
     }

@@ -145,6 +145,14 @@ pub fn is_job_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// Removes a file; one already gone is as good as removed.
+pub fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Every `<id>.json` record in `dir`. One that cannot be read, or whose id is not
 /// its file's name, is renamed `*.json.damaged` and listed: every other is kept.
 pub fn read_records<T: serde::de::DeserializeOwned>(
@@ -321,6 +329,11 @@ impl Library {
         })
     }
 
+    /// How many jobs the library holds (no copy, no sort).
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+
     /// Every job, newest first.
     pub fn list(&self) -> Vec<JobRecord> {
         let mut all: Vec<JobRecord> = self.lock().values().cloned().collect();
@@ -341,17 +354,10 @@ impl Library {
             crate::client::part_path(&self.video_path(id)),
             self.still_path(id),
         ] {
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(AppError::io("delete_video", &e)),
-            }
+            remove_if_present(&path).map_err(|e| AppError::io("delete_video", &e))?;
         }
-        match fs::remove_file(self.jobs_dir.join(format!("{id}.json"))) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(AppError::io("delete_job", &e)),
-        }
+        remove_if_present(&self.jobs_dir.join(format!("{id}.json")))
+            .map_err(|e| AppError::io("delete_job", &e))?;
         self.lock().remove(id);
         self.unsaved_ids().remove(id);
         Ok(())

@@ -130,6 +130,11 @@ pub struct LibrarySnapshot {
 
 use crate::locks::lock;
 
+/// A voice as the window shows it: its clip on the app's media server.
+fn view_of_voice(jobs: &JobManager, record: &VoiceRecord) -> VoiceView {
+    VoiceView::of(record, jobs.voice_clip_url(&record.clip_file))
+}
+
 impl Studio {
     /// Opens the library and starts its media server. Fails with an error for which
     /// `instance::is_held_elsewhere` holds when another copy of the app has it.
@@ -163,8 +168,8 @@ impl Studio {
         let spent_ledger = price::SpentLedger::open(&paths.library_dir);
         log::info!(
             "library opened: {} videos, {} voices, {} damaged records set aside",
-            jobs.library().list().len(),
-            voices.list().len(),
+            jobs.library().count(),
+            voices.count(),
             jobs.library().damaged().len() + voices.damaged().len()
         );
         Ok(Self {
@@ -572,7 +577,7 @@ impl Studio {
     }
 
     fn voice_view(&self, record: &VoiceRecord) -> VoiceView {
-        VoiceView::of(record, self.jobs.voice_clip_url(&record.clip_file))
+        view_of_voice(&self.jobs, record)
     }
 
     /// Tells the window of every change to a voice.
@@ -581,10 +586,7 @@ impl Studio {
         Arc::new(move |change: VoiceChange<'_>| {
             let event = match change {
                 VoiceChange::Stored(record) => StudioEvent::Voice {
-                    voice: Box::new(VoiceView::of(
-                        record,
-                        jobs.voice_clip_url(&record.clip_file),
-                    )),
+                    voice: Box::new(view_of_voice(&jobs, record)),
                 },
                 VoiceChange::Forgotten(id) => StudioEvent::VoiceDeleted { id: id.to_string() },
             };
@@ -609,8 +611,6 @@ impl Studio {
         name: &str,
         progress: impl Fn(VoiceProgress) + Send + Sync + 'static,
     ) -> AppResult<VoiceView> {
-        // The name first: a creator fixing a typo should not wait for the keychain.
-        self.voices.check_name(name, None)?;
         let client = self.client().await?;
         let record = voicing::make(
             &self.voices,

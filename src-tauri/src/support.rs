@@ -12,7 +12,7 @@ use serde::Deserialize;
 pub struct PageFacts {
     #[serde(default)]
     pub user_agent: String,
-    /// `canPlayType('video/mp4; codecs="avc1.42E01E"')`: "probably", "maybe" or "".
+    /// Whether H.264 in MP4 plays: "probably", "maybe" or "" (canPlayType's words).
     #[serde(default)]
     pub h264: String,
 }

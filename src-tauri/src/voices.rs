@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::{now_ms, SubmittedJob};
 use crate::clip::{self, ClipFormat, ClipInfo, ClipProblem};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::library::{is_job_id as is_plain_id, read_records, DamagedEntry};
+use crate::library::{is_job_id as is_plain_id, read_records, remove_if_present, DamagedEntry};
 use crate::request::FieldError;
 use crate::settings::write_atomically;
 
@@ -324,6 +324,11 @@ impl VoiceBook {
         self.put(record)
     }
 
+    /// How many voices there are (no copy, no sort).
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+
     /// Every voice, newest first.
     pub fn list(&self) -> Vec<VoiceRecord> {
         let mut all: Vec<VoiceRecord> = self.lock().values().cloned().collect();
@@ -359,17 +364,11 @@ impl VoiceBook {
             return Err(AppError::new(ErrorCode::Busy).because("voice_being_made"));
         }
         if is_plain_id(record.clip_file.split('.').next().unwrap_or_default()) {
-            match fs::remove_file(self.dir.join(&record.clip_file)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(AppError::io("delete_voice", &e)),
-            }
+            remove_if_present(&self.dir.join(&record.clip_file))
+                .map_err(|e| AppError::io("delete_voice", &e))?;
         }
-        match fs::remove_file(self.dir.join(format!("{id}.json"))) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(AppError::io("delete_voice", &e)),
-        }
+        remove_if_present(&self.dir.join(format!("{id}.json")))
+            .map_err(|e| AppError::io("delete_voice", &e))?;
         self.lock().remove(id);
         Ok(())
     }

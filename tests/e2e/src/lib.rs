@@ -114,19 +114,31 @@ pub fn free_port() -> u16 {
 }
 
 /// Waits until `check` holds, trying every 100 ms; panics with `what` after `limit`.
-pub async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F)
+pub async fn wait_until<F, Fut>(what: &str, limit: Duration, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    assert!(
+        holds_within(limit, check).await,
+        "timed out after {limit:?} waiting for: {what}"
+    );
+}
+
+/// Whether `check` comes to hold within `limit`, trying every 100 ms.
+async fn holds_within<F, Fut>(limit: Duration, mut check: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let started = Instant::now();
     while !check().await {
-        assert!(
-            started.elapsed() < limit,
-            "timed out after {limit:?} waiting for: {what}"
-        );
+        if started.elapsed() >= limit {
+            return false;
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    true
 }
 
 /// The keychain as another client sees it (`secret-tool`, as a user would).
@@ -744,33 +756,30 @@ impl App {
     /// `wait_until`, and on a time-out the window as it was: a screenshot and the
     /// page's text in the artifacts (`FAILED-<what>.png/.txt`), for a failure
     /// seen only on another machine.
-    pub async fn wait_for<F, Fut>(&self, what: &str, limit: Duration, mut check: F)
+    pub async fn wait_for<F, Fut>(&self, what: &str, limit: Duration, check: F)
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let started = Instant::now();
-        while !check().await {
-            if started.elapsed() >= limit {
-                let name = format!(
-                    "FAILED-{}",
-                    what.replace(|c: char| !c.is_alphanumeric(), "-")
-                );
-                self.screenshot(&name).await;
-                let text = self
-                    .js(
-                        "return document.body.innerText + '\\n---\\n' + document.title",
-                        vec![],
-                    )
-                    .await;
-                let _ = std::fs::write(
-                    artifacts().join(format!("{name}.txt")),
-                    text.as_str().unwrap_or_default(),
-                );
-                panic!("timed out after {limit:?} waiting for: {what}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if holds_within(limit, check).await {
+            return;
         }
+        let name = format!(
+            "FAILED-{}",
+            what.replace(|c: char| !c.is_alphanumeric(), "-")
+        );
+        self.screenshot(&name).await;
+        let text = self
+            .js(
+                "return document.body.innerText + '\\n---\\n' + document.title",
+                vec![],
+            )
+            .await;
+        let _ = std::fs::write(
+            artifacts().join(format!("{name}.txt")),
+            text.as_str().unwrap_or_default(),
+        );
+        panic!("timed out after {limit:?} waiting for: {what}");
     }
 
     /// Statuses of the history's cards, newest first.
