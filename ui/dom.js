@@ -1,4 +1,4 @@
-// dom.js: the two page helpers every view uses.
+// dom.js: the small page helpers every view uses.
 
 export const $ = (id) => document.getElementById(id);
 
@@ -14,5 +14,15 @@ export function onBackdrop(dialog, e) {
 export function closeOnBackdrop(dialog) {
   dialog.addEventListener('click', (e) => {
     if (onBackdrop(dialog, e)) dialog.close();
+  });
+}
+
+// Puts the cursor in a field once the window has drawn, unless the person has
+// already put it somewhere: a frame can come late, and typing must never jump
+// to another field mid-word.
+export function focusSoon(field) {
+  requestAnimationFrame(() => {
+    const current = document.activeElement;
+    if (!current || current === document.body) field.focus();
   });
 }

@@ -22,13 +22,13 @@ function make(tag, className, text) {
   return node;
 }
 
-// Copies text; falls back to a hidden textarea where the clipboard API is refused.
 // Stills are drawn into each card's own canvas (the cards are reused as the list
 // scrolls), from bytes fetched past every cache and decoded into a bitmap that is
 // closed at once. An <img> per still left each decoded image to WebKit's memory
 // cache: scrolling 1,000 stills held ~350 MB more than the empty library.
 const POSTER_W = 128; // styles.css: .h-select's first column
 const POSTER_H = 72;
+const STILLS_AT_ONCE = 3;
 
 function clearCanvas(canvas) {
   const scale = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
@@ -89,6 +89,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   let shown = [];      // the jobs the filter and search let through, newest first
   let rowHeight = 0;   // a card's height plus the gap, measured once a card exists
   let placing = 0;     // a pending animation frame for place()
+  let wordsVersion = 0; // goes up with each new language: every card is worded again
   const scroller = el.list.closest('.stage') || document.scrollingElement;
 
   // words: a function that makes the message's words (called again when the language changes).
@@ -109,7 +110,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     const n = ++uid;
     const li = make('li', 'h-card');
     li.dataset.testid = 'history-item';
-    const card = { li, jobId: '', still: null };
+    const card = { li, jobId: '', still: null, job: null, words: -1 };
 
     const pick = make('button', 'h-select');
     pick.type = 'button';
@@ -181,9 +182,33 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
       return;
     }
     card.poster.dataset.still = 'loading';
-    drawStill(card.canvas, src, () => card.still === src).then((drawn) => {
-      if (card.still === src) card.poster.dataset.still = drawn ? 'drawn' : 'none';
-    });
+    stillQueue.push({ card, src });
+    pumpStills();
+  }
+
+  // Stills are drawn a few at a time, newest wish first (the cards in view now),
+  // and a card that scrolled away before its turn costs nothing: a fast scroll
+  // through a thousand videos fetches and decodes only what stops in view.
+  const stillQueue = [];
+  let drawingStills = 0;
+  function pumpStills() {
+    while (drawingStills < STILLS_AT_ONCE && stillQueue.length) {
+      const { card, src } = stillQueue.pop();
+      if (card.still !== src) continue;
+      drawingStills += 1;
+      drawStill(card.canvas, src, () => card.still === src).then((drawn) => {
+        if (card.still === src) card.poster.dataset.still = drawn ? 'drawn' : 'none';
+      }).finally(() => {
+        drawingStills -= 1;
+        pumpStills();
+      });
+    }
+    // Wishes of cards since reused go now, not at their turn: the queue stays as
+    // long as the cards that exist.
+    if (stillQueue.length > 2 * cards.size + 20) {
+      const live = stillQueue.filter(({ card, src }) => card.still === src);
+      stillQueue.splice(0, stillQueue.length, ...live);
+    }
   }
 
   function factsText(job) {
@@ -204,6 +229,8 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   }
 
   function updateCard(card, job) {
+    card.job = job;
+    card.words = wordsVersion;
     card.li.dataset.status = job.status;
     card.status.dataset.group = statusGroup(job);
     card.status.dataset.status = job.status;
@@ -251,6 +278,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   // stays that of a screenful of cards however far the history is scrolled.
   function dropCard(id, card) {
     card.still = null;
+    card.job = null;
     card.li.remove();
     cards.delete(id);
     if (spare.length < 200) spare.push(card);
@@ -283,7 +311,9 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     for (const listed of visible) {
       const job = library.get(listed.id) || listed;
       const card = cards.get(job.id) || cardFor(job.id);
-      updateCard(card, job);
+      // A card already showing this very job, in these words, is left alone: a
+      // scroll frame rewrites only the cards that came into view.
+      if (card.job !== job || card.words !== wordsVersion) updateCard(card, job);
       if (card.li !== at) el.list.insertBefore(card.li, at);
       else at = at.nextElementSibling;
     }
@@ -410,6 +440,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   onLanguageChange(() => {
     for (const card of spare) labelButtons(card);
     for (const card of cards.values()) labelButtons(card);
+    wordsVersion += 1;
     render(); // every card in the list is worded again (updateCard)
     if (message && !el.message.hidden) el.message.textContent = message();
     if (deleteKey) el.deleteExtra.textContent = t(deleteKey);

@@ -5,7 +5,7 @@
 import * as api from './api.js';
 import { describeKeyError, keychainProblemText } from './errors.js';
 import { t, onLanguageChange } from './i18n.js';
-import { $ } from './dom.js';
+import { $, focusSoon } from './dom.js';
 
 
 function normalizeStatus(s) {
@@ -82,8 +82,7 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
     el.form.hidden = false;
     showProblem(problemFor(status.keychainProblem));
     setStatus(message, message ? 'info' : '');
-    // Let the window finish showing before the cursor lands in the field.
-    requestAnimationFrame(() => el.input.focus());
+    focusSoon(el.input);
   }
 
   function mountHeader(message) {

@@ -18,7 +18,7 @@ import { forwardConsole } from './log.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
 import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language, statusLine } from './i18n.js';
-import { $, closeOnBackdrop } from './dom.js';
+import { $, closeOnBackdrop, focusSoon } from './dom.js';
 
 const REMEMBER_DELAY_MS = 500;
 const NOTICE_MS = 9000;
@@ -352,7 +352,7 @@ function showStudio() {
   refreshGenerate();
   stage.render();
   historyView.render();
-  requestAnimationFrame(() => el.prompt.focus());
+  focusSoon(el.prompt);
 }
 
 function openSettings({ replace = false } = {}) {

@@ -560,6 +560,13 @@ impl Drop for Env {
                 .args(["-KILL", &pid.to_string()])
                 .status();
         }
+        // A failed test shows what the app logged: a CI run's artifacts may be gone.
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            eprintln!("--- the last lines of {}:\n{tail}", self.log.display());
+        }
     }
 }
 
@@ -775,11 +782,11 @@ impl App {
                 vec![],
             )
             .await;
-        let _ = std::fs::write(
-            artifacts().join(format!("{name}.txt")),
-            text.as_str().unwrap_or_default(),
-        );
-        panic!("timed out after {limit:?} waiting for: {what}");
+        let text = text.as_str().unwrap_or_default();
+        let _ = std::fs::write(artifacts().join(format!("{name}.txt")), text);
+        // The page's words in the failure itself: a CI run's artifacts may be gone.
+        let shown: String = text.chars().take(2000).collect();
+        panic!("timed out after {limit:?} waiting for: {what}\n--- the page said:\n{shown}");
     }
 
     /// Statuses of the history's cards, newest first.

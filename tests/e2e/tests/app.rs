@@ -280,7 +280,7 @@ async fn generate_and_wait_for_failure(app: &App, prompt: &str) -> String {
     })
     .await;
     app.el("generate").await.click().await.unwrap();
-    wait_until("the job to fail", JOB_LIMIT, || async {
+    app.wait_for("the job to fail", JOB_LIMIT, || async {
         app.status().await == "failed"
     })
     .await;

@@ -91,7 +91,7 @@ async fn a_chinese_computer_gets_chinese_everywhere_and_english_is_one_click_awa
     })
     .await;
     app.el("generate").await.click().await.unwrap();
-    wait_until("the job to fail", JOB_LIMIT, || async {
+    app.wait_for("the job to fail", JOB_LIMIT, || async {
         app.status().await == "failed"
     })
     .await;

@@ -19,13 +19,13 @@ async fn survives_a_kill_while(phase: &str, env: &Env) {
         "Killed while {phase}: a tram crosses a bridge in the rain"
     ))
     .await;
-    wait_until(&format!("the job to be {phase}"), JOB_LIMIT, || async {
+    app.wait_for(&format!("the job to be {phase}"), JOB_LIMIT, || async {
         app.status().await == phase
     })
     .await;
     if phase == "downloading" {
         // Killed once part of the video is on disk, so a resume has something to resume.
-        wait_until("some of the video on disk", JOB_LIMIT, || async {
+        app.wait_for("some of the video on disk", JOB_LIMIT, || async {
             env.library_files("part")
                 .iter()
                 .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
@@ -40,7 +40,7 @@ async fn survives_a_kill_while(phase: &str, env: &Env) {
     );
 
     let app = env.launch().await;
-    wait_until("the resumed job to be ready", JOB_LIMIT, || async {
+    app.wait_for("the resumed job to be ready", JOB_LIMIT, || async {
         app.history().await == ["ready"]
     })
     .await;

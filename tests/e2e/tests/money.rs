@@ -105,7 +105,7 @@ async fn two_takes_are_two_videos_two_posts_and_two_cards() {
     );
     app.el("money-confirm").await.click().await.unwrap();
 
-    wait_until("two videos ready", JOB_LIMIT, || async {
+    app.wait_for("two videos ready", JOB_LIMIT, || async {
         app.history().await == ["ready", "ready"]
     })
     .await;

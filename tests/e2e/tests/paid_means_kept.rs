@@ -12,7 +12,7 @@ const JOB_LIMIT: Duration = Duration::from_secs(90);
 /// Waits for the job to be ready, failing at once if the card ever says it did
 /// not work or needs the creator: these hiccups must pass without them.
 async fn ready_without_a_click(app: &App, env: &Env, name: &str) {
-    wait_until("the video to be ready", JOB_LIMIT, || async {
+    app.wait_for("the video to be ready", JOB_LIMIT, || async {
         let status = app.status().await;
         let attention = app.text("job-status").await;
         assert_ne!(status, "failed", "the job was given up: {attention}");
@@ -116,7 +116,7 @@ async fn a_finished_video_that_is_downloading_cannot_be_stopped() {
     );
     let app = env.launch().await;
     app.generate("A potter shapes a bowl on a wheel").await;
-    wait_until("the job to be generating", JOB_LIMIT, || async {
+    app.wait_for("the job to be generating", JOB_LIMIT, || async {
         app.status().await == "processing"
     })
     .await;
@@ -124,7 +124,7 @@ async fn a_finished_video_that_is_downloading_cannot_be_stopped() {
         app.visible("stop-following").await,
         "Stop is offered while Segmind is still making it"
     );
-    wait_until("the download to start", JOB_LIMIT, || async {
+    app.wait_for("the download to start", JOB_LIMIT, || async {
         app.status().await == "downloading"
     })
     .await;

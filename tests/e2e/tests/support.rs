@@ -22,7 +22,7 @@ async fn the_log_explains_a_trouble_by_job_and_holds_no_key() {
     );
     let app = env.launch().await;
     app.generate("A paper boat on a rainy street").await;
-    wait_until("the video to be ready", Duration::from_secs(90), || async {
+    app.wait_for("the video to be ready", Duration::from_secs(90), || async {
         app.history().await == ["ready"]
     })
     .await;

@@ -64,7 +64,7 @@ async fn make_voice(
             .await;
         app.screenshot(&format!("{shot}-uploading")).await;
     }
-    wait_until("the voice to be made", VOICE_LIMIT, || async {
+    app.wait_for("the voice to be made", VOICE_LIMIT, || async {
         app.visible("voice-done").await
     })
     .await;
