@@ -23,6 +23,8 @@ export function closeOnBackdrop(dialog) {
 export function focusSoon(field) {
   requestAnimationFrame(() => {
     const current = document.activeElement;
-    if (!current || current === document.body) field.focus();
+    // A focused element that was hidden meanwhile (a closed panel) holds no one's cursor.
+    const held = current && current !== document.body && current.isConnected && current.getClientRects().length > 0;
+    if (!held) field.focus();
   });
 }

@@ -29,6 +29,7 @@ function make(tag, className, text) {
 const POSTER_W = 128; // styles.css: .h-select's first column
 const POSTER_H = 72;
 const STILLS_AT_ONCE = 3;
+const STILL_GIVE_UP_MS = 10000;
 
 function clearCanvas(canvas) {
   const scale = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
@@ -44,8 +45,11 @@ function clearCanvas(canvas) {
 
 async function drawStill(canvas, src, stillWanted) {
   let bitmap = null;
+  // A loopback fetch that never settles must not hold a drawing slot for ever.
+  const giveUp = new AbortController();
+  const timer = setTimeout(() => giveUp.abort(), STILL_GIVE_UP_MS);
   try {
-    const response = await fetch(src, { cache: 'no-store' });
+    const response = await fetch(src, { cache: 'no-store', signal: giveUp.signal });
     if (!response.ok) return false;
     bitmap = await createImageBitmap(await response.blob());
     if (!stillWanted()) return false; // the card shows another video by now
@@ -61,6 +65,7 @@ async function drawStill(canvas, src, stillWanted) {
   } catch {
     return false; // the placeholder stays
   } finally {
+    clearTimeout(timer);
     bitmap?.close();
   }
 }
@@ -89,7 +94,8 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   let shown = [];      // the jobs the filter and search let through, newest first
   let rowHeight = 0;   // a card's height plus the gap, measured once a card exists
   let placing = 0;     // a pending animation frame for place()
-  let wordsVersion = 0; // goes up with each new language: every card is worded again
+  let wordsVersion = 0; // goes up with each new language, and at midnight: every card is worded again
+  let wordedOn = 0;     // the day (its first ms) the cards' dates were worded on
   const scroller = el.list.closest('.stage') || document.scrollingElement;
 
   // words: a function that makes the message's words (called again when the language changes).
@@ -183,7 +189,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     }
     card.poster.dataset.still = 'loading';
     stillQueue.push({ card, src });
-    pumpStills();
+    if (!placingCards) pumpStills(); // place() pumps once its cards are in order
   }
 
   // Stills are drawn a few at a time, newest wish first (the cards in view now),
@@ -191,6 +197,19 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   // through a thousand videos fetches and decodes only what stops in view.
   const stillQueue = [];
   let drawingStills = 0;
+  let placingCards = false;
+
+  // The wishes in order of distance from the middle of the view, farthest first:
+  // the queue is taken from its end.
+  function orderStills() {
+    const r = scroller.getBoundingClientRect();
+    const middle = r.top + r.height / 2;
+    const distance = ({ card }) => {
+      const c = card.li.getBoundingClientRect();
+      return Math.abs(c.top + c.height / 2 - middle);
+    };
+    stillQueue.sort((a, b) => distance(b) - distance(a));
+  }
   function pumpStills() {
     while (drawingStills < STILLS_AT_ONCE && stillQueue.length) {
       const { card, src } = stillQueue.pop();
@@ -302,12 +321,19 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     el.list.style.paddingTop = `${first * rowH}px`;
     el.list.style.paddingBottom = `${(rows - last) * rowH}px`;
 
+    // "Today" and "Yesterday" move at midnight: every card is worded again then.
+    const today = new Date().setHours(0, 0, 0, 0);
+    if (today !== wordedOn) {
+      wordedOn = today;
+      wordsVersion += 1;
+    }
     const keep = new Set(visible.map((job) => job.id));
     for (const [id, card] of cards) {
       if (!keep.has(id)) dropCard(id, card);
     }
     // Put the cards in order, touching only what moved (focus stays where it is).
     let at = el.list.firstElementChild;
+    placingCards = true;
     for (const listed of visible) {
       const job = library.get(listed.id) || listed;
       const card = cards.get(job.id) || cardFor(job.id);
@@ -321,6 +347,11 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
       const next = at.nextElementSibling;
       at.remove();
       at = next;
+    }
+    placingCards = false;
+    if (stillQueue.length) {
+      orderStills();
+      pumpStills();
     }
     if (!rowHeight && visible.length) {
       const height = cards.get(visible[0].id).li.offsetHeight;

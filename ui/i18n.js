@@ -23,7 +23,9 @@ export const availableLanguages = () => languages;
 // the web process, and ~250 MB when little else made the garbage collector run.
 const formatters = new Map();
 function formatter(Kind, options) {
-  const key = `${Kind.name}|${lang}|${options ? JSON.stringify(options) : ''}`;
+  // A date formatter keeps the time zone it was made in: a new zone, a new one.
+  const zone = Kind === Intl.DateTimeFormat ? new Date().getTimezoneOffset() : '';
+  const key = `${Kind.name}|${lang}|${zone}|${options ? JSON.stringify(options) : ''}`;
   let made = formatters.get(key);
   if (!made) {
     made = new Kind(lang, options);
