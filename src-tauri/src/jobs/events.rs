@@ -1,0 +1,237 @@
+//! What the window is told: a job as it is now (its view), the events that carry
+//! it, who listens, and the line of waiting jobs told only where it moved.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::JobManager;
+use crate::error::AppError;
+use crate::library::{JobRecord, RecordStatus};
+use crate::locks::lock;
+
+/// What the window is told: a job as it is now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    #[serde(flatten)]
+    pub record: JobRecord,
+    /// Where the preview plays the video from, once it is in the library.
+    pub video_url: Option<String>,
+    /// The video's still for the history's card, once one is made.
+    pub still_url: Option<String>,
+    /// Download progress in bytes, while downloading.
+    pub received: Option<u64>,
+    pub total: Option<u64>,
+    /// Segmind asked us to slow down: submissions wait until then (Unix ms).
+    pub waiting_until_ms: Option<i64>,
+    /// Place in the line of jobs waiting for a free slot (1 = next).
+    pub queue_position: Option<usize>,
+    /// A passing problem the app is riding out by itself (no click needed).
+    pub trouble: Option<AppError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum StudioEvent {
+    Job {
+        job: Box<JobView>,
+    },
+    Deleted {
+        job_id: String,
+    },
+    /// The window was asked to close while jobs run.
+    CloseRequested {
+        active_jobs: usize,
+    },
+    /// A voice was made, or changed (being made, ready, failed, renamed).
+    Voice {
+        voice: Box<crate::voices::VoiceView>,
+    },
+    VoiceDeleted {
+        id: String,
+    },
+}
+
+/// Receives events; answers false once it is gone, and is then dropped.
+pub type Subscriber = Arc<dyn Fn(&StudioEvent) -> bool + Send + Sync>;
+
+/// Who listens: a page (which can answer the close question) or the desktop side
+/// (the notifier), so that "is there a page to ask?" is asked, not guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Page,
+    Desktop,
+}
+
+impl JobManager {
+    pub fn subscribe(&self, listener: Listener, subscriber: Subscriber) {
+        lock(&self.subscribers).push((listener, subscriber));
+    }
+
+    /// Tells every subscriber; answers how many pages are still listening.
+    /// Subscribers are called with no lock held: one may ask the main thread
+    /// something while the main thread waits to publish (closing the window), and
+    /// must not deadlock.
+    pub fn publish(&self, event: &StudioEvent) -> usize {
+        let subscribers = lock(&self.subscribers).clone();
+        let mut gone = Vec::new();
+        let mut pages = 0;
+        for (listener, subscriber) in &subscribers {
+            if !subscriber(event) {
+                gone.push(Arc::clone(subscriber));
+            } else if *listener == Listener::Page {
+                pages += 1;
+            }
+        }
+        if !gone.is_empty() {
+            lock(&self.subscribers).retain(|(_, s)| !gone.iter().any(|g| Arc::ptr_eq(s, g)));
+        }
+        pages
+    }
+
+    pub fn view(&self, record: JobRecord) -> JobView {
+        let live = lock(&self.live);
+        let progress = live.get(&record.id);
+        let downloading = record.status == RecordStatus::Downloading;
+        let ready = record.status == RecordStatus::Ready;
+        let video_url = ready.then(|| self.media.url_for(&format!("{}.mp4", record.id)));
+        let still_url = (ready && self.library.still_path(&record.id).is_file())
+            .then(|| self.media.url_for(&format!("{}.jpg", record.id)));
+        JobView {
+            video_url,
+            still_url,
+            received: progress.filter(|_| downloading).and_then(|p| p.received),
+            total: progress.filter(|_| downloading).and_then(|p| p.total),
+            // A 429 holds a submission back, before or while it is being sent.
+            waiting_until_ms: matches!(
+                record.status,
+                RecordStatus::Waiting | RecordStatus::Sending
+            )
+            .then(|| self.gate.paused_until())
+            .flatten(),
+            queue_position: (record.status == RecordStatus::Waiting)
+                .then(|| self.slots.position(&record.id))
+                .flatten(),
+            trouble: progress
+                .filter(|_| record.status.is_active())
+                .and_then(|p| p.trouble.clone()),
+            record,
+        }
+    }
+
+    pub fn views(&self) -> Vec<JobView> {
+        self.library
+            .list()
+            .into_iter()
+            .map(|r| self.view(r))
+            .collect()
+    }
+
+    pub(super) fn announce(&self, record: JobRecord) {
+        let job = Box::new(self.view(record));
+        self.changes.send_replace(());
+        self.publish(&StudioEvent::Job { job });
+    }
+
+    /// Tells the window of the waiting jobs whose place in line moved (one job,
+    /// not the whole line: a line of 300 costs the same as a line of 3 per change).
+    pub(super) fn announce_line(&self) {
+        let places: HashMap<String, usize> = self
+            .slots
+            .waiting()
+            .into_iter()
+            .enumerate()
+            .map(|(index, id)| (id, index + 1))
+            .collect();
+        let moved: Vec<String> = {
+            let mut told = lock(&self.told_places);
+            let moved = places
+                .iter()
+                .filter(|(id, place)| told.get(*id) != Some(place))
+                .map(|(id, _)| id.clone())
+                .collect();
+            *told = places;
+            moved
+        };
+        for id in moved {
+            if let Ok(record) = self.library.get(&id) {
+                if record.status == RecordStatus::Waiting {
+                    self.announce(record);
+                }
+            }
+        }
+    }
+}
+
+/// A status change (and a new error) of a job, for the log.
+pub(super) fn log_change(
+    record: &JobRecord,
+    before: RecordStatus,
+    error_before: Option<&AppError>,
+) {
+    if record.status != before {
+        log::info!(
+            "job {}: {:?} -> {:?}{}",
+            record.id,
+            before,
+            record.status,
+            record
+                .request_id
+                .as_deref()
+                .map(|r| format!(" (request {r})"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(error) = record.error.as_ref().filter(|e| Some(*e) != error_before) {
+        log::warn!("job {}: {}", record.id, crate::logging::error_line(error));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::GenerationRequest;
+    use serde_json::json;
+
+    #[test]
+    fn events_carry_the_job_as_it_is_now() {
+        let record = JobRecord::new(
+            "j-1".into(),
+            GenerationRequest {
+                prompt: "p".into(),
+                ..Default::default()
+            },
+        );
+        let view = JobView {
+            record,
+            video_url: None,
+            still_url: None,
+            received: Some(5),
+            total: None,
+            waiting_until_ms: None,
+            queue_position: Some(1),
+            trouble: None,
+        };
+        let value = serde_json::to_value(StudioEvent::Job {
+            job: Box::new(view),
+        })
+        .unwrap();
+        assert_eq!(value["kind"], "job");
+        assert_eq!(value["job"]["id"], "j-1");
+        assert_eq!(value["job"]["status"], "waiting");
+        assert_eq!(value["job"]["received"], 5);
+        assert_eq!(value["job"]["queuePosition"], 1);
+        assert_eq!(value["job"]["request"]["duration"], "5");
+        let deleted = serde_json::to_value(StudioEvent::Deleted {
+            job_id: "j-1".into(),
+        })
+        .unwrap();
+        assert_eq!(deleted, json!({"kind": "deleted", "jobId": "j-1"}));
+    }
+}

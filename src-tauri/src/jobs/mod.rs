@@ -1,0 +1,490 @@
+//! Running jobs from the library: each job is driven from its record's status,
+//! so a job picks up where it stopped after any crash or restart. A job is sent
+//! at most once; a finished video is downloaded into the library at once, whether
+//! or not a window is looking.
+//!
+//! This file is the manager: which job is driven, stop, resume and delete, and
+//! changes kept whatever the disk does. `drive` takes one job from its status to
+//! its video, `events` is what the window is told, `policy` how often and how
+//! long a job is asked after.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
+
+use crate::client::{ClientConfig, FileFetcher, SegmindClient};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::library::{JobRecord, Library, RecordStatus};
+use crate::locks::lock;
+use crate::media_server::MediaServer;
+use crate::slots::{RateGate, Slots};
+
+mod drive;
+mod events;
+mod policy;
+
+use events::log_change;
+pub use events::{JobView, Listener, StudioEvent, Subscriber};
+pub use policy::PollPolicy;
+
+#[derive(Default)]
+struct Live {
+    task: Option<tokio::task::AbortHandle>,
+    received: Option<u64>,
+    total: Option<u64>,
+    trouble: Option<AppError>,
+    /// "Try again" while the drive waits: it tries at once.
+    nudge: Arc<Notify>,
+}
+
+pub struct JobManager {
+    library: Library,
+    media: MediaServer,
+    files: FileFetcher,
+    /// The client with the key as it is now; `None` without a key. Every call of
+    /// a drive takes it afresh, so a new key (or a removed one) applies at once.
+    client: watch::Sender<Option<SegmindClient>>,
+    slots: Arc<Slots>,
+    gate: RateGate,
+    poll: PollPolicy,
+    subscribers: Mutex<Vec<(Listener, Subscriber)>>,
+    live: Mutex<HashMap<String, Live>>,
+    /// Bumped at every change of a job, for whoever waits for jobs to settle.
+    changes: watch::Sender<()>,
+    /// Places in line as last told to the window: only a job whose place moved is
+    /// told again.
+    told_places: Mutex<HashMap<String, usize>>,
+    /// The app is quitting: nothing new is sent from now on.
+    closing: AtomicBool,
+}
+
+/// How often changes the disk refused are written again.
+const SAVE_RETRY: Duration = Duration::from_secs(2);
+
+impl JobManager {
+    pub fn new(
+        library: Library,
+        media: MediaServer,
+        config: &ClientConfig,
+        max_running: usize,
+        poll: PollPolicy,
+    ) -> AppResult<Arc<Self>> {
+        Ok(Arc::new(Self {
+            library,
+            media,
+            files: FileFetcher::new(config)?,
+            client: watch::Sender::new(None),
+            slots: Slots::new(max_running),
+            gate: RateGate::default(),
+            poll,
+            subscribers: Mutex::new(Vec::new()),
+            live: Mutex::new(HashMap::new()),
+            changes: watch::Sender::new(()),
+            told_places: Mutex::new(HashMap::new()),
+            closing: AtomicBool::new(false),
+        }))
+    }
+
+    /// Where the webview's `<audio>` plays a voice's clip from.
+    pub fn voice_clip_url(&self, file_name: &str) -> String {
+        self.media.voice_url_for(file_name)
+    }
+
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// The key changed (saved, or removed with `None`): every drive uses the new
+    /// client from its next call on, and drives waiting for a key go on.
+    pub fn set_client(&self, client: Option<SegmindClient>) {
+        self.client.send_replace(client);
+    }
+
+    /// The key as the keychain has it now (read again at every Generate): a key
+    /// changed outside the app applies from the next call; the same key wakes no one.
+    pub fn offer_client(&self, client: SegmindClient) {
+        self.client.send_if_modified(|current| {
+            if current.as_ref().is_some_and(|c| c.same_key(&client)) {
+                false
+            } else {
+                *current = Some(client);
+                true
+            }
+        });
+    }
+
+    /// Tells the window a job's view changed without its record (a still was made).
+    pub fn refresh(&self, id: &str) -> AppResult<JobView> {
+        let record = self.library.get(id)?;
+        self.announce(record.clone());
+        Ok(self.view(record))
+    }
+
+    pub fn set_max_running(&self, cap: usize) {
+        self.slots.set_cap(cap);
+    }
+
+    /// Shows (or clears) a passing problem on a job's card.
+    fn set_trouble(&self, id: &str, trouble: Option<AppError>) {
+        if let Some(trouble) = &trouble {
+            log::warn!(
+                "job {id}: riding out {}",
+                crate::logging::error_line(trouble)
+            );
+        }
+        let changed = {
+            let mut live = lock(&self.live);
+            let entry = live.entry(id.to_string()).or_default();
+            let changed = entry.trouble != trouble;
+            entry.trouble = trouble;
+            changed
+        };
+        if changed {
+            if let Ok(record) = self.library.get(id) {
+                self.announce(record);
+            }
+        }
+    }
+
+    /// Waits `pause`, or less if the creator says "Try again".
+    async fn pause(&self, id: &str, pause: Duration) {
+        let nudge = Arc::clone(&lock(&self.live).entry(id.to_string()).or_default().nudge);
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = nudge.notified() => {}
+        }
+    }
+
+    /// A change made by a job's drive: only while the job is still active, so a
+    /// job stopped meanwhile is never moved on (and never sent) by its drive.
+    fn advance_once(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
+        let mut before = None;
+        let record = self
+            .library
+            .try_update(id, |r| {
+                if !r.status.is_active() {
+                    return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
+                }
+                before = Some((r.status, r.error.clone()));
+                change(r);
+                Ok(true)
+            })?
+            .expect("an accepted change is stored");
+        if let Some((status, error)) = before {
+            log_change(&record, status, error.as_ref());
+        }
+        self.announce(record.clone());
+        Ok(record)
+    }
+
+    /// A change made by a job's drive, kept whatever the disk does: when the record
+    /// cannot be written (disk full), the change lives in memory, the job goes on,
+    /// the card says why, and the write is tried again at the drive's next step
+    /// (`store_unsaved`). A paid job's request id is never dropped for a failed write.
+    async fn advance(&self, id: &str, change: impl Fn(&mut JobRecord)) -> AppResult<JobRecord> {
+        let outcome = self.advance_once(id, |r| {
+            if r.error.as_ref().is_some_and(is_disk_error) {
+                r.error = None;
+            }
+            change(r);
+        });
+        match outcome {
+            Err(error) if error.code == ErrorCode::Io => {
+                let remembered = self.library.remember(id, |r| {
+                    if !r.status.is_active() {
+                        return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
+                    }
+                    if r.error.as_ref().is_some_and(is_disk_error) {
+                        r.error = None;
+                    }
+                    change(r);
+                    if r.error.is_none() {
+                        r.error = Some(disk_error(&error));
+                    }
+                    Ok(())
+                })?;
+                self.announce(remembered.clone());
+                Ok(remembered)
+            }
+            other => other,
+        }
+    }
+
+    /// Writes, every few seconds, the changes the disk refused, until it takes them,
+    /// whether or not their job is still driven.
+    pub fn keep_saving(self: &Arc<Self>) {
+        let manager = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SAVE_RETRY);
+            loop {
+                tick.tick().await;
+                let Some(manager) = manager.upgrade() else {
+                    return;
+                };
+                manager.save_unsaved();
+            }
+        });
+    }
+
+    fn save_unsaved(&self) {
+        for id in self.library.unsaved() {
+            let saved = self.library.update(&id, |r| {
+                if r.error.as_ref().is_some_and(is_disk_error) {
+                    r.error = None;
+                }
+            });
+            if let Ok(record) = saved {
+                self.announce(record);
+            }
+        }
+    }
+
+    pub fn active_count(&self) -> usize {
+        self.library
+            .list()
+            .iter()
+            .filter(|r| r.status.is_active())
+            .count()
+    }
+
+    /// Waits up to `limit` for every job being sent to get its answer (quitting
+    /// must not cut a POST that Segmind may bill). Answers how many still are.
+    pub async fn settle_sends(&self, limit: Duration) -> usize {
+        self.closing.store(true, Ordering::SeqCst);
+        let mut changes = self.changes.subscribe();
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            let sending = self
+                .library
+                .list()
+                .iter()
+                .filter(|r| r.status == RecordStatus::Sending)
+                .count();
+            if sending == 0 {
+                self.save_unsaved();
+                return self.library.unsaved().len();
+            }
+            if tokio::time::timeout_at(until, changes.changed())
+                .await
+                .is_err()
+            {
+                return sending;
+            }
+        }
+    }
+
+    /// Records a new job (before anything is sent) and starts driving it.
+    /// Records every job of one click, then starts them: a disk that refuses one
+    /// leaves none recorded and none sent (a click is all or nothing).
+    pub fn create(self: &Arc<Self>, records: Vec<JobRecord>) -> AppResult<Vec<JobView>> {
+        let mut stored = Vec::with_capacity(records.len());
+        for record in records {
+            match self.library.put(record) {
+                Ok(record) => stored.push(record),
+                Err(error) => {
+                    // Never left waiting: a waiting record is sent at the next start.
+                    for record in &stored {
+                        if self.library.delete(&record.id).is_err() {
+                            if let Err(stop) = self
+                                .library
+                                .update(&record.id, |r| r.status = RecordStatus::Stopped)
+                            {
+                                log::error!(
+                                    "job {}: neither deleted nor stopped after a failed click: {}",
+                                    record.id,
+                                    crate::logging::error_line(&stop)
+                                );
+                            }
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        let views: Vec<JobView> = stored
+            .into_iter()
+            .map(|record| {
+                log::info!(
+                    "job {}: recorded, {} s, {}",
+                    record.id,
+                    record.request.duration,
+                    crate::logging::preview(&record.request.prompt)
+                );
+                self.spawn(&record.id);
+                self.view(record)
+            })
+            .collect();
+        self.changes.send_replace(());
+        for view in &views {
+            self.publish(&StudioEvent::Job {
+                job: Box::new(view.clone()),
+            });
+        }
+        Ok(views)
+    }
+
+    /// At start, before any drive: a job found mid-send may have been billed, and
+    /// is never sent again.
+    pub fn recover_interrupted(&self) {
+        for record in self.library.list() {
+            if record.status != RecordStatus::Sending {
+                continue;
+            }
+            log::warn!(
+                "job {}: found being sent at start; may have been billed, never re-sent",
+                record.id
+            );
+            let unknown = |r: &mut JobRecord| {
+                r.status = RecordStatus::Unknown;
+                r.error = Some(AppError {
+                    may_be_billed: true,
+                    ..AppError::new(ErrorCode::Timeout).because("closed_while_sending")
+                });
+            };
+            // A disk that refuses: memory says so, and the saver writes it later.
+            let stored = self.library.update(&record.id, unknown).or_else(|_| {
+                self.library.remember(&record.id, |r| {
+                    unknown(r);
+                    Ok(())
+                })
+            });
+            if let Ok(record) = stored {
+                self.announce(record);
+            }
+        }
+    }
+
+    /// Drives every unfinished job that is not driven yet, oldest first. Safe to call
+    /// at any time: a job that has a drive (one being sent, say) is left to it.
+    pub fn drive_all(self: &Arc<Self>) {
+        let mut unfinished: Vec<JobRecord> = self
+            .library
+            .list()
+            .into_iter()
+            .filter(|r| r.status.is_active() && r.status != RecordStatus::Sending)
+            .collect();
+        unfinished.sort_by_key(|r| r.created_at_ms);
+        for record in unfinished {
+            self.spawn(&record.id);
+        }
+    }
+
+    /// Drives a job again: a download or a follow that paused with a problem, or a
+    /// job the creator stopped following that Segmind has (its video is theirs).
+    /// A job already driven tries its next call at once.
+    pub fn resume(self: &Arc<Self>, id: &str) -> AppResult<JobView> {
+        let record = self.library.try_update(id, |r| match r.status {
+            RecordStatus::Queued
+            | RecordStatus::Processing
+            | RecordStatus::Downloading
+            | RecordStatus::Waiting => Ok(false),
+            // Stopped, or failed or expired by an older version's too-quick verdict:
+            // a job Segmind finished is the creator's to fetch.
+            RecordStatus::Stopped | RecordStatus::Failed | RecordStatus::Expired
+                if r.output_url.is_some() =>
+            {
+                r.status = RecordStatus::Downloading;
+                r.error = None;
+                Ok(true)
+            }
+            RecordStatus::Stopped | RecordStatus::Expired if r.request_id.is_some() => {
+                r.status = RecordStatus::Processing;
+                r.error = None;
+                Ok(true)
+            }
+            _ => Err(AppError::new(ErrorCode::JobNotFound).because("nothing_to_fetch")),
+        })?;
+        if let Some(record) = record {
+            self.announce(record);
+        }
+        if !self.spawn(id) {
+            let nudge = Arc::clone(&lock(&self.live).entry(id.to_string()).or_default().nudge);
+            nudge.notify_one();
+        }
+        Ok(self.view(self.library.get(id)?))
+    }
+
+    /// Starts driving a job unless it is driven already: one drive per job, ever,
+    /// so two never send, poll or write the same file at once.
+    fn spawn(self: &Arc<Self>, id: &str) -> bool {
+        let mut live = lock(&self.live);
+        let entry = live.entry(id.to_string()).or_default();
+        if entry.task.as_ref().is_some_and(|t| !t.is_finished()) {
+            return false;
+        }
+        let manager = Arc::clone(self);
+        let job_id = id.to_string();
+        let task = tokio::spawn(async move { manager.drive(&job_id).await });
+        entry.task = Some(task.abort_handle());
+        true
+    }
+
+    /// Stops following a job: nothing more is fetched. Segmind has no cancel, so a
+    /// job it already has may still be billed. Refused while the job is being sent
+    /// (cutting a POST short would lose the answer of a job Segmind may have billed)
+    /// and while it downloads (the video is finished and paid for: it is kept).
+    pub fn stop(&self, id: &str) -> AppResult<JobView> {
+        self.halt(id, false)
+    }
+
+    fn halt(&self, id: &str, deleting: bool) -> AppResult<JobView> {
+        let decide = |r: &mut JobRecord| match r.status {
+            RecordStatus::Sending => Err(AppError::new(ErrorCode::Busy).because("being_sent")),
+            RecordStatus::Downloading if !deleting => {
+                Err(AppError::new(ErrorCode::Busy).because("downloading_paid"))
+            }
+            status if status.is_active() => {
+                r.status = RecordStatus::Stopped;
+                Ok(true)
+            }
+            _ => Ok(false),
+        };
+        let stopped = match self.library.try_update(id, decide) {
+            // The disk refuses: the stop holds in memory (the drive ends now, so
+            // nothing is sent), and the saver writes it when the disk allows.
+            Err(error) if error.code == ErrorCode::Io => {
+                Some(self.library.remember(id, |r| decide(r).map(drop))?)
+            }
+            other => other?,
+        };
+        // The record says "stopped" first: from now on the drive cannot move it on.
+        if let Some(task) = lock(&self.live).get_mut(id).and_then(|l| l.task.take()) {
+            task.abort();
+        }
+        self.slots.leave(id);
+        let record = match stopped {
+            Some(record) => record,
+            None => self.library.get(id)?,
+        };
+        self.announce(record.clone());
+        self.announce_line();
+        Ok(self.view(record))
+    }
+
+    pub fn delete(&self, id: &str) -> AppResult<()> {
+        self.halt(id, true)?;
+        self.library.delete(id)?;
+        lock(&self.live).remove(id);
+        self.changes.send_replace(());
+        self.publish(&StudioEvent::Deleted {
+            job_id: id.to_string(),
+        });
+        Ok(())
+    }
+}
+
+fn is_disk_error(error: &AppError) -> bool {
+    error.code == ErrorCode::LibraryNotWritable
+}
+
+fn disk_error(cause: &AppError) -> AppError {
+    AppError::new(ErrorCode::LibraryNotWritable).with_detail(
+        cause
+            .detail
+            .clone()
+            .unwrap_or_else(|| cause.to_string().into()),
+    )
+}
