@@ -9,7 +9,6 @@ import { clipLength } from './voice-maker.js';
 import { t, formatDate, sentences, onLanguageChange } from './i18n.js';
 import { $ } from './dom.js';
 
-
 export function createCast({ voices, maker }) {
   const el = {
     dialog: $('voices-dialog'), close: $('voices-close'), list: $('voice-list'), empty: $('voices-empty'),

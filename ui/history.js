@@ -14,7 +14,6 @@ import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, f
 import { t, sentences, formatNumber, formatSecondsShort, onLanguageChange } from './i18n.js';
 import { $ } from './dom.js';
 
-
 function make(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -116,7 +115,7 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     const n = ++uid;
     const li = make('li', 'h-card');
     li.dataset.testid = 'history-item';
-    const card = { li, jobId: '', still: null, job: null, words: -1 };
+    const card = { li, jobId: '', still: null, job: null, words: -1, row: 0 };
 
     const pick = make('button', 'h-select');
     pick.type = 'button';
@@ -192,23 +191,22 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     if (!placingCards) pumpStills(); // place() pumps once its cards are in order
   }
 
-  // Stills are drawn a few at a time, newest wish first (the cards in view now),
-  // and a card that scrolled away before its turn costs nothing: a fast scroll
-  // through a thousand videos fetches and decodes only what stops in view.
-  const stillQueue = [];
+  // Stills are drawn a few at a time, nearest the middle of the view first, and a
+  // card that scrolled away before its turn costs nothing: a fast scroll through
+  // a thousand videos fetches and decodes only what stops in view.
+  let stillQueue = [];
   let drawingStills = 0;
   let placingCards = false;
+  let middleRow = 0; // the row at the middle of the view, as place() last saw it
 
-  // The wishes in order of distance from the middle of the view, farthest first:
-  // the queue is taken from its end.
+  // Drops the wishes of cards since reused (so the queue is never longer than the
+  // cards that exist) and puts the farthest from the view first: the queue is
+  // taken from its end. Rows come from the list's order, not from layout.
   function orderStills() {
-    const r = scroller.getBoundingClientRect();
-    const middle = r.top + r.height / 2;
-    const distance = ({ card }) => {
-      const c = card.li.getBoundingClientRect();
-      return Math.abs(c.top + c.height / 2 - middle);
-    };
-    stillQueue.sort((a, b) => distance(b) - distance(a));
+    const distance = ({ card }) => Math.abs(card.row + 0.5 - middleRow);
+    stillQueue = stillQueue
+      .filter(({ card, src }) => card.still === src)
+      .sort((a, b) => distance(b) - distance(a));
   }
   function pumpStills() {
     while (drawingStills < STILLS_AT_ONCE && stillQueue.length) {
@@ -221,12 +219,6 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
         drawingStills -= 1;
         pumpStills();
       });
-    }
-    // Wishes of cards since reused go now, not at their turn: the queue stays as
-    // long as the cards that exist.
-    if (stillQueue.length > 2 * cards.size + 20) {
-      const live = stillQueue.filter(({ card, src }) => card.still === src);
-      stillQueue.splice(0, stillQueue.length, ...live);
     }
   }
 
@@ -334,9 +326,11 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     // Put the cards in order, touching only what moved (focus stays where it is).
     let at = el.list.firstElementChild;
     placingCards = true;
-    for (const listed of visible) {
+    middleRow = (above + viewH / 2) / rowH;
+    for (const [i, listed] of visible.entries()) {
       const job = library.get(listed.id) || listed;
       const card = cards.get(job.id) || cardFor(job.id);
+      card.row = first + Math.floor(i / cols);
       // A card already showing this very job, in these words, is left alone: a
       // scroll frame rewrites only the cards that came into view.
       if (card.job !== job || card.words !== wordsVersion) updateCard(card, job);

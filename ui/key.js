@@ -7,7 +7,6 @@ import { describeKeyError, keychainProblemText } from './errors.js';
 import { t, onLanguageChange } from './i18n.js';
 import { $, focusSoon } from './dom.js';
 
-
 function normalizeStatus(s) {
   const state = s && ['missing', 'keychain', 'session'].includes(s.state) ? s.state : 'missing';
   return {

@@ -334,6 +334,11 @@ impl Library {
         self.lock().len()
     }
 
+    /// How many jobs are such (no copy, no sort).
+    pub fn count_where(&self, such: impl Fn(&JobRecord) -> bool) -> usize {
+        self.lock().values().filter(|r| such(r)).count()
+    }
+
     /// Every job, newest first.
     pub fn list(&self) -> Vec<JobRecord> {
         let mut all: Vec<JobRecord> = self.lock().values().cloned().collect();

@@ -243,11 +243,7 @@ impl JobManager {
     }
 
     pub fn active_count(&self) -> usize {
-        self.library
-            .list()
-            .iter()
-            .filter(|r| r.status.is_active())
-            .count()
+        self.library.count_where(|r| r.status.is_active())
     }
 
     /// Waits up to `limit` for every job being sent to get its answer (quitting
@@ -259,10 +255,7 @@ impl JobManager {
         loop {
             let sending = self
                 .library
-                .list()
-                .iter()
-                .filter(|r| r.status == RecordStatus::Sending)
-                .count();
+                .count_where(|r| r.status == RecordStatus::Sending);
             if sending == 0 {
                 self.save_unsaved();
                 return self.library.unsaved().len();
