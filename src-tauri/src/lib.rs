@@ -18,6 +18,7 @@ pub mod library;
 pub mod locks;
 pub mod logging;
 pub mod media_server;
+pub mod painting;
 pub mod price;
 pub mod request;
 pub mod save;
@@ -99,6 +100,8 @@ fn log_panics() {
 }
 
 pub fn run() {
+    // First: WebKit's processes read it from the environment when they start.
+    painting::choose_for_this_machine();
     log_panics();
     tauri::Builder::default()
         // First, so a second launch exits before it builds anything of its own.
@@ -110,6 +113,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
+            log::info!("web view painting: {}", painting::chosen().describe());
             let config = ClientConfig::from_env()?;
             let paths = studio_paths(app)?;
             let started = tauri::async_runtime::block_on(async {

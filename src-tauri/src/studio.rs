@@ -567,6 +567,7 @@ impl Studio {
             voices_by_status,
             damaged_records: self.jobs.library().damaged().len() + self.voices.damaged().len(),
             log_dir: log_dir.display().to_string(),
+            painting: crate::painting::chosen().describe(),
         };
         support::details(&app, page)
     }

@@ -28,6 +28,8 @@ pub struct AppFacts {
     pub voices_by_status: BTreeMap<String, usize>,
     pub damaged_records: usize,
     pub log_dir: String,
+    /// How the web view paints: "GPU", or "CPU (no GPU found)" (see painting.rs).
+    pub painting: &'static str,
 }
 
 /// The keychain this build uses, by platform.
@@ -85,6 +87,7 @@ pub fn details(app: &AppFacts, page: &PageFacts) -> String {
             page.user_agent.chars().take(300).collect::<String>()
         ),
         format!("H.264 video playback: {h264}"),
+        format!("Painting: {}", app.painting),
         format!("Keychain: {keychain}"),
         format!("API key: {}", app.key),
         format!("Language: {}", app.language),
@@ -108,6 +111,7 @@ mod tests {
             key: "saved in the keychain (…7788)".into(),
             jobs_by_status: BTreeMap::from([("ready".into(), 12), ("failed".into(), 1)]),
             log_dir: "/home/a/.local/share/app/logs".into(),
+            painting: "CPU (no GPU found)",
             ..AppFacts::default()
         };
         let page = PageFacts {
@@ -120,6 +124,7 @@ mod tests {
         assert!(text.contains("Videos: failed 1, ready 12"));
         assert!(text.contains("Voices: none"));
         assert!(text.contains("Keychain: "));
+        assert!(text.contains("Painting: CPU (no GPU found)"));
         let no_codec = details(&app, &PageFacts::default());
         assert!(no_codec.contains("H.264 video playback: no"));
     }

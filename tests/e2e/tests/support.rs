@@ -70,6 +70,25 @@ async fn the_log_explains_a_trouble_by_job_and_holds_no_key() {
             "{needed:?} missing from:\n{details}"
         );
     }
+    // The app chose how its web view paints before the web view started: on the
+    // CPU when this machine has no GPU render node (see painting.rs).
+    let gpu = std::fs::read_dir("/dev/dri")
+        .map(|dri| {
+            dri.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        })
+        .unwrap_or(false);
+    let painting = if std::env::var_os("WEBKIT_SKIA_ENABLE_CPU_RENDERING").is_some() {
+        "Painting: as set in the environment"
+    } else if gpu {
+        "Painting: GPU"
+    } else {
+        "Painting: CPU (no GPU found)"
+    };
+    assert!(
+        details.contains(painting),
+        "{painting:?} missing from:\n{details}"
+    );
     assert!(!details.contains(KEY));
     app.js(
         "document.querySelector(\"[data-testid='support-details']\").scrollIntoView({block: 'center'})",
