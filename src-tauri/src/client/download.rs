@@ -15,7 +15,7 @@ use tokio::fs::{File, OpenOptions};
 use url::Url;
 
 use super::answer::{error_for_status, server_message, Call};
-use super::{transport_error, RetryNotice};
+use super::transport_error;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 /// Told the bytes received so far and the total, when known.
@@ -94,18 +94,16 @@ impl FileFetcher {
     }
 
     /// Downloads `url` to `target`, retrying and resuming cut transfers a few
-    /// times (the job's drive retries longer). `on_retry` hears of each pause.
+    /// times (the job's drive retries longer).
     pub async fn download(
         &self,
         url: &str,
         target: &Path,
         progress: &mut Progress<'_>,
-        on_retry: &(dyn Fn(RetryNotice) + Send + Sync),
     ) -> AppResult<u64> {
         let url = video_address(url)?;
         let part = part_path(target);
-        let policy = &self.retry;
-        let mut attempt = 1;
+        let mut tries = self.retry.tries("Download");
         loop {
             let error = match self.download_once(&url, &part, progress).await {
                 Ok(bytes) => {
@@ -114,21 +112,11 @@ impl FileFetcher {
                 }
                 Err(error) => error,
             };
-            let retryable = error.is_transient() || error.code == ErrorCode::RateLimited;
-            if !retryable || attempt >= policy.max_attempts {
+            if !(error.is_transient() || error.code == ErrorCode::RateLimited) {
                 return Err(error);
             }
-            let wait = if error.code == ErrorCode::RateLimited {
-                policy.rate_limit_wait(error.retry_at_ms, attempt)
-            } else {
-                policy.backoff(attempt)
-            };
-            on_retry(RetryNotice::Retrying {
-                attempt,
-                delay: wait,
-            });
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            // No one to tell: the job's card already shows the download going on.
+            tries.pause(error, drop).await?;
         }
     }
 

@@ -322,20 +322,23 @@ impl SegmindClient {
         call: Call,
         build: impl Fn() -> RequestBuilder,
     ) -> AppResult<Response> {
-        let policy = &self.config.retry;
-        let mut attempt = 1;
+        let what = format!("{call:?} call");
+        let mut tries = self.config.retry.tries(&what);
         loop {
             if let Some(pacer) = &self.config.pacer {
                 pacer.wait().await;
             }
             let outcome = build().send().await;
-            let (error, wait) = match outcome {
+            let error = match outcome {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
                     let reset_at = header_text(response.headers(), RATE_LIMIT_RESET_HEADER)
                         .and_then(|v| parse_reset_at(&v));
-                    let error = error_from_response(response, call).await;
+                    let error = AppError {
+                        retry_at_ms: reset_at,
+                        ..error_from_response(response, call).await
+                    };
                     // A 429 on a billable POST is handed back at once, with its reset
                     // time: the job waits in the app's own line, unsent (and safe to
                     // quit), rather than "being sent" for minutes.
@@ -348,25 +351,16 @@ impl SegmindClient {
                         let error = if resend == Resend::OnlyIfNeverArrived
                             && matches!(status.as_u16(), 500 | 502..=504)
                         {
-                            may_have_arrived(error)
-                        } else {
-                            AppError {
-                                retry_at_ms: reset_at,
+                            may_have_arrived(AppError {
+                                retry_at_ms: None,
                                 ..error
-                            }
+                            })
+                        } else {
+                            error
                         };
                         return Err(self.redact(error));
                     }
-                    let error = AppError {
-                        retry_at_ms: reset_at,
-                        ..error
-                    };
-                    let wait = if status == StatusCode::TOO_MANY_REQUESTS {
-                        policy.rate_limit_wait(reset_at, attempt)
-                    } else {
-                        policy.backoff(attempt)
-                    };
-                    (error, wait)
+                    error
                 }
                 Err(err) => {
                     let never_arrived = err.is_connect();
@@ -377,35 +371,16 @@ impl SegmindClient {
                     // Checking a key (the free credits call), the creator waits: no
                     // connection at all is said at once, not after a minute of retries.
                     if call == Call::Credits && never_arrived {
-                        log::warn!("{call:?} call: {}", crate::logging::error_line(&error));
+                        log::warn!("{what}: {}", crate::logging::error_line(&error));
                         return Err(self.redact(error));
                     }
-                    (error, policy.backoff(attempt))
+                    error
                 }
             };
-            if attempt >= policy.max_attempts {
-                log::warn!(
-                    "{call:?} call gave up after {attempt} attempts: {}",
-                    crate::logging::error_line(&error)
-                );
-                return Err(self.redact(error));
-            }
-            log::info!(
-                "{call:?} call: {}; trying again in {wait:?} (attempt {attempt})",
-                crate::logging::error_line(&error)
-            );
-            if error.code == ErrorCode::RateLimited {
-                self.notify(RetryNotice::RateLimited {
-                    until_ms: now_ms() + wait.as_millis() as i64,
-                });
-            } else {
-                self.notify(RetryNotice::Retrying {
-                    attempt,
-                    delay: wait,
-                });
-            }
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            tries
+                .pause(error, |notice| self.notify(notice))
+                .await
+                .map_err(|error| self.redact(error))?;
         }
     }
 }

@@ -1,6 +1,10 @@
-//! When and how long to wait before trying a call again.
+//! When and how long to wait before trying a call again, and the one loop that
+//! does it for every call the client retries (Segmind's calls and downloads).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::RetryNotice;
+use crate::error::{AppError, ErrorCode};
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -46,6 +50,69 @@ impl RetryPolicy {
             }
             None => self.backoff(attempt),
         }
+    }
+}
+
+impl RetryPolicy {
+    /// The tries of one call, counted from the first; `what` names it in the log.
+    pub fn tries<'a>(&'a self, what: &'a str) -> Tries<'a> {
+        Tries {
+            policy: self,
+            what,
+            attempt: 1,
+        }
+    }
+}
+
+/// The bookkeeping of one retried call. Each loop decides what may be tried again
+/// (that differs: a billable POST is never re-sent once it may have arrived); this
+/// decides how many tries, how long each pause, and what is logged and told.
+pub struct Tries<'a> {
+    policy: &'a RetryPolicy,
+    what: &'a str,
+    attempt: u32,
+}
+
+impl Tries<'_> {
+    /// After a try that failed with `error`, worth trying again: `Err(error)` once
+    /// the tries are spent. Otherwise waits (until a 429's reset time, else the
+    /// backoff), having logged it and told `notify`, and answers `Ok(())`.
+    pub async fn pause(
+        &mut self,
+        error: AppError,
+        notify: impl FnOnce(RetryNotice),
+    ) -> Result<(), AppError> {
+        let (policy, attempt, what) = (self.policy, self.attempt, self.what);
+        if attempt >= policy.max_attempts {
+            log::warn!(
+                "{what} gave up after {attempt} attempts: {}",
+                crate::logging::error_line(&error)
+            );
+            return Err(error);
+        }
+        let rate_limited = error.code == ErrorCode::RateLimited;
+        let wait = if rate_limited {
+            policy.rate_limit_wait(error.retry_at_ms, attempt)
+        } else {
+            policy.backoff(attempt)
+        };
+        log::info!(
+            "{what}: {}; trying again in {wait:?} (attempt {attempt})",
+            crate::logging::error_line(&error)
+        );
+        notify(if rate_limited {
+            RetryNotice::RateLimited {
+                until_ms: now_ms() + wait.as_millis() as i64,
+            }
+        } else {
+            RetryNotice::Retrying {
+                attempt,
+                delay: wait,
+            }
+        });
+        tokio::time::sleep(wait).await;
+        self.attempt += 1;
+        Ok(())
     }
 }
 
@@ -97,6 +164,87 @@ pub fn parse_reset_at(value: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn quick(max_attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+            max_rate_limit_wait: Duration::from_secs(60),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tries_pause_with_the_backoff_then_give_up_with_the_last_error() {
+        let policy = quick(3);
+        let mut tries = policy.tries("Test call");
+        let mut heard = Vec::new();
+        let started = tokio::time::Instant::now();
+        for _ in 0..2 {
+            let error = AppError::new(ErrorCode::Network);
+            tries
+                .pause(error, |n| heard.push(n))
+                .await
+                .expect("a try is left");
+        }
+        let waited = started.elapsed();
+        // 1 s then 2 s, each with up to a quarter more.
+        assert!(
+            waited >= Duration::from_secs(3) && waited <= Duration::from_millis(3750),
+            "{waited:?}"
+        );
+        assert!(
+            matches!(
+                heard[..],
+                [
+                    RetryNotice::Retrying { attempt: 1, .. },
+                    RetryNotice::Retrying { attempt: 2, .. }
+                ]
+            ),
+            "{heard:?}"
+        );
+        let last = AppError::new(ErrorCode::Transient);
+        let given_up = tries.pause(last, |n| heard.push(n)).await.unwrap_err();
+        assert_eq!(
+            given_up.code,
+            ErrorCode::Transient,
+            "the last error is the answer"
+        );
+        assert_eq!(
+            heard.len(),
+            2,
+            "no pause is announced once the tries are spent"
+        );
+        assert!(started.elapsed() == waited, "and none is waited");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limit_waits_until_its_reset_time() {
+        let policy = quick(5);
+        let mut tries = policy.tries("Test call");
+        let reset_at = now_ms() + 10_000;
+        let error = AppError {
+            retry_at_ms: Some(reset_at),
+            ..AppError::new(ErrorCode::RateLimited)
+        };
+        let mut heard = None;
+        let started = tokio::time::Instant::now();
+        tries.pause(error, |n| heard = Some(n)).await.unwrap();
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(9) && waited <= Duration::from_millis(10_300),
+            "{waited:?}"
+        );
+        match heard {
+            Some(RetryNotice::RateLimited { until_ms }) => {
+                assert!(
+                    (until_ms - reset_at).abs() < 1_000,
+                    "{until_ms} vs {reset_at}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

@@ -432,10 +432,7 @@ impl JobManager {
         let started = Instant::now();
         let mut troubles = 0;
         loop {
-            let outcome = self
-                .files
-                .download(&url, &target, &mut progress, &|_| {})
-                .await;
+            let outcome = self.files.download(&url, &target, &mut progress).await;
             let error = match outcome {
                 Ok(bytes) => {
                     self.set_trouble(&record.id, None);

@@ -33,7 +33,7 @@ pub fn child(url: &str, target: &str) {
         let before = status_kib("VmHWM:");
         let started = Instant::now();
         let bytes = files
-            .download(url, std::path::Path::new(target), &mut |_, _| {}, &|_| {})
+            .download(url, std::path::Path::new(target), &mut |_, _| {})
             .await
             .expect("download");
         let secs = started.elapsed().as_secs_f64();

@@ -66,12 +66,7 @@ async fn a_job_goes_from_submit_to_a_byte_identical_file_with_one_post() {
     let mut last = (0, None);
     let mut progress = |received, total| last = (received, total);
     let bytes = files(&fake)
-        .download(
-            output.video_url().unwrap(),
-            &target_in(&dir),
-            &mut progress,
-            &|_| {},
-        )
+        .download(output.video_url().unwrap(), &target_in(&dir), &mut progress)
         .await
         .expect("download");
 
@@ -386,7 +381,7 @@ async fn a_cut_download_resumes_with_range_and_ends_byte_identical() {
     fake.push_fault(Target::File, Fault::TruncatedBody { after: 20_000 });
     let dir = tempfile::tempdir().unwrap();
     let bytes = files(&fake)
-        .download(&url, &target_in(&dir), &mut no_progress(), &|_| {})
+        .download(&url, &target_in(&dir), &mut no_progress())
         .await
         .expect("resumed");
     assert_eq!(bytes, FakeSegmind::clip().len() as u64);
@@ -411,7 +406,7 @@ async fn a_download_cut_every_time_fails_and_leaves_no_final_file() {
     }
     let dir = tempfile::tempdir().unwrap();
     let err = files(&fake)
-        .download(&url, &target_in(&dir), &mut no_progress(), &|_| {})
+        .download(&url, &target_in(&dir), &mut no_progress())
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::DownloadIncomplete);
@@ -439,7 +434,7 @@ async fn a_slow_download_completes_with_steady_progress() {
     let mut seen = Vec::new();
     let mut progress = |received: u64, total: Option<u64>| seen.push((received, total));
     files(&fake)
-        .download(&url, &target_in(&dir), &mut progress, &|_| {})
+        .download(&url, &target_in(&dir), &mut progress)
         .await
         .expect("slow but whole");
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
@@ -460,7 +455,7 @@ async fn a_hung_download_times_out_and_resumes() {
     fake.push_fault(Target::File, Fault::Hang);
     let dir = tempfile::tempdir().unwrap();
     files(&fake)
-        .download(&url, &target_in(&dir), &mut no_progress(), &|_| {})
+        .download(&url, &target_in(&dir), &mut no_progress())
         .await
         .expect("second try");
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
