@@ -37,13 +37,6 @@ pub struct SavedFile {
     pub path: PathBuf,
 }
 
-/// File work that may take long or block (copying a video of hundreds of MB, an
-/// fsync): the runtime moves its other tasks off this thread meanwhile, so job
-/// drives and the window's other calls go on.
-fn on_a_blocking_thread<T>(work: impl FnOnce() -> T) -> T {
-    tokio::task::block_in_place(work)
-}
-
 /// The page's first call at start-up.
 #[tauri::command]
 pub fn form_rules() -> FormRules {
@@ -92,7 +85,7 @@ pub async fn remember_request(
     studio: State<'_, Studio>,
     request: GenerationRequest,
 ) -> AppResult<()> {
-    on_a_blocking_thread(|| studio.remember_request(request))
+    crate::blocking::run(|| studio.remember_request(request))
 }
 
 /// The catalogue of the language in use, and the languages on offer.
@@ -174,7 +167,7 @@ pub async fn resume_job(studio: State<'_, Studio>, job_id: String) -> AppResult<
 #[tauri::command]
 pub async fn delete_job(studio: State<'_, Studio>, job_id: String) -> AppResult<()> {
     log::info!("command delete_job: job {job_id}");
-    on_a_blocking_thread(|| studio.delete_job(&job_id))
+    crate::blocking::run(|| studio.delete_job(&job_id))
 }
 
 /// How long "Quit anyway" waits for a job being sent to get Segmind's answer.
@@ -221,7 +214,7 @@ pub async fn save_still(
             "save_still expects the JPEG as a raw body",
         ));
     };
-    on_a_blocking_thread(|| studio.save_still(job_id, jpeg))
+    crate::blocking::run(|| studio.save_still(job_id, jpeg))
 }
 
 /// A clip the creator chose for a voice: its bytes as the raw body. Checked and
@@ -236,7 +229,7 @@ pub async fn stage_voice_clip(
             "stage_voice_clip expects the clip as a raw body",
         ));
     };
-    on_a_blocking_thread(|| studio.stage_voice_clip(bytes))
+    crate::blocking::run(|| studio.stage_voice_clip(bytes))
 }
 
 /// Makes a voice from a staged clip, telling `on_progress` how far it got.
@@ -275,7 +268,7 @@ pub async fn delete_voice(studio: State<'_, Studio>, id: String) -> AppResult<()
 #[tauri::command]
 pub async fn save_video(studio: State<'_, Studio>, job_id: String) -> AppResult<SavedFile> {
     log::info!("command save_video: job {job_id}");
-    on_a_blocking_thread(|| studio.save_video(&job_id, None)).map(|path| SavedFile { path })
+    crate::blocking::run(|| studio.save_video(&job_id, None)).map(|path| SavedFile { path })
 }
 
 #[tauri::command]
@@ -298,7 +291,7 @@ pub async fn save_video_as(
     let Some(path) = chosen_path(|answer| dialog.save_file(answer)).await? else {
         return Ok(None);
     };
-    on_a_blocking_thread(|| studio.save_video_to(&job_id, &path))
+    crate::blocking::run(|| studio.save_video_to(&job_id, &path))
         .map(|path| Some(SavedFile { path }))
 }
 

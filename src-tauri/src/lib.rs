@@ -5,6 +5,7 @@
 //! tested without a window; `commands`, `desktop` and `run` are the thin shell.
 
 pub mod api_key;
+pub mod blocking;
 pub mod client;
 pub mod clip;
 pub mod commands;

@@ -75,7 +75,14 @@ impl SettingsFile {
     }
 }
 
+/// Writes a file whole or not at all, and durably (fsync of the file and its
+/// folder): every record, setting and voice goes through here. The fsync can take
+/// long on a busy disk, so it runs off the async workers (`blocking::run`).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::blocking::run(|| write_durably(path, bytes))
+}
+
+fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     // A name no other write shares, even another thread's write of the same file.

@@ -26,15 +26,6 @@ pub type Progress<'a> = dyn FnMut(u64, Option<u64>) + Send + 'a;
 const WRITE_BUFFER: usize = 64 << 10;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs a disk write that may block: on a multi-threaded runtime the worker's
-/// other tasks move elsewhere meanwhile (a single-threaded one has nowhere to go).
-fn blocking<T>(write: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
-        _ => write(),
-    }
-}
-
 pub fn part_path(target: &Path) -> PathBuf {
     let mut name = target
         .file_name()
@@ -333,7 +324,8 @@ async fn write_body(
         progress(received, expected);
     }
     // What did arrive is kept in the part file, so the next try resumes after it.
-    blocking(|| file.flush().and_then(|()| file.get_ref().sync_all())).map_err(io_error)?;
+    crate::blocking::run(|| file.flush().and_then(|()| file.get_ref().sync_all()))
+        .map_err(io_error)?;
     if cut || expected.is_some_and(|total| received != total) {
         return Err(incomplete(received, expected));
     }
