@@ -3,6 +3,10 @@
 //! tasks to another thread meanwhile, so job drives and the window's calls go on.
 //! Anywhere else (no runtime, a single-threaded test runtime, a blocking thread)
 //! there is nothing to hand over, and the work simply runs.
+//!
+//! One case would still panic: a single-threaded runtime's `block_on` run while a
+//! multi-threaded runtime's `Handle::enter()` guard is held (the flavour seen is
+//! the entered one's). Nothing in the app nests runtimes that way.
 
 pub fn run<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {

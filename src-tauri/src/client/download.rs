@@ -94,7 +94,12 @@ impl FileFetcher {
     ) -> AppResult<u64> {
         let url = video_address(url)?;
         let part = part_path(target);
-        let mut tries = self.retry.tries("Download");
+        // The file is named after the job: the log says whose download it is.
+        let what = format!(
+            "Download to {}",
+            target.file_name().unwrap_or_default().to_string_lossy()
+        );
+        let mut tries = self.retry.tries(&what);
         loop {
             let error = match self.download_once(&url, &part, progress).await {
                 Ok(bytes) => {

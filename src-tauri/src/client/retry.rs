@@ -90,6 +90,7 @@ impl Tries<'_> {
             );
             return Err(error);
         }
+        // Every 429 is `RateLimited` (answer.rs maps it so for every call).
         let rate_limited = error.code == ErrorCode::RateLimited;
         let wait = if rate_limited {
             policy.rate_limit_wait(error.retry_at_ms, attempt)

@@ -71,13 +71,16 @@ async fn the_log_explains_a_trouble_by_job_and_holds_no_key() {
         );
     }
     // The app chose how its web view paints before the web view started: on the
-    // CPU when this machine has no GPU render node (see painting.rs).
-    let gpu = std::fs::read_dir("/dev/dri")
+    // CPU when this machine shows no GPU (see painting.rs).
+    let render_node = std::fs::read_dir("/dev/dri")
         .map(|dri| {
             dri.flatten()
                 .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
         })
         .unwrap_or(false);
+    let software = std::env::var("LIBGL_ALWAYS_SOFTWARE")
+        .is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    let gpu = (render_node || std::path::Path::new("/dev/nvidia0").exists()) && !software;
     let painting = if std::env::var_os("WEBKIT_SKIA_ENABLE_CPU_RENDERING").is_some() {
         "Painting: as set in the environment"
     } else if gpu {
