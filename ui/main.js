@@ -273,6 +273,9 @@ async function generate() {
     const problems = await form.validateNow(request);
     if (problems.length) {
       if (pending) stage.dropSubmission(pending);
+      // Never a click that silently does nothing: the form shows what to fix.
+      form.showErrors(problems, { reveal: true });
+      console.warn(`Generate: nothing sent; the form check found: ${problems.map((p) => p.field).join(', ')}`);
       return;
     }
     // More than one video, or past the monthly limit: asked first, and a "no" sends nothing.

@@ -758,6 +758,23 @@ impl App {
         })
         .await;
         self.el("generate").await.click().await.unwrap();
+        // A click the page never saw (seen once in CI, never here: no job, no
+        // question, no reason on the form) is clicked again, as a person would;
+        // the fake's POST count still proves one click made one job. Said aloud,
+        // so a click that does nothing cannot hide here.
+        let taken =
+            "return document.querySelectorAll(\"[data-testid='history-item']\").length > 0 \
+                     || !!document.querySelector('dialog[open]') \
+                     || !document.getElementById('generate-reason').hidden \
+                     || document.getElementById('generate').disabled";
+        if !holds_within(Duration::from_secs(10), || async {
+            self.js(taken, vec![]).await.as_bool() == Some(true)
+        })
+        .await
+        {
+            eprintln!("WARNING: the page did not take the click on Generate; clicking again");
+            self.el("generate").await.click().await.unwrap();
+        }
     }
 
     /// `wait_until`, and on a time-out the window as it was: a screenshot and the
