@@ -32,7 +32,7 @@ impl RetryPolicy {
     /// Backoff before try number `attempt + 1` (attempt counts from 1): doubling,
     /// plus up to a quarter more at random, so that every job hit by one outage
     /// does not come back in the same instant; never past `max_delay`.
-    pub fn backoff(&self, attempt: u32) -> Duration {
+    fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         let delay = self.base_delay.saturating_mul(factor);
         (delay + delay.mul_f64(random_fraction() / 4.0)).min(self.max_delay)
@@ -40,7 +40,7 @@ impl RetryPolicy {
 
     /// How long a 429 asks us to wait: until its reset time when it gives one
     /// (capped), else the ordinary backoff.
-    pub fn rate_limit_wait(&self, reset_at_ms: Option<i64>, attempt: u32) -> Duration {
+    fn rate_limit_wait(&self, reset_at_ms: Option<i64>, attempt: u32) -> Duration {
         match reset_at_ms {
             Some(at) => {
                 let wait_ms = (at - now_ms()).max(0) as u64;
