@@ -91,12 +91,13 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   let validateTimer = 0;
   let sentSeq = 0;
   let appliedSeq = 0;
+  let checksInFlight = 0;
   let lastSentAt = 0;
 
   const el = {
     prompt: $('prompt'), promptCount: $('prompt-count'), negative: $('negative-prompt'), negativeCount: $('negative-count'),
     duration: $('duration'), aspect: $('aspect-ratio'), frames: $('frames'), cfg: $('cfg-scale'), cfgValue: $('cfg-value'),
-    audio: $('generate-audio'), voice1: $('voice-id-1'), voice2: $('voice-id-2'), more: $('more'),
+    panel: $('form-panel'), audio: $('generate-audio'), voice1: $('voice-id-1'), voice2: $('voice-id-2'), more: $('more'),
     picks: [$('voice-pick-1'), $('voice-pick-2')], legend: $('voice-legend'), missing: $('voice-missing'),
     multi: $('multi-shot'), storyboard: $('storyboard'), shotType: $('shot-type'), shots: $('shots'),
     addShot: $('add-shot'), planFill: $('plan-fill'), planText: $('plan-text'),
@@ -476,7 +477,16 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
       validateNow();
     } else {
       validateTimer = setTimeout(() => { validateTimer = 0; validateNow(); }, VALIDATE_DELAY_MS);
+      showBusy();
     }
+  }
+
+  // aria-busy while a check is waiting or asked: assistive technology waits for
+  // the messages it may bring, and so do the end-to-end tests before they click
+  // (a message arriving mid-click moves what is under the pointer).
+  function showBusy() {
+    if (validateTimer || checksInFlight) el.panel.setAttribute('aria-busy', 'true');
+    else el.panel.removeAttribute('aria-busy');
   }
 
   // Asks Rust; answers that arrive after a newer one are ignored for the display,
@@ -486,16 +496,21 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     validateTimer = 0;
     const seq = ++sentSeq;
     lastSentAt = Date.now();
+    checksInFlight += 1;
+    showBusy();
     let list = null;
     try {
       list = await api.validateRequest(request);
     } catch {
       list = null; // cannot check here: Rust checks again when the job starts
+    } finally {
+      checksInFlight -= 1;
     }
     if (seq > appliedSeq) {
       appliedSeq = seq;
       if (list) showErrors(list);
     }
+    showBusy(); // after the messages are drawn
     return list || [];
   }
 

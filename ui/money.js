@@ -53,6 +53,7 @@ export function createMoney({ getRequest }) {
     clearTimeout(timer);
     timer = 0;
     const n = ++asked;
+    el.price.setAttribute('aria-busy', 'true');
     try {
       const price = await api.estimatePrice(getRequest(), takes());
       if (n === asked) {
@@ -61,12 +62,17 @@ export function createMoney({ getRequest }) {
       }
     } catch {
       // No price now (an unfinished form, say): the line waits for the next change.
+    } finally {
+      if (n === asked && !timer) el.price.removeAttribute('aria-busy');
     }
   }
 
+  // The price line is aria-busy from the change until its new words are drawn, so
+  // a screen reader (and an end-to-end test about to click) waits for them.
   function schedule() {
     clearTimeout(timer);
     timer = setTimeout(refresh, PRICE_DELAY_MS);
+    el.price.setAttribute('aria-busy', 'true');
   }
 
   // Before spending: one question when more than one video is asked for, or when

@@ -610,9 +610,12 @@ impl App {
         self.property(id, "textContent").await
     }
 
+    /// Whether the element is drawn. `checkVisibility` also knows the content of
+    /// a closed `<details>`, which WebKit still gives a box (`getClientRects`
+    /// alone called a field in a closed disclosure visible).
     pub async fn visible(&self, id: &str) -> bool {
         self.js(
-            "const e = document.querySelector(arguments[0]); return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'",
+            "const e = document.querySelector(arguments[0]); return !!e && e.checkVisibility({visibilityProperty: true}) && e.getClientRects().length > 0",
             vec![json!(testid(id))],
         )
         .await
@@ -684,10 +687,15 @@ impl App {
             vec![json!(testid(id))],
         )
         .await;
-        let el = self.el(id).await;
-        el.clear().await.unwrap();
+        self.on_element(id, "clear", |el| async move { el.clear().await })
+            .await;
         if !text.is_empty() {
-            el.send_keys(text).await.unwrap();
+            self.on_element(
+                id,
+                "type into",
+                |el| async move { el.send_keys(text).await },
+            )
+            .await;
         }
         // WebDriver's clear() fires no input event in every engine; make sure the form hears it.
         self.js(
@@ -695,6 +703,124 @@ impl App {
             vec![json!(testid(id))],
         )
         .await;
+    }
+
+    /// Clicks an element, as a person would (see `on_element`).
+    pub async fn click(&self, id: &str) {
+        self.on_element(
+            id,
+            "click",
+            |el| async move { el.click().await.map(|_| ()) },
+        )
+        .await;
+    }
+
+    /// Runs a WebDriver action on the element with test id `id`, as a person
+    /// would: once the page is still. A click is a press and a release at one
+    /// point, and a message that arrives between them (a form check, a new price)
+    /// moves what lies under that point, so the click is lost; seen in CI. So the
+    /// action waits until no region is `aria-busy` and the element has not moved
+    /// for a frame.
+    ///
+    /// WebKit also refuses an action when the element's centre does not hit-test
+    /// to it. Then the action is tried again for up to 10 s; the first refusal
+    /// prints where the element was and what lay on its centre (and saves a
+    /// screenshot), so a cause is on record. An element that stays covered
+    /// still fails, saying so.
+    async fn on_element<T, F, Fut>(&self, id: &str, action: &str, mut act: F) -> T
+    where
+        F: FnMut(Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
+        self.wait_still(id, action).await;
+        let started = Instant::now();
+        let mut refusals = 0;
+        loop {
+            let error = match act(self.el(id).await).await {
+                Ok(done) => {
+                    if refusals > 0 {
+                        eprintln!("WARNING: {action} {id} succeeded after {refusals} refusal(s)");
+                    }
+                    return done;
+                }
+                Err(error) => error,
+            };
+            let refused = matches!(
+                &error,
+                fantoccini::error::CmdError::Standard(e)
+                    if e.error == fantoccini::error::ErrorStatus::ElementNotInteractable
+            );
+            if !refused || started.elapsed() >= Duration::from_secs(10) {
+                panic!(
+                    "{action} {id} failed: {error:?}\n--- where it was: {}",
+                    self.layout_of(id).await
+                );
+            }
+            if refusals == 0 {
+                eprintln!(
+                    "WARNING: WebKit found {id} not interactable for {action}; trying again. Where it was: {}",
+                    self.layout_of(id).await
+                );
+                self.screenshot(&format!("NOT-INTERACTABLE-{id}")).await;
+            }
+            refusals += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until no region of the page is `aria-busy` and the element's box is
+    /// the same two frames apart. A page that stays busy for 10 s is said on
+    /// stderr and the action goes ahead: what it finds is the test's to judge.
+    async fn wait_still(&self, id: &str, action: &str) {
+        let still = holds_within(Duration::from_secs(10), || async {
+            self.client
+                .execute_async(
+                    "const [selector, done] = arguments; \
+                     const box = () => { const e = document.querySelector(selector); \
+                       if (!e) return ''; const r = e.getBoundingClientRect(); \
+                       return [r.left, r.top, r.width, r.height].join(); }; \
+                     const before = box(); \
+                     requestAnimationFrame(() => requestAnimationFrame(() => \
+                       done(!document.querySelector('[aria-busy=\"true\"]') && box() === before)))",
+                    vec![json!(testid(id))],
+                )
+                .await
+                .expect("a frame is painted")
+                .as_bool()
+                == Some(true)
+        })
+        .await;
+        if !still {
+            let busy = self
+                .strings(
+                    "return [...document.querySelectorAll('[aria-busy=\"true\"]')].map(e => e.id)",
+                )
+                .await;
+            eprintln!(
+                "WARNING: the page was not still for 10 s before {action} {id}; busy: {busy:?}"
+            );
+        }
+    }
+
+    /// Where an element is and what lies on its centre: what WebKit's "not
+    /// interactable" rests on, for a failure seen only on another machine.
+    async fn layout_of(&self, id: &str) -> String {
+        self.js(
+            "const e = document.querySelector(arguments[0]); if (!e) return 'absent'; \
+             const r = e.getBoundingClientRect(); \
+             const name = (n) => n.tagName.toLowerCase() + (n.id ? '#' + n.id : '') + (n.dataset && n.dataset.testid ? '[' + n.dataset.testid + ']' : ''); \
+             const hit = document.elementsFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2).slice(0, 5).map(name); \
+             const details = [...document.querySelectorAll('details')].map(d => (d.id || '?') + '=' + (d.open ? 'open' : 'closed')); \
+             return `box ${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)}, ${e.getClientRects().length} rect(s); \
+             window ${innerWidth}x${innerHeight}, scrolled ${scrollX},${scrollY}; on its centre: [${hit.join(', ')}]; \
+             details: ${details.join(' ')}; dialogs open: ${document.querySelectorAll('dialog[open]').length}; \
+             focus: ${document.activeElement ? name(document.activeElement) : 'none'}; disabled: ${!!e.disabled}`",
+            vec![json!(testid(id))],
+        )
+        .await
+        .as_str()
+        .unwrap_or("?")
+        .to_string()
     }
 
     /// Chooses an option. WebKitWebDriver cannot click into GTK's native select
@@ -757,7 +883,7 @@ impl App {
             self.el("generate").await.is_enabled().await.unwrap()
         })
         .await;
-        self.el("generate").await.click().await.unwrap();
+        self.click("generate").await;
         // A click the page never saw (seen once in CI, never here: no job, no
         // question, no reason on the form) is clicked again, as a person would;
         // the fake's POST count still proves one click made one job. Said aloud,
@@ -773,7 +899,7 @@ impl App {
         .await
         {
             eprintln!("WARNING: the page did not take the click on Generate; clicking again");
-            self.el("generate").await.click().await.unwrap();
+            self.click("generate").await;
         }
     }
 

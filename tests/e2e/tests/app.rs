@@ -61,14 +61,14 @@ async fn a_key_is_checked_stored_in_the_keychain_and_shown_only_by_its_last_4() 
     // A wrong key is refused, in plain words, and not stored.
     app.type_into("api-key-input", "sk-not-a-real-key-0000")
         .await;
-    app.el("api-key-save").await.click().await.unwrap();
+    app.click("api-key-save").await;
     app.wait_text("api-key-status", "not accept", Duration::from_secs(15))
         .await;
     assert_eq!(keychain_lookup(), None);
     app.screenshot("02-key-refused").await;
 
     app.type_into("api-key-input", KEY).await;
-    app.el("api-key-save").await.click().await.unwrap();
+    app.click("api-key-save").await;
     app.wait_text("api-key-status", "7788", Duration::from_secs(15))
         .await;
     assert_eq!(
@@ -127,7 +127,7 @@ async fn an_invalid_form_shows_its_messages_and_sends_nothing() {
         vec![serde_json::json!(testid("voices-advanced"))],
     )
     .await;
-    app.el("voices-advanced").await.click().await.unwrap();
+    app.click("voices-advanced").await;
     app.wait_visible("voice-id-1").await;
     app.type_into("voice-id-1", "voice-abc").await;
     wait_until(
@@ -249,7 +249,7 @@ async fn one_double_click_makes_one_video_that_plays_inline_and_saves() {
     );
     app.screenshot("07-ready").await;
 
-    app.el("save-video").await.click().await.unwrap();
+    app.click("save-video").await;
     app.wait_text("saved-path", ".mp4", Duration::from_secs(10))
         .await;
     let folder = env.home.path().join("Videos/Kling Studio");
@@ -279,7 +279,7 @@ async fn generate_and_wait_for_failure(app: &App, prompt: &str) -> String {
         generate_enabled(app)
     })
     .await;
-    app.el("generate").await.click().await.unwrap();
+    app.click("generate").await;
     app.wait_for("the job to fail", JOB_LIMIT, || async {
         app.status().await == "failed"
     })
@@ -336,7 +336,7 @@ async fn after_a_restart_the_key_and_the_last_settings_are_still_there() {
     let app = env.launch().await;
     app.wait_visible("api-key-input").await;
     app.type_into("api-key-input", KEY).await;
-    app.el("api-key-save").await.click().await.unwrap();
+    app.click("api-key-save").await;
     app.wait_text("api-key-status", "7788", Duration::from_secs(15))
         .await;
 

@@ -56,7 +56,7 @@ async fn a_chinese_computer_gets_chinese_everywhere_and_english_is_one_click_awa
     app.screenshot("zh-01-first-run").await;
 
     app.type_into("api-key-input", KEY).await;
-    app.el("api-key-save").await.click().await.unwrap();
+    app.click("api-key-save").await;
     app.wait_visible("prompt").await;
 
     // The form, and a validation message.
@@ -90,7 +90,7 @@ async fn a_chinese_computer_gets_chinese_everywhere_and_english_is_one_click_awa
         app.el("generate").await.is_enabled().await.unwrap()
     })
     .await;
-    app.el("generate").await.click().await.unwrap();
+    app.click("generate").await;
     app.wait_for("the job to fail", JOB_LIMIT, || async {
         app.status().await == "failed"
     })
@@ -101,7 +101,7 @@ async fn a_chinese_computer_gets_chinese_everywhere_and_english_is_one_click_awa
     app.screenshot("zh-03-failed-job").await;
 
     // English, from Settings, at once: no restart, no reload.
-    app.el("open-settings").await.click().await.unwrap();
+    app.click("open-settings").await;
     app.wait_visible("language").await;
     app.select("language", "en").await;
     wait_until("English on the screen", Duration::from_secs(5), || async {

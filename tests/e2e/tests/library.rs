@@ -120,7 +120,7 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
         app.el("generate").await.is_enabled().await.unwrap()
     })
     .await;
-    app.el("generate").await.click().await.unwrap();
+    app.click("generate").await;
     app.wait_for("the video to be ready", JOB_LIMIT, || async {
         app.history().await == ["ready"]
     })
@@ -134,7 +134,7 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     app.js("document.querySelector(\"[data-testid='history-rerun']\").scrollIntoView({block: 'center'})", vec![]).await;
     // The history places its cards on the next frame after a scroll: click then.
     app.next_frame().await;
-    app.el("history-rerun").await.click().await.unwrap();
+    app.click("history-rerun").await;
     app.wait_for("the form to be filled", Duration::from_secs(10), || async {
         app.value("prompt").await == "A hot-air balloon drifts over lavender fields"
     })

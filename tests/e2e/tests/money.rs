@@ -39,15 +39,15 @@ async fn the_estimate_follows_length_and_sound_and_a_limit_asks_before_spending(
     );
     app.select("duration", "10").await;
     price_shows(&app, "$3.36").await;
-    app.el("generate-audio").await.click().await.unwrap(); // sound off
+    app.click("generate-audio").await; // sound off
     price_shows(&app, "$2.24").await;
     app.screenshot("money-01-estimate").await;
 
     // A $2 monthly limit: this $2.24 video asks first.
-    app.el("open-settings").await.click().await.unwrap();
+    app.click("open-settings").await;
     app.wait_visible("monthly-limit").await;
     app.type_into("monthly-limit", "2").await;
-    app.el("monthly-limit-save").await.click().await.unwrap();
+    app.click("monthly-limit-save").await;
     wait_until("the limit saved", Duration::from_secs(5), || async {
         app.js(
             "return document.getElementById('monthly-limit-status').textContent",
@@ -63,7 +63,7 @@ async fn the_estimate_follows_length_and_sound_and_a_limit_asks_before_spending(
     app.js("document.getElementById('settings-dialog').close()", vec![])
         .await;
 
-    app.el("generate").await.click().await.unwrap();
+    app.click("generate").await;
     app.wait_visible("money-dialog").await;
     let question = app.text("money-dialog").await;
     assert!(
@@ -71,7 +71,7 @@ async fn the_estimate_follows_length_and_sound_and_a_limit_asks_before_spending(
         "names both amounts: {question}"
     );
     app.screenshot("money-02-limit-question").await;
-    app.el("money-cancel").await.click().await.unwrap();
+    app.click("money-cancel").await;
     wait_until("the question to close", Duration::from_secs(5), || async {
         !app.visible("money-dialog").await
     })
@@ -96,14 +96,14 @@ async fn two_takes_are_two_videos_two_posts_and_two_cards() {
     .await;
     price_shows(&app, "2 videos").await;
 
-    app.el("generate").await.click().await.unwrap();
+    app.click("generate").await;
     app.wait_visible("money-dialog").await;
     let question = app.text("money-dialog").await;
     assert!(
         question.contains("2 videos") && question.contains("$3.36"),
         "{question}"
     );
-    app.el("money-confirm").await.click().await.unwrap();
+    app.click("money-confirm").await;
 
     app.wait_for("two videos ready", JOB_LIMIT, || async {
         app.history().await == ["ready", "ready"]

@@ -41,7 +41,7 @@ async fn the_log_explains_a_trouble_by_job_and_holds_no_key() {
         .await;
 
     // Settings → Help: the details are shown and say what a supporter needs.
-    app.el("open-settings").await.click().await.unwrap();
+    app.click("open-settings").await;
     app.js(
         "document.querySelector(\"[data-testid='copy-support']\").scrollIntoView({block: 'center'})",
         vec![],
@@ -52,7 +52,7 @@ async fn the_log_explains_a_trouble_by_job_and_holds_no_key() {
         !app.value("support-details").await.is_empty()
     })
     .await;
-    app.el("copy-support").await.click().await.unwrap();
+    app.click("copy-support").await;
     app.wait_text("support-status", "Copied", Duration::from_secs(5))
         .await;
     let details = app.value("support-details").await;

@@ -58,7 +58,7 @@ async fn make_voice(
             },
         );
     }
-    app.el("voice-create").await.click().await.unwrap();
+    app.click("voice-create").await;
     if !shot.is_empty() {
         app.wait_text("voice-progress", "Uploading", Duration::from_secs(10))
             .await;
@@ -94,9 +94,9 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     std::fs::write(&not_audio, "shopping list: milk, bread").unwrap();
 
     let app = env.launch().await;
-    app.el("open-voices").await.click().await.unwrap();
+    app.click("open-voices").await;
     app.wait_visible("voices-dialog").await;
-    app.el("voice-new").await.click().await.unwrap();
+    app.click("voice-new").await;
     app.wait_visible("voice-dialog").await;
     app.screenshot("voice-01-empty").await;
 
@@ -120,21 +120,21 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
 
     // A good clip: heard, named, made; cast as Voice 1 from the dialog.
     let grandpa = make_voice(&app, &env, &clip, "Grandpa", "voice-03").await;
-    app.el("voice-use-1").await.click().await.unwrap();
+    app.click("voice-use-1").await;
     assert_eq!(app.value("voice-pick-1").await, grandpa);
 
     // The second voice from the picker's "Make a new voice…": cast where it was asked for.
     app.select("voice-pick-2", "new").await;
     app.wait_visible("voice-dialog").await;
     let narrator = make_voice(&app, &env, &second, "Narrator", "").await;
-    app.el("voice-dialog-close").await.click().await.unwrap();
+    app.click("voice-dialog-close").await;
     assert_eq!(app.value("voice-pick-2").await, narrator);
 
     // References go in where the cursor is; the prompt says whose voice each is.
     app.type_into("prompt", "An old man at a kitchen table says: ")
         .await;
-    app.el("insert-voice-1").await.click().await.unwrap();
-    app.el("insert-voice-2").await.click().await.unwrap();
+    app.click("insert-voice-1").await;
+    app.click("insert-voice-2").await;
     wait_until(
         "the legend to name both voices",
         Duration::from_secs(5),
@@ -160,7 +160,7 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
         app.el("generate").await.is_enabled().await.unwrap()
     })
     .await;
-    app.el("generate").await.click().await.unwrap();
+    app.click("generate").await;
     wait_until("the video to be sent", Duration::from_secs(20), || async {
         env.posts() == 1
     })
@@ -190,7 +190,7 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
 
     // After a restart the cast list still has both, and a clip still plays.
     let app = env.launch().await;
-    app.el("open-voices-header").await.click().await.unwrap();
+    app.click("open-voices-header").await;
     app.wait_visible("voices-dialog").await;
     let listed = app
         .js(
@@ -222,7 +222,7 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     )
     .await;
     app.wait_visible("voice-delete-confirm").await;
-    app.el("voice-delete-confirm").await.click().await.unwrap();
+    app.click("voice-delete-confirm").await;
     wait_until(
         "the voice to be deleted",
         Duration::from_secs(10),
@@ -245,7 +245,7 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     )
     .await;
     app.next_frame().await;
-    app.el("history-rerun").await.click().await.unwrap();
+    app.click("history-rerun").await;
     wait_until("the re-run's voices", Duration::from_secs(10), || async {
         app.value("voice-pick-1").await == grandpa && app.visible("voice-missing").await
     })
