@@ -69,6 +69,7 @@ const REASONS = {
   no_video: { headline: 'reason.no_video' },
   unusable_address: { headline: 'reason.unusable_address' },
   redirect_refused: { headline: 'reason.redirect_refused' },
+  certificate_refused: { headline: 'reason.certificate_refused' },
   key_missing: { headline: 'reason.key_missing' },
   below_estimate: { headline: 'reason.below_estimate' },
   base_url_not_url: { headline: 'reason.base_url_not_url' },

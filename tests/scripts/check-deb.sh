@@ -34,7 +34,7 @@ check "the desktop entry names its icon" grep -q '^Icon=kling-studio' "$desktop"
 for size in 32x32 128x128 256x256@2; do
   check "a $size icon is installed" test -s "$root/usr/share/icons/hicolor/$size/apps/kling-studio.png"
 done
-for dep in libwebkit2gtk-4.1-0 libgtk-3-0 gstreamer1.0-libav gstreamer1.0-plugins-good gnome-keyring; do
+for dep in libwebkit2gtk-4.1-0 libgtk-3-0 gstreamer1.0-libav gstreamer1.0-plugins-good gnome-keyring ca-certificates; do
   check "it depends on $dep" grep -q "$dep" <<<"$depends"
 done
 if command -v desktop-file-validate >/dev/null 2>&1; then

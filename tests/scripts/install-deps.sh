@@ -9,7 +9,9 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-d
   build-essential file)
 # Video playback in WebKitGTK needs gstreamer1.0-libav (H.264/AAC): without it every
 # <video> fails silently. --no-install-recommends drops it, so it is named here.
-RUN_PACKAGES=(gstreamer1.0-libav gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gnome-keyring)
+# ca-certificates: the system's trust store, which the app checks Segmind's
+# certificate against (on a bare Debian, and with --no-install-recommends, it can be missing).
+RUN_PACKAGES=(gstreamer1.0-libav gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gnome-keyring ca-certificates)
 # fonts-noto-cjk: the Chinese screens are drawn (and screenshotted) with real glyphs.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus-x11 libsecret-tools ffmpeg imagemagick curl desktop-file-utils
   fonts-noto-cjk)

@@ -65,6 +65,7 @@ pub fn may_follow_redirect(previous: &[Url], next: &Url) -> bool {
 
 impl FileFetcher {
     pub fn new(config: &super::ClientConfig) -> AppResult<Self> {
+        super::tls::use_ring();
         let files = reqwest::Client::builder()
             .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)

@@ -14,6 +14,7 @@ mod answer;
 mod download;
 mod pacer;
 mod retry;
+pub mod tls;
 mod voice;
 
 use std::sync::Arc;
@@ -174,6 +175,7 @@ impl SegmindClient {
                 attempt.follow()
             }
         });
+        tls::use_ring();
         let api = reqwest::Client::builder()
             .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
@@ -423,6 +425,10 @@ fn transport_error(err: &reqwest::Error) -> AppError {
     let detail = format!("{err:#}");
     if err.is_timeout() {
         AppError::new(ErrorCode::Timeout).with_detail(detail)
+    } else if tls::certificate_refused(err) {
+        AppError::new(ErrorCode::Network)
+            .because("certificate_refused")
+            .with_detail(detail)
     } else {
         AppError::new(ErrorCode::Network).with_detail(detail)
     }

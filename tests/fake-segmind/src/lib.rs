@@ -70,6 +70,7 @@ mod record;
 mod reply;
 mod server;
 mod state;
+mod tls;
 mod upload;
 mod validate;
 
@@ -84,6 +85,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{Fault, Target};
 pub use record::{Origin, RecordedRequest};
+pub use tls::TestRoot;
 
 use state::Shared;
 
@@ -116,6 +118,8 @@ pub struct Config {
     pub file_port: Option<u16>,
     /// The upload port; `None` is a free one when `port` is 0, else `port + 2`.
     pub upload_port: Option<u16>,
+    /// When set, the API speaks HTTPS with a certificate this root signed.
+    pub tls: Option<TestRoot>,
 }
 
 impl Default for Config {
@@ -132,6 +136,7 @@ impl Default for Config {
             port: 0,
             file_port: None,
             upload_port: None,
+            tls: None,
         }
     }
 }
@@ -184,6 +189,7 @@ impl PerSecond {
 #[derive(Debug)]
 pub struct FakeSegmind {
     shared: Arc<Shared>,
+    api_scheme: &'static str,
     api_addr: SocketAddr,
     files_addr: SocketAddr,
     upload_addr: SocketAddr,
@@ -223,19 +229,33 @@ impl FakeSegmind {
         let upload_addr = upload.local_addr()?;
 
         let (stop, shutdown) = server::shutdown_channel();
+        let api_scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let shared = Arc::new(Shared::new(
             &config,
-            format!("http://{api_addr}"),
+            format!("{api_scheme}://{api_addr}"),
             format!("http://{files_addr}"),
             shutdown.clone(),
         ));
         let tasks = vec![
-            server::spawn(api, api::router(shared.clone()), shutdown.clone()),
+            match &config.tls {
+                Some(root) => server::spawn_tls(
+                    api,
+                    api::router(shared.clone()),
+                    shutdown.clone(),
+                    root.server.clone(),
+                ),
+                None => server::spawn(api, api::router(shared.clone()), shutdown.clone()),
+            },
             server::spawn(files, files::router(shared.clone()), shutdown.clone()),
             server::spawn(upload, upload::router(shared.clone()), shutdown),
         ];
         Ok(FakeSegmind {
             shared,
+            api_scheme,
             api_addr,
             files_addr,
             upload_addr,
@@ -244,9 +264,9 @@ impl FakeSegmind {
         })
     }
 
-    /// `http://127.0.0.1:P`, without a trailing slash.
+    /// `http://127.0.0.1:P` (`https://` with `Config::tls`), without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.api_addr)
+        format!("{}://{}", self.api_scheme, self.api_addr)
     }
 
     /// `http://127.0.0.1:Q`: the other origin, which serves output files.

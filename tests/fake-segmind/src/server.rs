@@ -10,6 +10,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -50,6 +51,76 @@ pub(crate) fn spawn(listener: TcpListener, router: Router, shutdown: Shutdown) -
             .with_graceful_shutdown(async move { shutdown.wait().await })
             .await;
     })
+}
+
+/// As `spawn`, speaking TLS: each accepted socket is handed to a TLS handshake
+/// in its own task, so a client that refuses the certificate (and hangs up)
+/// holds up no one; the fake then simply never sees a request from it.
+pub(crate) fn spawn_tls(
+    listener: TcpListener,
+    router: Router,
+    shutdown: Shutdown,
+    tls: Arc<rustls::ServerConfig>,
+) -> JoinHandle<()> {
+    let (handshaken, ready) = tokio::sync::mpsc::channel(16);
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let mut sockets = GuardedListener {
+        inner: listener,
+        shutdown: shutdown.clone(),
+    };
+    let local_addr = sockets.inner.local_addr();
+    let stopping = shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            // At shutdown the listening socket closes with this task.
+            let (stream, addr) = tokio::select! {
+                accepted = axum::serve::Listener::accept(&mut sockets) => accepted,
+                () = stopping.wait() => return,
+            };
+            let acceptor = acceptor.clone();
+            let handshaken = handshaken.clone();
+            tokio::spawn(async move {
+                let handshake =
+                    tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
+                if let Ok(Ok(tls)) = handshake.await {
+                    let _ = handshaken.send((tls, addr)).await;
+                }
+            });
+        }
+    });
+    let listener = TlsListener { ready, local_addr };
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { shutdown.wait().await })
+            .await;
+    })
+}
+
+/// Connections whose TLS handshake is done.
+struct TlsListener {
+    ready:
+        tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<GuardedStream>, SocketAddr)>,
+    local_addr: io::Result<SocketAddr>,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<GuardedStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(connection) => connection,
+            // The accepting task has ended (shutdown): nothing more comes.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        match &self.local_addr {
+            Ok(addr) => Ok(*addr),
+            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+        }
+    }
 }
 
 struct GuardedListener {
