@@ -116,9 +116,10 @@ function moneyLine(kind, e, ctx) {
   return t('money.none'); // Segmind never accepted it, and Rust says it did not reach them
 }
 
-// A job that stopped with a problem but can pick up where it was ("Try again").
+// A job that stopped with a problem but can pick up where it was ("Try again"):
+// Rust says so on each job (JobView.resumable, from JobRecord::is_resumable).
 export function isResumable(job) {
-  return !!job && !!job.error && ['queued', 'processing', 'downloading', 'waiting'].includes(job.status);
+  return !!job && job.resumable === true;
 }
 
 function detailText(code, e) {

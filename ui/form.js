@@ -6,18 +6,6 @@ import * as api from './api.js';
 import { t, sentences, formatSeconds, formatSecondsShort, onLanguageChange } from './i18n.js';
 import { $ } from './dom.js';
 
-// Used only if form_rules cannot be read; Rust stays the judge of what is valid.
-const FALLBACK_RULES = {
-  durations: ['3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15'],
-  aspectRatios: ['16:9', '9:16', '1:1'],
-  shotTypes: ['customize', 'intelligent'],
-  promptMaxChars: 2500,
-  shotPromptMaxChars: 512,
-  maxShots: 5,
-  maxVoices: 2,
-  defaults: { prompt: '', duration: '5', aspect_ratio: '16:9', cfg_scale: 0.5, generate_audio: true },
-};
-
 // Catalogue keys (whole, so a test can find them) for the model's own values.
 const RATIO_NAMES = { '16:9': 'form.ratio.wide', '9:16': 'form.ratio.tall', '1:1': 'form.ratio.square' };
 const SHOT_TYPE_NAMES = { customize: 'form.shot_type.customize', intelligent: 'form.shot_type.intelligent' };
@@ -79,10 +67,10 @@ export function fieldName(path) {
 }
 
 export function createForm({ onChange, onValidated, voices, onNewVoice }) {
-  let rules = FALLBACK_RULES;
+  let rules = null;         // Rust's form_rules: every choice, limit and default (setup)
   const state = {
-    prompt: '', negative_prompt: '', duration: '5', aspect_ratio: '16:9', cfg_scale: 0.5,
-    generate_audio: true, multiShot: false, shot_type: 'customize', shots: [], voices: ['', ''],
+    prompt: '', negative_prompt: '', duration: '', aspect_ratio: '', cfg_scale: 0,
+    generate_audio: false, multiShot: false, shot_type: '', shots: [], voices: ['', ''],
   };
   let keptShots = null;     // shots from before the storyboard was switched off, restored if switched back on
   let lastPromptEl = null;  // where "Insert ‹voice N›" writes
@@ -114,14 +102,10 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     }));
   }
 
-  function setup(r) {
-    if (r && typeof r === 'object') {
-      rules = { ...FALLBACK_RULES, ...r, defaults: { ...FALLBACK_RULES.defaults, ...(r.defaults || {}) } };
-      for (const k of ['durations', 'aspectRatios', 'shotTypes']) {
-        if (!Array.isArray(rules[k]) || rules[k].length === 0) rules[k] = FALLBACK_RULES[k];
-        rules[k] = rules[k].map(String);
-      }
-    }
+  // The form is built from Rust's rules (form_rules), so no rule is written here
+  // twice; without an argument it draws the same rules again (another language).
+  function setup(r = rules) {
+    rules = r;
     fillSelect(el.duration, rules.durations, formatSeconds);
     fillSelect(el.aspect, rules.aspectRatios, (v) => (RATIO_NAMES[v] ? t('form.ratio.option', { ratio: v, name: t(RATIO_NAMES[v]) }) : v));
     fillSelect(el.shotType, rules.shotTypes, (v) => (SHOT_TYPE_NAMES[v] ? t(SHOT_TYPE_NAMES[v]) : v));
@@ -156,19 +140,20 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   // ---------- state ⇄ controls ----------
 
+  // A request from Rust (the last one, a Re-run, or Rust's defaults). A value
+  // this version does not offer any more falls back to Rust's default.
   function setRequest(req) {
-    const d = rules.defaults || {};
+    const d = rules.defaults;
     const r = req && typeof req === 'object' ? req : d;
-    const pick = (k, fallback) => (r[k] !== undefined && r[k] !== null ? r[k] : (d[k] !== undefined ? d[k] : fallback));
-    state.prompt = String(pick('prompt', ''));
+    const pick = (k) => r[k] ?? d[k];
+    const offered = (k, choices) => (choices.includes(String(pick(k))) ? String(pick(k)) : String(d[k]));
+    state.prompt = String(pick('prompt'));
     state.negative_prompt = r.negative_prompt != null ? String(r.negative_prompt) : (req ? '' : String(d.negative_prompt ?? ''));
-    state.duration = String(pick('duration', '5'));
-    if (!rules.durations.includes(state.duration)) state.duration = String(d.duration ?? rules.durations[0]);
-    state.aspect_ratio = String(pick('aspect_ratio', '16:9'));
-    if (!rules.aspectRatios.includes(state.aspect_ratio)) state.aspect_ratio = rules.aspectRatios[0];
-    const cfg = Number(pick('cfg_scale', 0.5));
-    state.cfg_scale = Number.isFinite(cfg) ? cfg : 0.5;
-    state.generate_audio = !!pick('generate_audio', true);
+    state.duration = offered('duration', rules.durations);
+    state.aspect_ratio = offered('aspect_ratio', rules.aspectRatios);
+    const cfg = Number(pick('cfg_scale'));
+    state.cfg_scale = Number.isFinite(cfg) ? cfg : d.cfg_scale;
+    state.generate_audio = !!pick('generate_audio');
     state.shot_type = String(r.shot_type ?? d.shot_type ?? rules.shotTypes[0]);
     if (!rules.shotTypes.includes(state.shot_type)) state.shot_type = rules.shotTypes[0];
     state.multiShot = Array.isArray(r.multi_prompt) && r.multi_prompt.length > 0;
@@ -209,7 +194,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
       r.shot_type = state.shot_type;
     }
     // Send voices as typed (Rust validates), dropping only empty boxes at the end.
-    const voices = state.voices.slice(0, rules.maxVoices || 2);
+    const voices = state.voices.slice(0, rules.maxVoices);
     while (voices.length && voices[voices.length - 1] === '') voices.pop();
     if (voices.length) r.voice_ids = voices;
     return r;
@@ -275,7 +260,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   }
 
   function shotDurations() {
-    const max = Math.max(...rules.durations.map(Number).filter(Number.isFinite), 15);
+    const max = Math.max(...rules.durations.map(Number));
     return Array.from({ length: max }, (_, i) => String(i + 1));
   }
 
@@ -618,6 +603,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   // Another language: the words the form drew itself, drawn again.
   onLanguageChange(() => {
+    if (!rules) return; // the form was never built (see boot in main.js)
     setup();
     renderShots();
   });

@@ -16,6 +16,8 @@ function normalize(view) {
     updatedAtMs: num(view.updatedAtMs),
     metrics: view.metrics && typeof view.metrics === 'object' ? view.metrics : null,
     error: view.error && typeof view.error === 'object' ? view.error : null,
+    active: view.active === true,
+    resumable: view.resumable === true,
   };
 }
 

@@ -254,7 +254,7 @@ async function generate() {
   // click or a held shortcut must never reach start_job twice (each call costs money).
   // Earlier videos do not hold Generate back: each click after start_job answered is a new video.
   // (A stale "invalid" from the live check is not a reason to refuse: the fresh check below decides.)
-  if (submitting || el.studio.hidden) return;
+  if (submitting || el.studio.hidden || $('form-panel').inert) return;
   submitting = true;
   refreshGenerate();
   syncTicker();
@@ -378,15 +378,20 @@ function openSettings({ replace = false } = {}) {
 // "Saved: up to 3 videos at once.", drawn again in another language.
 const sayMaxRunning = statusLine(el.maxRunningStatus);
 
-// The numbers in the list, written the creator's way.
+// The choices, 1 to Rust's limit, written the creator's way.
+function fillMaxRunningOptions(limit) {
+  el.maxRunning.replaceChildren(...Array.from({ length: limit }, (_, i) => new Option('', String(i + 1))));
+  drawMaxRunningOptions();
+}
+
 function drawMaxRunningOptions() {
   for (const option of el.maxRunning.options) option.textContent = formatNumber(Number(option.value));
 }
 
+// Rust keeps the number within its limit; the page shows what Rust says.
 function setMaxRunning(n) {
-  const v = Math.min(5, Math.max(1, Math.round(Number(n)) || 2));
-  el.maxRunning.value = String(v);
-  el.maxRunning.dataset.saved = String(v);
+  el.maxRunning.value = String(n);
+  el.maxRunning.dataset.saved = String(n);
 }
 
 async function changeMaxRunning() {
@@ -394,12 +399,11 @@ async function changeMaxRunning() {
   el.maxRunning.disabled = true;
   sayMaxRunning(() => t('settings.jobs.saving'));
   try {
-    const count = await api.setMaxRunningJobs(wanted);
-    setMaxRunning(Number.isFinite(Number(count)) ? count : wanted);
+    setMaxRunning(await api.setMaxRunningJobs(wanted));
     const n = Number(el.maxRunning.value);
     sayMaxRunning(() => t('settings.jobs.saved', { count: n }));
   } catch (err) {
-    el.maxRunning.value = el.maxRunning.dataset.saved || '2';
+    el.maxRunning.value = el.maxRunning.dataset.saved;
     sayMaxRunning(() => t('settings.jobs.failed', { problem: describeError(err).headline }), 'error');
   } finally {
     el.maxRunning.disabled = false;
@@ -497,7 +501,6 @@ async function boot() {
   } catch (err) {
     console.error('Could not load the words', err);
   }
-  drawMaxRunningOptions();
   createViews();
   // The library next: every later change comes through this one channel.
   const watching = api.watchJobs(onStudioEvent).then(
@@ -514,14 +517,24 @@ async function boot() {
   // The library normally answers at once; a slow one fills in when it comes.
   const settled = Promise.race([watching, new Promise((r) => setTimeout(r, 3000))]);
   const [rules, settings, status] = await Promise.allSettled([api.formRules(), api.loadSettings(), api.keyStatus(), settled]);
-  form.setup(rules.status === 'fulfilled' ? rules.value : null);
   const saved = settings.status === 'fulfilled' && settings.value ? settings.value : {};
-  const defaults = rules.status === 'fulfilled' && rules.value ? rules.value.defaults : null;
-  form.setRequest(saved.request || defaults || null);
+  if (rules.status === 'fulfilled') {
+    form.setup(rules.value);
+    form.setRequest(saved.request || null);
+  } else {
+    // The form is built from Rust's rules alone: without them there is no form to
+    // fill, so none is offered (never a guess at the rules); the library still shows.
+    console.error('Could not read the form rules', rules.reason);
+    $('form-panel').inert = true;
+    announce(t('notice.startFailed'));
+  }
   stage.setOutputDir(saved.outputDir);
-  setMaxRunning(saved.maxRunningJobs ?? 2);
+  if (saved.maxRunningJobsLimit) {
+    fillMaxRunningOptions(saved.maxRunningJobsLimit);
+    setMaxRunning(saved.maxRunningJobs);
+  }
   // Show the window even if the first check is slow; the answer fills in when it comes.
-  await Promise.race([form.validateNow(), new Promise((r) => setTimeout(r, 1500))]);
+  if (rules.status === 'fulfilled') await Promise.race([form.validateNow(), new Promise((r) => setTimeout(r, 1500))]);
 
   key.setStatusFrom(status.status === 'fulfilled' ? status.value : null);
   if (key.state() === 'missing') {

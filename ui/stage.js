@@ -65,7 +65,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   // Called in the same tick as the click, so the stage says "Sending…" at once.
   function beginSubmission(request) {
     const now = Date.now();
-    const pending = { pending: true, id: '', request, status: 'sending', createdAtMs: now, updatedAtMs: now, error: null, before: selection };
+    const pending = { pending: true, id: '', request, status: 'sending', active: true, resumable: false, createdAtMs: now, updatedAtMs: now, error: null, before: selection };
     selection = { pending };
     actionError = null;
     announce?.(t('stage.announce.sending'));
@@ -95,6 +95,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   // start_job refused: nothing was recorded or sent. The stage says why, in plain words.
   function submissionFailed(pending, err) {
     pending.status = 'failed';
+    pending.active = false;
     pending.error = err;
     pending.updatedAtMs = Date.now();
     if (selection && selection.pending === pending) render(); // the error box reads out why

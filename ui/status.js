@@ -5,10 +5,10 @@
 import { isResumable } from './errors.js';
 import { t, formatBytes, formatClock, formatDate, formatMoney, formatNumber, formatPlace, formatTimeOfDay } from './i18n.js';
 
-// The app still has work to do for these (Stop following applies).
-export const ACTIVE = new Set(['waiting', 'sending', 'queued', 'processing', 'downloading']);
-export const isActive = (job) => !!job && ACTIVE.has(job.status);
-export const isEnded = (job) => !!job && !ACTIVE.has(job.status);
+// Whether the app still has work to do for a job (Stop following applies) is
+// Rust's to say (JobView.active), as is whether "Try again" goes on (resumable).
+export const isActive = (job) => !!job && job.active === true;
+export const isEnded = (job) => !!job && !isActive(job);
 export { isResumable };
 
 // The stage's data-status, a small fixed vocabulary that tests and styles rely on.
@@ -21,7 +21,7 @@ export const dataStatus = (job) => (job ? DATA_STATUS[job.status] || 'failed' : 
 // Which group the history filter puts a job in.
 export function statusGroup(job) {
   if (job.status === 'ready') return 'ready';
-  if (ACTIVE.has(job.status)) return 'active';
+  if (isActive(job)) return 'active';
   return 'ended';
 }
 

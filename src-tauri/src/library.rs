@@ -54,6 +54,22 @@ impl RecordStatus {
     }
 }
 
+impl JobRecord {
+    /// A job that stopped on a problem and goes on where it was at "Try again"
+    /// (`JobManager::resume`). Never one caught while being sent: sending it
+    /// again could pay twice.
+    pub fn is_resumable(&self) -> bool {
+        self.error.is_some()
+            && matches!(
+                self.status,
+                RecordStatus::Waiting
+                    | RecordStatus::Queued
+                    | RecordStatus::Processing
+                    | RecordStatus::Downloading
+            )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobRecord {
@@ -396,6 +412,29 @@ mod tests {
                 ..Default::default()
             },
         )
+    }
+
+    #[test]
+    fn only_a_job_stopped_on_a_problem_outside_the_send_is_resumable() {
+        use crate::error::ErrorCode;
+        use RecordStatus::*;
+        let problem = Some(AppError::new(ErrorCode::Network));
+        for (status, error, resumable) in [
+            (Waiting, problem.clone(), true),
+            (Queued, problem.clone(), true),
+            (Processing, problem.clone(), true),
+            (Downloading, problem.clone(), true),
+            (Processing, None, false),         // going on by itself
+            (Sending, problem.clone(), false), // sending again could pay twice
+            (Failed, problem.clone(), false),
+            (Stopped, None, false),
+            (Ready, None, false),
+        ] {
+            let mut job = record("j", "p");
+            job.status = status;
+            job.error = error;
+            assert_eq!(job.is_resumable(), resumable, "{status:?}");
+        }
     }
 
     #[test]

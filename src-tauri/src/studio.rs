@@ -114,7 +114,19 @@ pub struct SavedKey {
 pub struct LoadedSettings {
     pub request: GenerationRequest,
     pub output_dir: PathBuf,
+    /// Always within 1..=`max_running_jobs_limit`, whatever the file says.
     pub max_running_jobs: usize,
+    /// The largest choice the settings offer.
+    pub max_running_jobs_limit: usize,
+}
+
+/// How many jobs may run at once: the creator's choice, kept within the limit
+/// (a settings file edited by hand to 0 would otherwise run nothing, ever).
+fn max_running_jobs(settings: &Settings) -> usize {
+    settings
+        .max_running_jobs
+        .unwrap_or(DEFAULT_MAX_RUNNING_JOBS)
+        .clamp(1, MAX_RUNNING_JOBS_LIMIT)
 }
 
 /// The library as the window first sees it.
@@ -156,10 +168,7 @@ impl Studio {
             deadline: poll.deadline,
         };
         let settings = SettingsFile::new(&paths.config_dir);
-        let max_running = settings
-            .load()
-            .max_running_jobs
-            .unwrap_or(DEFAULT_MAX_RUNNING_JOBS);
+        let max_running = max_running_jobs(&settings.load());
         let jobs = JobManager::new(library, media, &client_config, max_running, poll)
             .map_err(std::io::Error::other)?;
         // Before any drive exists: a job found mid-send is never sent again.
@@ -327,16 +336,14 @@ impl Studio {
     }
 
     pub fn load_settings(&self) -> LoadedSettings {
-        let Settings {
-            last_request,
-            output_dir,
-            max_running_jobs,
-            ..
-        } = self.settings.load();
+        let settings = self.settings.load();
         LoadedSettings {
-            request: last_request.unwrap_or_default(),
-            output_dir: output_dir.unwrap_or_else(|| self.paths.default_output_dir.clone()),
-            max_running_jobs: max_running_jobs.unwrap_or(DEFAULT_MAX_RUNNING_JOBS),
+            max_running_jobs: max_running_jobs(&settings),
+            max_running_jobs_limit: MAX_RUNNING_JOBS_LIMIT,
+            request: settings.last_request.unwrap_or_default(),
+            output_dir: settings
+                .output_dir
+                .unwrap_or_else(|| self.paths.default_output_dir.clone()),
         }
     }
 

@@ -30,6 +30,11 @@ pub struct JobView {
     pub queue_position: Option<usize>,
     /// A passing problem the app is riding out by itself (no click needed).
     pub trouble: Option<AppError>,
+    /// The app still has work to do for it (`RecordStatus::is_active`).
+    pub active: bool,
+    /// It stopped on a problem and "Try again" goes on where it was
+    /// (`JobRecord::is_resumable`). The page asks these two, never the statuses.
+    pub resumable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,6 +126,8 @@ impl JobManager {
             trouble: progress
                 .filter(|_| record.status.is_active())
                 .and_then(|p| p.trouble.clone()),
+            active: record.status.is_active(),
+            resumable: record.is_resumable(),
             record,
         }
     }
@@ -217,6 +224,8 @@ mod tests {
             waiting_until_ms: None,
             queue_position: Some(1),
             trouble: None,
+            active: true,
+            resumable: false,
         };
         let value = serde_json::to_value(StudioEvent::Job {
             job: Box::new(view),
@@ -227,6 +236,8 @@ mod tests {
         assert_eq!(value["job"]["status"], "waiting");
         assert_eq!(value["job"]["received"], 5);
         assert_eq!(value["job"]["queuePosition"], 1);
+        assert_eq!(value["job"]["active"], true);
+        assert_eq!(value["job"]["resumable"], false);
         assert_eq!(value["job"]["request"]["duration"], "5");
         let deleted = serde_json::to_value(StudioEvent::Deleted {
             job_id: "j-1".into(),

@@ -46,6 +46,16 @@ async fn the_estimate_follows_length_and_sound_and_a_limit_asks_before_spending(
     // A $2 monthly limit: this $2.24 video asks first.
     app.click("open-settings").await;
     app.wait_visible("monthly-limit").await;
+    // "Videos made at once" offers Rust's choices (1 to its limit) and shows its value.
+    assert_eq!(
+        app.js(
+            "const s = document.querySelector(\"[data-testid='max-running-jobs']\"); \
+             return [...s.options].map(o => o.value).join() + ' ' + s.value",
+            vec![],
+        )
+        .await,
+        "1,2,3,4,5 2"
+    );
     app.type_into("monthly-limit", "2").await;
     app.click("monthly-limit-save").await;
     wait_until("the limit saved", Duration::from_secs(5), || async {

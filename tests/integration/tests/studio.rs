@@ -201,6 +201,14 @@ async fn the_last_form_and_the_cap_are_remembered() {
     let reopened = open_studio(&s.fake, s.dir.path()).await;
     assert_eq!(reopened.load_settings().request, request);
     assert_eq!(reopened.load_settings().max_running_jobs, 5);
+    assert_eq!(reopened.load_settings().max_running_jobs_limit, 5);
+
+    // A settings file edited by hand to 0 would run nothing, ever: it runs one.
+    drop(reopened);
+    let file = studio_paths(s.dir.path()).config_dir.join("settings.json");
+    std::fs::write(&file, r#"{"maxRunningJobs": 0}"#).unwrap();
+    let edited = open_studio(&s.fake, s.dir.path()).await;
+    assert_eq!(edited.load_settings().max_running_jobs, 1);
 }
 
 #[tokio::test]
