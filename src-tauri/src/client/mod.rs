@@ -14,7 +14,7 @@ mod answer;
 mod download;
 mod pacer;
 mod retry;
-pub mod tls;
+mod tls;
 mod voice;
 
 use std::sync::Arc;
@@ -165,24 +165,13 @@ enum Resend {
 
 impl SegmindClient {
     pub fn new(config: ClientConfig, key: ApiKey) -> AppResult<Self> {
-        // A keyed call starts at one of the two Segmind origins and may be
-        // redirected only within the origin it started at.
-        let same_origin_only = reqwest::redirect::Policy::custom(move |attempt| {
-            let started = attempt.previous().first().map(Url::origin);
-            if attempt.previous().len() >= 5 || started != Some(attempt.url().origin()) {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        });
-        tls::use_ring();
-        let api = reqwest::Client::builder()
-            .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .redirect(same_origin_only)
-            .build()
-            .map_err(|e| AppError::internal(e.to_string()))?;
+        let api = tls::build_client(
+            reqwest::Client::builder()
+                .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.request_timeout)
+                .redirect(same_origin_only()),
+        )?;
         Ok(Self {
             config,
             key,
@@ -385,6 +374,19 @@ impl SegmindClient {
                 .map_err(|error| self.redact(error))?;
         }
     }
+}
+
+/// A keyed call starts at one of the two Segmind origins and may be redirected
+/// only within the origin it started at.
+fn same_origin_only() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let started = attempt.previous().first().map(Url::origin);
+        if attempt.previous().len() >= 5 || started != Some(attempt.url().origin()) {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -6,15 +6,28 @@
 
 use std::sync::Once;
 
+use crate::error::{AppError, AppResult};
+
 /// Makes ring the crypto provider of this process's rustls. Called before any
 /// HTTP client is built (reqwest panics without one); a provider the process
 /// already chose is kept.
-pub fn use_ring() {
+fn use_ring() {
     static CHOSEN: Once = Once::new();
     CHOSEN.call_once(|| {
         // An error only says a provider was installed first: that one serves.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// Builds an HTTP client on this module's TLS. A system with no trust store to
+/// read (Linux without ca-certificates) still gets a client: the verifier then
+/// refuses every certificate (`certificate_refused`, tested), so the app opens,
+/// shows its library and keeps every paid job.
+pub fn build_client(builder: reqwest::ClientBuilder) -> AppResult<reqwest::Client> {
+    use_ring();
+    builder
+        .build()
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// Whether a failed call failed because this computer does not trust the

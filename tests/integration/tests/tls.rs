@@ -4,7 +4,8 @@
 //! the key least of all, is sent.
 //!
 //! Its own test binary: it points `SSL_CERT_FILE` (where the system's store is
-//! read from on Linux) at a file, for the whole process.
+//! read from on Linux) at a file, for the whole process. One test, in steps:
+//! the store as it is, then empty, then holding the fake's root.
 
 mod common;
 
@@ -43,8 +44,25 @@ async fn the_systems_trust_store_decides_and_a_refused_certificate_sends_nothing
         fake.requests()
     );
 
-    // The root where the system's store is read from: trusted, the whole way.
+    // A system with no trust store to read (Linux without ca-certificates): the
+    // app still opens (its clients are built), and every call is refused.
     let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-roots.pem");
+    std::fs::write(&empty, "").unwrap();
+    std::env::set_var("SSL_CERT_FILE", &empty);
+    files(&fake); // builds too
+    let refused = client(&fake)
+        .credits()
+        .await
+        .expect_err("with no trusted roots, nothing is trusted");
+    assert_eq!(
+        refused.reason.as_deref(),
+        Some("certificate_refused"),
+        "{refused:?}"
+    );
+    assert!(fake.requests().is_empty());
+
+    // The root where the system's store is read from: trusted, the whole way.
     let roots = dir.path().join("roots.pem");
     std::fs::write(&roots, &root.pem).unwrap();
     std::env::set_var("SSL_CERT_FILE", &roots);
