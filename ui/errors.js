@@ -53,7 +53,8 @@ const CODES = {
 // saysTryAgain: the next step already tells the creator to try again.
 
 // Reasons name the case of a code more closely: their words replace the code's
-// headline. speaksOfMoney: the words already say what it may cost.
+// headline (and its next step, when they have one of their own). speaksOfMoney:
+// the words already say what it may cost.
 const REASONS = {
   job_stopped: { headline: 'reason.job_stopped' },
   no_longer_waiting: { headline: 'reason.no_longer_waiting' },
@@ -69,7 +70,7 @@ const REASONS = {
   no_video: { headline: 'reason.no_video' },
   unusable_address: { headline: 'reason.unusable_address' },
   redirect_refused: { headline: 'reason.redirect_refused' },
-  certificate_refused: { headline: 'reason.certificate_refused' },
+  certificate_refused: { headline: 'reason.certificate_refused', next: 'reason.certificate_refused.next' },
   key_missing: { headline: 'reason.key_missing' },
   below_estimate: { headline: 'reason.below_estimate' },
   base_url_not_url: { headline: 'reason.base_url_not_url' },
@@ -148,7 +149,7 @@ export function describeError(err, ctx = {}) {
   // in the creator's language.
   const headline = t(reason ? reason.headline : entry.headline, params);
 
-  let next = t(entry.next, params);
+  let next = t(reason && reason.next ? reason.next : entry.next, params);
   if (code === 'rate_limited' && e.retryAtMs) {
     const at = formatClock(e.retryAtMs);
     if (at) next = t('error.rate_limited.next_at', { time: at });

@@ -143,6 +143,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   // A request from Rust (the last one, a Re-run, or Rust's defaults). A value
   // this version does not offer any more falls back to Rust's default.
   function setRequest(req) {
+    if (!rules) return; // never built (see boot in main.js): a Re-run has no form to fill
     const d = rules.defaults;
     const r = req && typeof req === 'object' ? req : d;
     const pick = (k) => r[k] ?? d[k];
@@ -418,6 +419,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   }
 
   function setVoice(slot, voiceId) {
+    if (!rules) return;
     state.voices[slot - 1] = voiceId || '';
     (slot === 1 ? el.voice1 : el.voice2).value = state.voices[slot - 1];
     renderPickers();
@@ -491,11 +493,14 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     } finally {
       checksInFlight -= 1;
     }
-    if (seq > appliedSeq) {
-      appliedSeq = seq;
-      if (list) showErrors(list);
+    try {
+      if (seq > appliedSeq) {
+        appliedSeq = seq;
+        if (list) showErrors(list);
+      }
+    } finally {
+      showBusy(); // after the messages are drawn, and even if drawing failed
     }
-    showBusy(); // after the messages are drawn
     return list || [];
   }
 

@@ -99,6 +99,7 @@ const library = createLibrary();
 const voices = createVoices();
 let maker = null;
 let cast = null;
+let formBroken = false; // form_rules could not be read: no form is offered (boot)
 let support = null;
 
 function createViews() {
@@ -238,7 +239,8 @@ async function askClose(count) {
 
 function refreshGenerate() {
   let reason = '';
-  if (asking) reason = t('generate.asking');
+  if (formBroken) reason = t('notice.startFailed');
+  else if (asking) reason = t('generate.asking');
   else if (submitting) reason = t('generate.sending');
   else if (form.hasErrors()) reason = form.reasonText();
   el.generate.disabled = !!reason;
@@ -254,7 +256,7 @@ async function generate() {
   // click or a held shortcut must never reach start_job twice (each call costs money).
   // Earlier videos do not hold Generate back: each click after start_job answered is a new video.
   // (A stale "invalid" from the live check is not a reason to refuse: the fresh check below decides.)
-  if (submitting || el.studio.hidden || $('form-panel').inert) return;
+  if (submitting || el.studio.hidden || formBroken) return;
   submitting = true;
   refreshGenerate();
   syncTicker();
@@ -520,12 +522,16 @@ async function boot() {
   const saved = settings.status === 'fulfilled' && settings.value ? settings.value : {};
   if (rules.status === 'fulfilled') {
     form.setup(rules.value);
+    maker.setRules(rules.value.voiceMaking);
+    money.setMaxTakes(rules.value.maxTakes);
     form.setRequest(saved.request || null);
   } else {
     // The form is built from Rust's rules alone: without them there is no form to
     // fill, so none is offered (never a guess at the rules); the library still shows.
     console.error('Could not read the form rules', rules.reason);
+    formBroken = true;
     $('form-panel').inert = true;
+    refreshGenerate(); // says so where Generate is, in words, and keeps it off
     announce(t('notice.startFailed'));
   }
   stage.setOutputDir(saved.outputDir);

@@ -4,7 +4,7 @@
 // and judges (price.rs); this module only shows and asks.
 import * as api from './api.js';
 import { ask } from './dialogs.js';
-import { t, formatMoney, formatDate, onLanguageChange, statusLine } from './i18n.js';
+import { t, formatMoney, formatDate, formatNumber, onLanguageChange, statusLine } from './i18n.js';
 import { $ } from './dom.js';
 
 const PRICE_DELAY_MS = 200;
@@ -21,7 +21,12 @@ export function createMoney({ getRequest }) {
   let asked = 0;       // answers older than the newest question are ignored
   let timer = 0;
 
-  const takes = () => Math.min(4, Math.max(1, Number(el.takes.value) || 1));
+  const takes = () => Math.max(1, Number(el.takes.value) || 1);
+
+  // The choices, 1 to Rust's limit (form_rules.maxTakes), written the creator's way.
+  function setMaxTakes(max) {
+    el.takes.replaceChildren(...Array.from({ length: max }, (_, i) => new Option(formatNumber(i + 1), String(i + 1))));
+  }
 
   function drawGenerate() {
     const n = takes();
@@ -182,5 +187,5 @@ export function createMoney({ getRequest }) {
   });
   drawGenerate();
 
-  return { refresh, schedule, confirmSpend, needsAsking, takes, showSpend };
+  return { refresh, schedule, confirmSpend, needsAsking, takes, showSpend, setMaxTakes };
 }

@@ -18,7 +18,7 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
     error: $('voice-error'), done: $('voice-done'), doneText: $('voice-done-text'), use1: $('voice-use-1'), use2: $('voice-use-2'),
     stepClip: $('voice-step-clip'), stepListen: $('voice-step-listen'), stepName: $('voice-step-name'),
   };
-  let rules = null;
+  let rules = null;        // Rust's voice-making rules (form_rules.voiceMaking), from boot
   let clip = null;        // { clipId, format, millis, bytes, fileName }
   let previewUrl = '';
   let working = false;    // the upload or the create call is under way
@@ -29,15 +29,6 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
   // The messages shown, as functions, so another language words them again.
   const messages = { clip: null, name: null, general: null };
 
-  async function loadRules() {
-    if (rules) return rules;
-    try {
-      rules = (await api.formRules()).voiceMaking;
-    } catch {
-      rules = null;
-    }
-    return rules || { nameMaxChars: 20, clipMinSeconds: 5, clipMaxSeconds: 30, clipMaxBytes: 20 * 1024 * 1024, costUsd: 0.007 };
-  }
 
   function show(node, text) {
     node.textContent = text || '';
@@ -61,13 +52,14 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
   }
 
   function drawWords() {
-    const r = rules || {};
-    el.clipHelp.textContent = t('voice.clipHelp', { min: r.clipMinSeconds ?? 5, max: r.clipMaxSeconds ?? 30 });
-    el.cost.textContent = t('voice.cost', { cost: formatMoney(r.costUsd ?? 0.007) });
+    if (!rules) return;
+    const r = rules;
+    el.clipHelp.textContent = t('voice.clipHelp', { min: r.clipMinSeconds, max: r.clipMaxSeconds });
+    el.cost.textContent = t('voice.cost', { cost: formatMoney(r.costUsd) });
     el.clipStatus.textContent = clip
       ? t('voice.clipChosen', { file: clip.fileName, length: clipLength(clip.millis), size: formatBytes(clip.bytes) })
       : '';
-    el.nameCount.textContent = `${[...el.name.value.trim()].length} / ${r.nameMaxChars ?? 20}`;
+    el.nameCount.textContent = `${[...el.name.value.trim()].length} / ${r.nameMaxChars}`;
     drawStep();
     drawMessages();
     if (made) el.doneText.textContent = t('voice.done', { name: made.name });
@@ -121,7 +113,7 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
     drawMessages();
     clip = null;
     if (!file) return drawState();
-    const r = await loadRules();
+    const r = rules;
     el.clipStatus.textContent = t('voice.checking', { file: file.name });
     let problem = null;
     if (file.size > r.clipMaxBytes) {
@@ -195,13 +187,16 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
   onLanguageChange(() => { drawWords(); drawState(); });
 
   return {
+    setRules(voiceMaking) {
+      rules = voiceMaking;
+    },
     // slot: opened from "Voice N → Make a new voice…": the new voice is cast there.
     async open({ slot = null } = {}) {
       // How the last voice ended stays in view until it has been seen.
       if (!working && !unseen) reset();
       unseen = false;
       usedSlot = slot;
-      await loadRules();
+      if (!rules) return; // the app did not start properly (boot in main.js says so)
       drawWords();
       drawState();
       if (!el.dialog.open) el.dialog.showModal();

@@ -114,6 +114,8 @@ pub struct FormRules {
     pub shot_prompt_max_chars: usize,
     pub max_shots: usize,
     pub max_voices: usize,
+    /// Videos one Generate click may ask for.
+    pub max_takes: u8,
     pub voice_making: VoiceMakingRules,
     pub defaults: GenerationRequest,
 }
@@ -140,6 +142,7 @@ pub fn form_rules() -> FormRules {
         shot_prompt_max_chars: SHOT_PROMPT_MAX_CHARS,
         max_shots: MAX_SHOTS,
         max_voices: MAX_VOICES,
+        max_takes: crate::studio::MAX_TAKES,
         voice_making: VoiceMakingRules {
             name_max_chars: crate::voices::MAX_NAME_CHARS,
             clip_min_seconds: crate::clip::MIN_SECONDS,

@@ -65,7 +65,7 @@ pub fn may_follow_redirect(previous: &[Url], next: &Url) -> bool {
 
 impl FileFetcher {
     pub fn new(config: &super::ClientConfig) -> AppResult<Self> {
-        let files = super::tls::build_client(
+        let files = super::tls::build_client(|| {
             reqwest::Client::builder()
                 .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(config.connect_timeout)
@@ -78,8 +78,8 @@ impl FileFetcher {
                             "a redirect the app does not follow (to plain http, or too many)",
                         )
                     }
-                })),
-        )?;
+                }))
+        })?;
         Ok(Self {
             files,
             retry: config.retry.clone(),

@@ -98,19 +98,23 @@ pub fn parse_base_url(text: &str) -> AppResult<Url> {
     })?;
     // Plain http would put the key on the wire: only to this computer (the fake
     // Segmind in tests, a local proxy), never across a network.
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    let allowed = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    let allowed = url.scheme() == "https" || (url.scheme() == "http" && is_this_computer(&url));
     if !allowed || url.host().is_none() {
         return Err(AppError::new(ErrorCode::Internal)
             .because("base_url_not_https")
             .with_detail(text.to_string()));
     }
     Ok(url)
+}
+
+/// Whether `url` names this computer (localhost, 127.0.0.0/8, ::1).
+fn is_this_computer(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -165,13 +169,21 @@ enum Resend {
 
 impl SegmindClient {
     pub fn new(config: ClientConfig, key: ApiKey) -> AppResult<Self> {
-        let api = tls::build_client(
-            reqwest::Client::builder()
+        // A Segmind on this computer (the fake, in tests and by hand) is reached
+        // directly: a system proxy would see its plain-http calls, key and all.
+        let local = is_this_computer(&config.base_url);
+        let api = tls::build_client(|| {
+            let builder = reqwest::Client::builder()
                 .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(config.connect_timeout)
                 .timeout(config.request_timeout)
-                .redirect(same_origin_only()),
-        )?;
+                .redirect(same_origin_only());
+            if local {
+                builder.no_proxy()
+            } else {
+                builder
+            }
+        })?;
         Ok(Self {
             config,
             key,

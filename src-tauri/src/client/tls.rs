@@ -19,15 +19,23 @@ fn use_ring() {
     });
 }
 
-/// Builds an HTTP client on this module's TLS. A system with no trust store to
-/// read (Linux without ca-certificates) still gets a client: the verifier then
-/// refuses every certificate (`certificate_refused`, tested), so the app opens,
-/// shows its library and keeps every paid job.
-pub fn build_client(builder: reqwest::ClientBuilder) -> AppResult<reqwest::Client> {
+/// Builds an HTTP client from `configure`. The platform's verifier refuses to be
+/// built when the system has no trust store to read (Linux without
+/// ca-certificates); then the client is built trusting no certificate at all, so
+/// the app still opens, shows its library and keeps every paid job, and each call
+/// says the connection is not trusted (`certificate_refused`) until the store is
+/// there and the app starts again. Never an app that will not open.
+pub fn build_client(configure: impl Fn() -> reqwest::ClientBuilder) -> AppResult<reqwest::Client> {
     use_ring();
-    builder
-        .build()
-        .map_err(|e| AppError::internal(e.to_string()))
+    configure().build().or_else(|error| {
+        log::warn!(
+            "the system's certificates could not be used ({error}): every call will be refused"
+        );
+        configure()
+            .tls_certs_only(Vec::<reqwest::Certificate>::new())
+            .build()
+            .map_err(|e| AppError::internal(e.to_string()))
+    })
 }
 
 /// Whether a failed call failed because this computer does not trust the

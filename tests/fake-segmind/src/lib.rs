@@ -240,19 +240,29 @@ impl FakeSegmind {
             format!("http://{files_addr}"),
             shutdown.clone(),
         ));
-        let tasks = vec![
-            match &config.tls {
-                Some(root) => server::spawn_tls(
-                    api,
-                    api::router(shared.clone()),
-                    shutdown.clone(),
-                    root.server.clone(),
-                ),
-                None => server::spawn(api, api::router(shared.clone()), shutdown.clone()),
-            },
-            server::spawn(files, files::router(shared.clone()), shutdown.clone()),
-            server::spawn(upload, upload::router(shared.clone()), shutdown),
-        ];
+        let mut tasks = match &config.tls {
+            Some(root) => Vec::from(server::spawn_tls(
+                api,
+                api::router(shared.clone()),
+                shutdown.clone(),
+                root.server.clone(),
+            )),
+            None => vec![server::spawn(
+                api,
+                api::router(shared.clone()),
+                shutdown.clone(),
+            )],
+        };
+        tasks.push(server::spawn(
+            files,
+            files::router(shared.clone()),
+            shutdown.clone(),
+        ));
+        tasks.push(server::spawn(
+            upload,
+            upload::router(shared.clone()),
+            shutdown,
+        ));
         Ok(FakeSegmind {
             shared,
             api_scheme,

@@ -55,13 +55,14 @@ pub(crate) fn spawn(listener: TcpListener, router: Router, shutdown: Shutdown) -
 
 /// As `spawn`, speaking TLS: each accepted socket is handed to a TLS handshake
 /// in its own task, so a client that refuses the certificate (and hangs up)
-/// holds up no one; the fake then simply never sees a request from it.
+/// holds up no one; the fake then simply never sees a request from it. Two
+/// tasks: the one accepting and the one serving.
 pub(crate) fn spawn_tls(
     listener: TcpListener,
     router: Router,
     shutdown: Shutdown,
     tls: Arc<rustls::ServerConfig>,
-) -> JoinHandle<()> {
+) -> [JoinHandle<()>; 2] {
     let (handshaken, ready) = tokio::sync::mpsc::channel(16);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let mut sockets = GuardedListener {
@@ -70,7 +71,7 @@ pub(crate) fn spawn_tls(
     };
     let local_addr = sockets.inner.local_addr();
     let stopping = shutdown.clone();
-    tokio::spawn(async move {
+    let accepting = tokio::spawn(async move {
         loop {
             // At shutdown the listening socket closes with this task.
             let (stream, addr) = tokio::select! {
@@ -89,11 +90,12 @@ pub(crate) fn spawn_tls(
         }
     });
     let listener = TlsListener { ready, local_addr };
-    tokio::spawn(async move {
+    let serving = tokio::spawn(async move {
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async move { shutdown.wait().await })
             .await;
-    })
+    });
+    [accepting, serving]
 }
 
 /// Connections whose TLS handshake is done.

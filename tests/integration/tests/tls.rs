@@ -18,6 +18,10 @@ use kling_studio::error::ErrorCode;
 
 #[tokio::test]
 async fn the_systems_trust_store_decides_and_a_refused_certificate_sends_nothing() {
+    // The machine's store as a user's machine has it: this build machine also
+    // points SSL_CERT_DIR and SSL_CERT_FILE at it, which would mask the steps below.
+    std::env::remove_var("SSL_CERT_DIR");
+    std::env::remove_var("SSL_CERT_FILE");
     let root = TestRoot::new();
     let fake = fake_with(Config {
         tls: Some(root.clone()),
