@@ -18,6 +18,8 @@ function normalize(view) {
     error: view.error && typeof view.error === 'object' ? view.error : null,
     active: view.active === true,
     resumable: view.resumable === true,
+    stoppable: view.stoppable === true,
+    fetchable: view.fetchable === true,
   };
 }
 

@@ -65,7 +65,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   // Called in the same tick as the click, so the stage says "Sending…" at once.
   function beginSubmission(request) {
     const now = Date.now();
-    const pending = { pending: true, id: '', request, status: 'sending', active: true, resumable: false, createdAtMs: now, updatedAtMs: now, error: null, before: selection };
+    const pending = { pending: true, id: '', request, status: 'sending', active: true, resumable: false, stoppable: false, fetchable: false, createdAtMs: now, updatedAtMs: now, error: null, before: selection };
     selection = { pending };
     actionError = null;
     announce?.(t('stage.announce.sending'));
@@ -181,10 +181,11 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     }
     el.note.textContent = note;
     el.note.hidden = !note;
-    // A downloading video is finished and paid for: it is kept, never stopped.
-    el.stop.hidden = !isActive(job) || job.status === 'downloading' || !!job.pending;
+    // Rust says which jobs Stop and Fetch apply to (never one being sent, nor a
+    // downloading video: it is finished, paid for and kept).
+    el.stop.hidden = !job.stoppable || !!job.pending;
     el.stop.disabled = busyAction === 'stop';
-    el.fetchStopped.hidden = !(job.status === 'stopped' && job.requestId);
+    el.fetchStopped.hidden = !job.fetchable;
     el.fetchStopped.disabled = busyAction === 'fetch';
     el.extra.textContent = extraText(job);
     el.extra.hidden = !el.extra.textContent;
@@ -386,10 +387,11 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     });
   }
 
-  // A job the creator stopped following that Segmind has: its video is still theirs.
+  // An ended job Segmind may still have (stopped, or judged too soon by an older
+  // version): its video is still the creator's.
   function fetchStopped() {
     const job = current();
-    if (!job || job.status !== 'stopped' || !job.requestId) return;
+    if (!job || !job.fetchable) return;
     runAction('fetch', async () => {
       library.put(await api.resumeJob(job.id));
       announce?.(t('stage.announce.fetching'));
@@ -413,7 +415,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
 
   async function askStop() {
     const job = current();
-    const stoppable = (j) => isActive(j) && j.status !== 'downloading';
+    const stoppable = (j) => !!j && j.stoppable === true;
     if (!job || job.pending || !stoppable(job)) return;
     let words = stopWords(job);
     for (;;) {

@@ -68,6 +68,32 @@ impl JobRecord {
                     | RecordStatus::Downloading
             )
     }
+
+    /// "Stop following" applies (`JobManager::stop`): the app still works on it,
+    /// and it is neither being sent (cutting the POST short could lose the answer
+    /// of a paid job) nor downloading (the video is finished and paid for).
+    pub fn is_stoppable(&self) -> bool {
+        self.status.is_active()
+            && !matches!(
+                self.status,
+                RecordStatus::Sending | RecordStatus::Downloading
+            )
+    }
+
+    /// An ended job whose video Segmind may still hand over: "Fetch it after all"
+    /// (`JobManager::resume`) downloads it, or follows the job again. Stopped by
+    /// the creator, or failed or expired by an older version's too-quick verdict.
+    pub fn is_fetchable(&self) -> bool {
+        match self.status {
+            RecordStatus::Stopped | RecordStatus::Failed | RecordStatus::Expired
+                if self.output_url.is_some() =>
+            {
+                true
+            }
+            RecordStatus::Stopped | RecordStatus::Expired => self.request_id.is_some(),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -434,6 +460,49 @@ mod tests {
             job.status = status;
             job.error = error;
             assert_eq!(job.is_resumable(), resumable, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn stop_applies_to_work_in_progress_but_never_mid_send_or_download() {
+        use RecordStatus::*;
+        for (status, stoppable) in [
+            (Waiting, true),
+            (Queued, true),
+            (Processing, true),
+            (Sending, false),
+            (Downloading, false),
+            (Ready, false),
+            (Stopped, false),
+        ] {
+            let mut job = record("j", "p");
+            job.status = status;
+            assert_eq!(job.is_stoppable(), stoppable, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn an_ended_job_segmind_may_still_have_can_be_fetched() {
+        use RecordStatus::*;
+        for (status, request_id, output_url, fetchable) in [
+            (Stopped, true, false, true),
+            (Stopped, false, false, false), // never sent: nothing to fetch
+            (Expired, true, false, true),
+            (Failed, true, false, false), // Segmind said it failed
+            (Failed, true, true, true),   // an older version's verdict, video known
+            (Expired, false, true, true),
+            (Ready, true, true, false),
+            (Processing, true, false, false), // still followed
+        ] {
+            let mut job = record("j", "p");
+            job.status = status;
+            job.request_id = request_id.then(|| "req".to_string());
+            job.output_url = output_url.then(|| "https://files.example/v.mp4".to_string());
+            assert_eq!(
+                job.is_fetchable(),
+                fetchable,
+                "{status:?} {request_id} {output_url}"
+            );
         }
     }
 

@@ -33,8 +33,13 @@ pub struct JobView {
     /// The app still has work to do for it (`RecordStatus::is_active`).
     pub active: bool,
     /// It stopped on a problem and "Try again" goes on where it was
-    /// (`JobRecord::is_resumable`). The page asks these two, never the statuses.
+    /// (`JobRecord::is_resumable`).
     pub resumable: bool,
+    /// "Stop following" applies (`JobRecord::is_stoppable`).
+    pub stoppable: bool,
+    /// "Fetch it after all" applies (`JobRecord::is_fetchable`). The page asks
+    /// these four, never the statuses, for what a job may do.
+    pub fetchable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,6 +133,8 @@ impl JobManager {
                 .and_then(|p| p.trouble.clone()),
             active: record.status.is_active(),
             resumable: record.is_resumable(),
+            stoppable: record.is_stoppable(),
+            fetchable: record.is_fetchable(),
             record,
         }
     }
@@ -226,6 +233,8 @@ mod tests {
             trouble: None,
             active: true,
             resumable: false,
+            stoppable: true,
+            fetchable: false,
         };
         let value = serde_json::to_value(StudioEvent::Job {
             job: Box::new(view),

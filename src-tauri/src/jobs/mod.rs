@@ -374,17 +374,13 @@ impl JobManager {
             | RecordStatus::Processing
             | RecordStatus::Downloading
             | RecordStatus::Waiting => Ok(false),
-            // Stopped, or failed or expired by an older version's too-quick verdict:
-            // a job Segmind finished is the creator's to fetch.
-            RecordStatus::Stopped | RecordStatus::Failed | RecordStatus::Expired
-                if r.output_url.is_some() =>
-            {
-                r.status = RecordStatus::Downloading;
-                r.error = None;
-                Ok(true)
-            }
-            RecordStatus::Stopped | RecordStatus::Expired if r.request_id.is_some() => {
-                r.status = RecordStatus::Processing;
+            // A job Segmind finished is the creator's to fetch; one it has, to follow.
+            _ if r.is_fetchable() => {
+                r.status = if r.output_url.is_some() {
+                    RecordStatus::Downloading
+                } else {
+                    RecordStatus::Processing
+                };
                 r.error = None;
                 Ok(true)
             }

@@ -136,3 +136,31 @@ async fn a_finished_video_that_is_downloading_cannot_be_stopped() {
     ready_without_a_click(&app, &env, "hiccup-stop-downloading").await;
     app.quit().await;
 }
+
+#[tokio::test]
+async fn a_stopped_job_segmind_still_has_is_fetched_after_all() {
+    keychain_store(KEY);
+    let env = Env::start("stop-then-fetch").await;
+    let app = env.launch().await;
+    app.generate("A heron waits in the reeds").await;
+    app.wait_for("the job to be generating", JOB_LIMIT, || async {
+        app.status().await == "processing"
+    })
+    .await;
+    assert!(!app.visible("fetch-stopped").await, "nothing to fetch yet");
+    app.click("stop-following").await;
+    app.wait_visible("confirm-stop").await;
+    app.click("confirm-stop").await;
+    app.wait_for("the job to be stopped", JOB_LIMIT, || async {
+        app.status().await == "stopped"
+    })
+    .await;
+    assert!(
+        !app.visible("stop-following").await,
+        "a stopped job offers no second stop"
+    );
+    // Segmind still has it (Rust says so: fetchable), and the video is still theirs.
+    app.click("fetch-stopped").await;
+    ready_without_a_click(&app, &env, "stop-then-fetch").await;
+    app.quit().await;
+}
