@@ -270,12 +270,18 @@ impl Studio {
         Ok(status)
     }
 
+    /// A client with the key as the keychain has it now. The drives' client when
+    /// it sends that key: one pool of connections, and the system's certificates
+    /// read once, not again at every Generate and balance check.
     async fn client(&self) -> AppResult<SegmindClient> {
         let key = self
             .with_keys(|keys| keys.get())
             .await?
             .ok_or_else(|| AppError::new(ErrorCode::NoApiKey))?;
-        SegmindClient::new(self.client_config.clone(), key)
+        match self.jobs.client().filter(|current| current.sends(&key)) {
+            Some(current) => Ok(current),
+            None => SegmindClient::new(self.client_config.clone(), key),
+        }
     }
 
     pub async fn credits(&self) -> AppResult<f64> {

@@ -65,12 +65,9 @@ pub fn may_follow_redirect(previous: &[Url], next: &Url) -> bool {
 
 impl FileFetcher {
     pub fn new(config: &super::ClientConfig) -> AppResult<Self> {
-        let files = super::tls::build_client(|| {
-            reqwest::Client::builder()
-                .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(config.connect_timeout)
-                .read_timeout(config.download_idle_timeout)
-                .redirect(reqwest::redirect::Policy::custom(|attempt| {
+        let files = super::tls::build_client(config, |builder| {
+            builder.read_timeout(config.download_idle_timeout).redirect(
+                reqwest::redirect::Policy::custom(|attempt| {
                     if may_follow_redirect(attempt.previous(), attempt.url()) {
                         attempt.follow()
                     } else {
@@ -78,7 +75,8 @@ impl FileFetcher {
                             "a redirect the app does not follow (to plain http, or too many)",
                         )
                     }
-                }))
+                }),
+            )
         })?;
         Ok(Self {
             files,

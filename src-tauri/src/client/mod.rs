@@ -172,10 +172,8 @@ impl SegmindClient {
         // A Segmind on this computer (the fake, in tests and by hand) is reached
         // directly: a system proxy would see its plain-http calls, key and all.
         let local = is_this_computer(&config.base_url);
-        let api = tls::build_client(|| {
-            let builder = reqwest::Client::builder()
-                .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(config.connect_timeout)
+        let api = tls::build_client(&config, |builder| {
+            let builder = builder
                 .timeout(config.request_timeout)
                 .redirect(same_origin_only());
             if local {
@@ -202,7 +200,12 @@ impl SegmindClient {
 
     /// Whether this client sends `other`'s key.
     pub fn same_key(&self, other: &SegmindClient) -> bool {
-        self.key == other.key
+        self.sends(&other.key)
+    }
+
+    /// Whether this client sends `key`.
+    pub fn sends(&self, key: &ApiKey) -> bool {
+        self.key == *key
     }
 
     fn endpoint(&self, path: &str) -> Url {

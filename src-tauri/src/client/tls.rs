@@ -19,19 +19,30 @@ fn use_ring() {
     });
 }
 
-/// Builds an HTTP client from `configure`. The platform's verifier refuses to be
-/// built when the system has no trust store to read (Linux without
-/// ca-certificates); then the client is built trusting no certificate at all, so
-/// the app still opens, shows its library and keeps every paid job, and each call
-/// says the connection is not trusted (`certificate_refused`) until the store is
-/// there and the app starts again. Never an app that will not open.
-pub fn build_client(configure: impl Fn() -> reqwest::ClientBuilder) -> AppResult<reqwest::Client> {
+/// Builds an HTTP client: the app's user agent and connect timeout, then what
+/// `configure` adds. The platform's verifier refuses to be built when the system
+/// has no trust store to read (Linux without ca-certificates); then the client is
+/// built trusting no certificate at all, so the app still opens, shows its library
+/// and keeps every paid job, and each call says the connection is not trusted
+/// (`certificate_refused`) until the store is there and the app starts again.
+/// Never an app that will not open.
+pub fn build_client(
+    config: &super::ClientConfig,
+    configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> AppResult<reqwest::Client> {
     use_ring();
-    configure().build().or_else(|error| {
+    let builder = || {
+        configure(
+            reqwest::Client::builder()
+                .user_agent(concat!("KlingStudio/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(config.connect_timeout),
+        )
+    };
+    builder().build().or_else(|error| {
         log::warn!(
             "the system's certificates could not be used ({error}): every call will be refused"
         );
-        configure()
+        builder()
             .tls_certs_only(Vec::<reqwest::Certificate>::new())
             .build()
             .map_err(|e| AppError::internal(e.to_string()))

@@ -97,6 +97,11 @@ impl JobManager {
         &self.library
     }
 
+    /// The client the drives use now, if there is a key.
+    pub fn client(&self) -> Option<SegmindClient> {
+        self.client.borrow().clone()
+    }
+
     /// The key changed (saved, or removed with `None`): every drive uses the new
     /// client from its next call on, and drives waiting for a key go on.
     pub fn set_client(&self, client: Option<SegmindClient>) {
