@@ -124,6 +124,14 @@ export function statusLine(node) {
 
 export const formatNumber = (n, options) => formatter(Intl.NumberFormat, options).format(Number(n) || 0);
 
+// A <select> offering 1 to `max` (a limit Rust gives), the numbers written the
+// creator's way; called again without `max` after a language change, the choice kept.
+export function numberChoices(select, max = select.options.length) {
+  const chosen = select.value;
+  select.replaceChildren(...Array.from({ length: max }, (_, i) => new Option(formatNumber(i + 1), String(i + 1))));
+  if (chosen) select.value = chosen;
+}
+
 // 14:05:09 (a moment today, e.g. when a rate limit lifts).
 export function formatClock(ms) {
   try {

@@ -17,7 +17,7 @@ import { createSupport } from './support.js';
 import { forwardConsole } from './log.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
-import { loadWords, t, formatNumber, onLanguageChange, setLanguage, availableLanguages, language, statusLine } from './i18n.js';
+import { loadWords, t, formatNumber, numberChoices, onLanguageChange, setLanguage, availableLanguages, language, statusLine } from './i18n.js';
 import { $, closeOnBackdrop, focusSoon } from './dom.js';
 
 const REMEMBER_DELAY_MS = 500;
@@ -380,16 +380,6 @@ function openSettings({ replace = false } = {}) {
 // "Saved: up to 3 videos at once.", drawn again in another language.
 const sayMaxRunning = statusLine(el.maxRunningStatus);
 
-// The choices, 1 to Rust's limit, written the creator's way.
-function fillMaxRunningOptions(limit) {
-  el.maxRunning.replaceChildren(...Array.from({ length: limit }, (_, i) => new Option('', String(i + 1))));
-  drawMaxRunningOptions();
-}
-
-function drawMaxRunningOptions() {
-  for (const option of el.maxRunning.options) option.textContent = formatNumber(Number(option.value));
-}
-
 // Rust keeps the number within its limit; the page shows what Rust says.
 function setMaxRunning(n) {
   el.maxRunning.value = String(n);
@@ -453,7 +443,7 @@ function redrawWords() {
   if (form) refreshGenerate();
   if (!el.notice.hidden) el.notice.textContent = t('notice.rerun');
   if (el.closeDialog.open) drawCloseWords();
-  drawMaxRunningOptions();
+  numberChoices(el.maxRunning);
   fillLanguages();
   updateTitle();
 }
@@ -536,7 +526,7 @@ async function boot() {
   }
   stage.setOutputDir(saved.outputDir);
   if (saved.maxRunningJobsLimit) {
-    fillMaxRunningOptions(saved.maxRunningJobsLimit);
+    numberChoices(el.maxRunning, saved.maxRunningJobsLimit);
     setMaxRunning(saved.maxRunningJobs);
   }
   // Show the window even if the first check is slow; the answer fills in when it comes.

@@ -4,7 +4,7 @@
 // and judges (price.rs); this module only shows and asks.
 import * as api from './api.js';
 import { ask } from './dialogs.js';
-import { t, formatMoney, formatDate, formatNumber, onLanguageChange, statusLine } from './i18n.js';
+import { t, formatMoney, formatDate, numberChoices, onLanguageChange, statusLine } from './i18n.js';
 import { $ } from './dom.js';
 
 const PRICE_DELAY_MS = 200;
@@ -23,10 +23,8 @@ export function createMoney({ getRequest }) {
 
   const takes = () => Math.max(1, Number(el.takes.value) || 1);
 
-  // The choices, 1 to Rust's limit (form_rules.maxTakes), written the creator's way.
-  function setMaxTakes(max) {
-    el.takes.replaceChildren(...Array.from({ length: max }, (_, i) => new Option(formatNumber(i + 1), String(i + 1))));
-  }
+  // The choices, 1 to Rust's limit (form_rules.maxTakes).
+  const setMaxTakes = (max) => numberChoices(el.takes, max);
 
   function drawGenerate() {
     const n = takes();
@@ -182,6 +180,7 @@ export function createMoney({ getRequest }) {
   el.limitSave.addEventListener('click', saveLimit);
   el.limit.addEventListener('keydown', (e) => { if (e.key === 'Enter') saveLimit(); });
   onLanguageChange(() => {
+    numberChoices(el.takes);
     drawPrice();
     drawSpend();
   });

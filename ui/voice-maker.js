@@ -29,7 +29,6 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
   // The messages shown, as functions, so another language words them again.
   const messages = { clip: null, name: null, general: null };
 
-
   function show(node, text) {
     node.textContent = text || '';
     node.hidden = !text;
@@ -52,8 +51,8 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
   }
 
   function drawWords() {
-    if (!rules) return;
     const r = rules;
+    if (!r) return;
     el.clipHelp.textContent = t('voice.clipHelp', { min: r.clipMinSeconds, max: r.clipMaxSeconds });
     el.cost.textContent = t('voice.cost', { cost: formatMoney(r.costUsd) });
     el.clipStatus.textContent = clip
