@@ -882,23 +882,14 @@ impl App {
         })
         .await;
         self.click("generate").await;
-        // A click the page never saw (seen once in CI, never here: no job, no
-        // question, no reason on the form) is clicked again, as a person would;
-        // the fake's POST count still proves one click made one job. Said aloud,
-        // so a click that does nothing cannot hide here.
-        let taken =
-            "return document.querySelectorAll(\"[data-testid='history-item']\").length > 0 \
-                     || !!document.querySelector('dialog[open]') \
-                     || !document.getElementById('generate-reason').hidden \
-                     || document.getElementById('generate').disabled";
-        if !holds_within(Duration::from_secs(10), || async {
-            self.js(taken, vec![]).await.as_bool() == Some(true)
+    }
+
+    /// Waits until the stage's job shows `status` (its `data-status`).
+    pub async fn wait_status(&self, status: &str, limit: Duration) {
+        self.wait_for(&format!("the job to be {status}"), limit, || async {
+            self.status().await == status
         })
-        .await
-        {
-            eprintln!("WARNING: the page did not take the click on Generate; clicking again");
-            self.click("generate").await;
-        }
+        .await;
     }
 
     /// `wait_until`, and on a time-out the window as it was: a screenshot and the

@@ -280,10 +280,7 @@ async fn generate_and_wait_for_failure(app: &App, prompt: &str) -> String {
     })
     .await;
     app.click("generate").await;
-    app.wait_for("the job to fail", JOB_LIMIT, || async {
-        app.status().await == "failed"
-    })
-    .await;
+    app.wait_status("failed", JOB_LIMIT).await;
     app.text("error-message").await
 }
 

@@ -91,10 +91,7 @@ async fn a_chinese_computer_gets_chinese_everywhere_and_english_is_one_click_awa
     })
     .await;
     app.click("generate").await;
-    app.wait_for("the job to fail", JOB_LIMIT, || async {
-        app.status().await == "failed"
-    })
-    .await;
+    app.wait_status("failed", JOB_LIMIT).await;
     let message = app.text("error-message").await;
     assert!(has_chinese(&message), "{message}");
     assert_all_chinese(&app, "a failed job and the history").await;

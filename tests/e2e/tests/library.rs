@@ -19,10 +19,7 @@ async fn survives_a_kill_while(phase: &str, env: &Env) {
         "Killed while {phase}: a tram crosses a bridge in the rain"
     ))
     .await;
-    app.wait_for(&format!("the job to be {phase}"), JOB_LIMIT, || async {
-        app.status().await == phase
-    })
-    .await;
+    app.wait_status(phase, JOB_LIMIT).await;
     if phase == "downloading" {
         // Killed once part of the video is on disk, so a resume has something to resume.
         app.wait_for("some of the video on disk", JOB_LIMIT, || async {

@@ -116,18 +116,12 @@ async fn a_finished_video_that_is_downloading_cannot_be_stopped() {
     );
     let app = env.launch().await;
     app.generate("A potter shapes a bowl on a wheel").await;
-    app.wait_for("the job to be generating", JOB_LIMIT, || async {
-        app.status().await == "processing"
-    })
-    .await;
+    app.wait_status("processing", JOB_LIMIT).await;
     assert!(
         app.visible("stop-following").await,
         "Stop is offered while Segmind is still making it"
     );
-    app.wait_for("the download to start", JOB_LIMIT, || async {
-        app.status().await == "downloading"
-    })
-    .await;
+    app.wait_status("downloading", JOB_LIMIT).await;
     assert!(
         !app.visible("stop-following").await,
         "a finished, paid video is never offered to be stopped"
@@ -143,18 +137,12 @@ async fn a_stopped_job_segmind_still_has_is_fetched_after_all() {
     let env = Env::start("stop-then-fetch").await;
     let app = env.launch().await;
     app.generate("A heron waits in the reeds").await;
-    app.wait_for("the job to be generating", JOB_LIMIT, || async {
-        app.status().await == "processing"
-    })
-    .await;
+    app.wait_status("processing", JOB_LIMIT).await;
     assert!(!app.visible("fetch-stopped").await, "nothing to fetch yet");
     app.click("stop-following").await;
     app.wait_visible("confirm-stop").await;
     app.click("confirm-stop").await;
-    app.wait_for("the job to be stopped", JOB_LIMIT, || async {
-        app.status().await == "stopped"
-    })
-    .await;
+    app.wait_status("stopped", JOB_LIMIT).await;
     assert!(
         !app.visible("stop-following").await,
         "a stopped job offers no second stop"
