@@ -68,6 +68,7 @@ const REASONS = {
   closed_while_sending: { headline: 'reason.closed_while_sending', speaksOfMoney: true },
   follow_deadline: { headline: 'reason.follow_deadline', speaksOfMoney: true },
   no_video: { headline: 'reason.no_video' },
+  unreadable_result: { headline: 'reason.unreadable_result', next: 'reason.unreadable_result.next', speaksOfMoney: true },
   unusable_address: { headline: 'reason.unusable_address' },
   redirect_refused: { headline: 'reason.redirect_refused' },
   certificate_refused: { headline: 'reason.certificate_refused', next: 'reason.certificate_refused.next' },
@@ -194,6 +195,9 @@ export function describeJobError(job) {
   // "Then press Try again", unless the words already say to try again.
   const saysTryAgain = (CODES[d.code] || {}).saysTryAgain;
   if (isResumable(job) && !saysTryAgain) d.next = d.next ? t('job_error.then_try_again', { next: d.next }) : t('job_error.try_again');
+  // A paid job left with a problem is asked after again by itself: say when.
+  const at = job.nextLookAtMs ? formatClock(job.nextLookAtMs) : '';
+  if (at) d.next = t('job_error.next_look', { next: d.next, time: at });
   return d;
 }
 

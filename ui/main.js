@@ -17,7 +17,7 @@ import { createSupport } from './support.js';
 import { forwardConsole } from './log.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
-import { loadWords, t, formatNumber, numberChoices, onLanguageChange, setLanguage, availableLanguages, language, statusLine } from './i18n.js';
+import { loadWords, t, formatNumber, numberChoices, onLanguageChange, setLanguage, availableLanguages, language, statusLine, sentences } from './i18n.js';
 import { $, closeOnBackdrop, focusSoon } from './dom.js';
 
 const REMEMBER_DELAY_MS = 500;
@@ -40,7 +40,7 @@ let submitting = false; // true from the Generate click until start_job has answ
 let rememberTimer = 0;
 let noticeTimer = 0;
 let ticker = 0;
-let closeCount = 0; // how many videos the open close question is about
+let closeCount = { videos: 0, voices: 0 }; // what the open close question is about
 // What the balance line shows, kept so it can be drawn again in another language.
 let balance = { state: 'empty', value: 0, err: null };
 
@@ -180,7 +180,7 @@ function onStudioEvent(msg) {
   if (!msg || typeof msg !== 'object') return;
   if (msg.kind === 'job') library.put(msg.job);
   else if (msg.kind === 'deleted' && typeof msg.jobId === 'string') library.remove(msg.jobId);
-  else if (msg.kind === 'closeRequested') askClose(Number(msg.activeJobs) || 0);
+  else if (msg.kind === 'closeRequested') askClose(Number(msg.activeJobs) || 0, Number(msg.voicesBeingMade) || 0);
   else if (msg.kind === 'voice') voices.put(msg.voice);
   else if (msg.kind === 'voiceDeleted' && typeof msg.id === 'string') voices.remove(msg.id);
 }
@@ -214,15 +214,17 @@ function updateTitle() {
 }
 
 function drawCloseWords() {
-  el.closeTitle.textContent = t('dialog.close.title', { count: closeCount });
-  el.closeText.textContent = t('dialog.close.text', { count: closeCount });
-  el.closeKeep.textContent = t('dialog.close.keep', { count: closeCount });
+  const { videos, voices } = closeCount;
+  const voiceWords = voices > 0 ? t('dialog.close.voices', { count: voices }) : '';
+  el.closeTitle.textContent = videos > 0 ? t('dialog.close.title', { count: videos }) : t('dialog.close.title_voice', { count: voices });
+  el.closeText.textContent = videos > 0 ? sentences([t('dialog.close.text', { count: videos }), voiceWords]) : t('dialog.close.voices_only', { count: voices });
+  el.closeKeep.textContent = t('dialog.close.keep', { count: videos + voices });
 }
 
-// The window was closed while videos are being made: ask, in the page.
-async function askClose(count) {
-  if (count <= 0) return;
-  closeCount = count;
+// The window was closed while videos or voices are being made: ask, in the page.
+async function askClose(videos, voices) {
+  if (videos + voices <= 0) return;
+  closeCount = { videos, voices };
   drawCloseWords();
   if (el.closeDialog.open) return; // already asking: the words are updated
   // Esc or the backdrop: not now, the window stays as it is.

@@ -133,14 +133,17 @@ export function createMoney({ getRequest }) {
   function drawSpend() {
     const s = spendShown;
     if (!s) return;
+    // Sums holding an estimate (Rust counts every job Segmind may have billed)
+    // read "about".
+    const amount = (v) => (s.estimated ? t('settings.money.about', { amount: formatMoney(v) }) : formatMoney(v));
     el.spend.replaceChildren(
-      ...row(t('settings.money.week'), formatMoney(s.week), 'spend-week'),
-      ...row(t('settings.money.month'), formatMoney(s.month), 'spend-month'),
-      ...row(t('settings.money.total'), formatMoney(s.total), 'spend-total'),
+      ...row(t('settings.money.week'), amount(s.week), 'spend-week'),
+      ...row(t('settings.money.month'), amount(s.month), 'spend-month'),
+      ...row(t('settings.money.total'), amount(s.total), 'spend-total'),
       ...row(t('settings.money.balance'), s.balance == null ? t('settings.money.balance_unknown') : formatMoney(s.balance)),
     );
-    el.spendNote.hidden = !s.notReported;
-    el.spendNote.textContent = s.notReported ? t('settings.money.not_reported', { count: s.notReported }) : '';
+    el.spendNote.hidden = !s.estimated;
+    el.spendNote.textContent = s.estimated ? t('settings.money.estimated', { count: s.estimated }) : '';
   }
 
   const sayLimit = statusLine(el.limitStatus);

@@ -136,7 +136,13 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
             return;
         };
         let active_jobs = studio.active_jobs();
-        if active_jobs > 0 && studio.publish(&StudioEvent::CloseRequested { active_jobs }) > 0 {
+        let voices_being_made = studio.voices_being_made();
+        if active_jobs + voices_being_made > 0
+            && studio.publish(&StudioEvent::CloseRequested {
+                active_jobs,
+                voices_being_made,
+            }) > 0
+        {
             api.prevent_close();
         }
     }

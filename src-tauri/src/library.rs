@@ -126,9 +126,47 @@ pub struct JobRecord {
     /// One of several takes of the same request ("Takes: 3"): which set, which one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub take: Option<Take>,
+    /// Segmind said the job was done, and its answer named no video this version
+    /// can read: kept, so that a newer version reads it again at start and support
+    /// can see it, with every web address it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_answer: Option<UnreadAnswer>,
     /// Fields a newer version of the app wrote: kept as they are when rewritten.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A finished job's answer that named no video the app could read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadAnswer {
+    /// When it was first seen (Unix ms).
+    pub first_seen_ms: i64,
+    /// The answer as Segmind sent it, cut at `UNREAD_ANSWER_MAX` bytes.
+    pub answer: String,
+    /// Every web address in it: one of them may be the video.
+    pub addresses: Vec<String>,
+}
+
+/// The most of an unread answer a record keeps.
+pub const UNREAD_ANSWER_MAX: usize = 64 * 1024;
+
+impl UnreadAnswer {
+    pub fn keep(answer: &serde_json::Value, first_seen_ms: i64) -> Self {
+        let mut text = answer.to_string();
+        if text.len() > UNREAD_ANSWER_MAX {
+            let mut end = UNREAD_ANSWER_MAX;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+        Self {
+            first_seen_ms,
+            answer: text,
+            addresses: crate::client::web_addresses(answer),
+        }
+    }
 }
 
 /// Takes of one request share a `set`; each is its own job, sent once.
@@ -157,6 +195,7 @@ impl JobRecord {
             bytes: None,
             sent_at_ms: None,
             take: None,
+            unread_answer: None,
             extra: serde_json::Map::new(),
         }
     }
@@ -287,6 +326,12 @@ impl Library {
 
     fn writing(&self) -> std::sync::MutexGuard<'_, ()> {
         crate::locks::lock(&self.writes)
+    }
+
+    /// Runs `f` holding the write lock: no record changes meanwhile.
+    pub fn while_writing<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _writing = self.writing();
+        f()
     }
 
     /// Stores a new (or whole) record.

@@ -163,7 +163,8 @@ fn learned_rate(tier: Tier, library: &[JobRecord]) -> Option<(f64, usize)> {
     Some((median, n))
 }
 
-/// What the creator spent, from the costs Segmind reported in the library.
+/// What the creator spent: every job Segmind may have billed, at the cost it
+/// reported, else at its estimate.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Spend {
@@ -172,8 +173,9 @@ pub struct Spend {
     /// Since the 1st of the month 00:00, local time.
     pub month: f64,
     pub total: f64,
-    /// Finished videos whose cost Segmind did not report: not in the sums.
-    pub not_reported: usize,
+    /// Jobs counted at their estimate (Segmind did not report what they cost):
+    /// the sums are "about".
+    pub estimated: usize,
 }
 
 /// A billed amount and when it was billed.
@@ -182,18 +184,46 @@ pub struct Spend {
 pub struct Bill {
     pub at_ms: i64,
     pub cost: f64,
+    /// The estimate of a job Segmind may have billed without saying what.
+    #[serde(default)]
+    pub estimated: bool,
 }
 
-fn bill_of(record: &JobRecord) -> Option<Bill> {
-    Some(Bill {
-        // Billed when Segmind accepted it; older records know only when made.
-        at_ms: record.sent_at_ms.unwrap_or(record.created_at_ms),
-        cost: reported_cost(record)?,
+/// Whether Segmind may have billed a job: it accepted it, or may have (a send
+/// cut short), and did not say it failed (Segmind does not bill failures).
+fn may_have_been_billed(record: &JobRecord) -> bool {
+    use RecordStatus::*;
+    match record.status {
+        Sending | Unknown | Queued | Processing | Downloading | Ready | Expired => true,
+        Stopped => record.request_id.is_some(),
+        // An older version's "failed" of a video whose address was known.
+        Failed => record.output_url.is_some(),
+        Waiting | Unrecognized => false,
+    }
+}
+
+/// What a job cost or may have cost: Segmind's reported cost, else the estimate
+/// of a job it may have billed; nothing for a job surely not billed.
+pub fn bill_of(record: &JobRecord, rates: &Rates) -> Option<Bill> {
+    // Billed when Segmind accepted it; older records know only when made.
+    let at_ms = record.sent_at_ms.unwrap_or(record.created_at_ms);
+    if let Some(cost) = reported_cost(record) {
+        return Some(Bill {
+            at_ms,
+            cost,
+            estimated: false,
+        });
+    }
+    may_have_been_billed(record).then(|| Bill {
+        at_ms,
+        cost: rates.estimate(&record.request).usd,
+        estimated: true,
     })
 }
 
-/// Sums the library's bills and `deleted` (bills of videos no longer in it) by
-/// period, in the time zone of `now` (the creator's, in the app; any, in tests).
+/// Sums what the library's jobs cost or may have cost, and `deleted` (bills of
+/// jobs no longer in it), by period, in the time zone of `now` (the creator's, in
+/// the app; any, in tests).
 pub fn spend<Tz: TimeZone>(library: &[JobRecord], deleted: &[Bill], now: &DateTime<Tz>) -> Spend {
     // Where the clocks skip midnight (a DST start at 00:00), the day starts at 01:00.
     let midnight = |date: chrono::NaiveDate| {
@@ -213,16 +243,14 @@ pub fn spend<Tz: TimeZone>(library: &[JobRecord], deleted: &[Bill], now: &DateTi
     let week_start =
         midnight(today - Duration::days(i64::from(today.weekday().num_days_from_monday())));
     let month_start = midnight(today.with_day(1).unwrap_or(today));
+    let rates = Rates::learn(library);
     let mut spend = Spend::default();
-    let mut bills = deleted.to_vec();
-    for record in library {
-        match bill_of(record) {
-            Some(bill) => bills.push(bill),
-            None if record.status == RecordStatus::Ready => spend.not_reported += 1,
-            None => {}
-        }
-    }
+    let bills = deleted
+        .iter()
+        .copied()
+        .chain(library.iter().filter_map(|r| bill_of(r, &rates)));
     for bill in bills {
+        spend.estimated += usize::from(bill.estimated);
         spend.total += bill.cost;
         if bill.at_ms >= month_start {
             spend.month += bill.cost;
@@ -237,44 +265,114 @@ pub fn spend<Tz: TimeZone>(library: &[JobRecord], deleted: &[Bill], now: &DateTi
     spend
 }
 
-/// What deleted videos cost, kept beside the library (`spent.json`): a video
-/// deleted from the library was still billed, and still counts toward the spend
-/// and the monthly limit. Read once; kept in memory.
+/// What the monthly limit weighs a new click against: the month's spend, and
+/// the estimates of jobs waiting to be sent (three quick clicks must not each
+/// see the month as it was).
+pub fn month_committed(spend: &Spend, library: &[JobRecord]) -> f64 {
+    let rates = Rates::learn(library);
+    let waiting: f64 = library
+        .iter()
+        .filter(|r| r.status == RecordStatus::Waiting)
+        .map(|r| rates.estimate(&r.request).usd)
+        .sum();
+    round_cents(spend.month + waiting)
+}
+
+/// What deleted jobs cost or may have cost, kept beside the library
+/// (`spent.json`): a deleted video was still billed, and still counts toward the
+/// spend and the monthly limit. Read once; kept in memory. A ledger that cannot
+/// be parsed is set aside (`spent.json.unreadable-<ms>`), never overwritten, and what
+/// can be read of it is kept.
 pub struct SpentLedger {
     path: std::path::PathBuf,
-    bills: std::sync::Mutex<Vec<Bill>>,
+    bills: std::sync::Mutex<Ledger>,
+}
+
+struct Ledger {
+    bills: Vec<Bill>,
+    /// The file could not be read at start (a sharing violation, a flaky disk):
+    /// it is read again before anything is written over it.
+    unread: bool,
 }
 
 impl SpentLedger {
     pub fn open(library_dir: &std::path::Path) -> Self {
         let path = library_dir.join("spent.json");
-        let bills = std::fs::read(&path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
+        let ledger = match Self::read(&path) {
+            Ok(bills) => Ledger {
+                bills,
+                unread: false,
+            },
+            Err(error) => {
+                log::warn!("spent.json not readable now, left as it is: {error}");
+                Ledger {
+                    bills: Vec::new(),
+                    unread: true,
+                }
+            }
+        };
         Self {
             path,
-            bills: std::sync::Mutex::new(bills),
+            bills: std::sync::Mutex::new(ledger),
         }
     }
 
-    pub fn bills(&self) -> Vec<Bill> {
-        crate::locks::lock(&self.bills).clone()
+    /// The bills in the file (none if there is no file). One that cannot be
+    /// parsed is renamed aside, and what can still be read of it is written anew.
+    fn read(path: &std::path::Path) -> std::io::Result<Vec<Bill>> {
+        let bytes = match std::fs::read(path) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            other => other?,
+        };
+        let problem = match serde_json::from_slice::<Vec<Bill>>(&bytes) {
+            Ok(bills) => return Ok(bills),
+            Err(error) => error,
+        };
+        // A name of its own each time: an earlier one set aside is kept too.
+        let stamp = crate::client::now_ms();
+        let aside = (0u32..)
+            .map(|n| path.with_extension(format!("json.unreadable-{stamp}-{n}")))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| path.with_extension("json.unreadable"));
+        std::fs::rename(path, &aside)?;
+        let kept: Vec<Bill> = serde_json::from_slice::<Vec<serde_json::Value>>(&bytes)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect();
+        log::warn!(
+            "spent.json unreadable ({problem}); set aside as {}, {} bills kept",
+            aside.display(),
+            kept.len()
+        );
+        if !kept.is_empty() {
+            let json = serde_json::to_vec(&kept).map_err(std::io::Error::other)?;
+            crate::settings::write_atomically(path, &json)?;
+        }
+        Ok(kept)
     }
 
-    /// Keeps what `record` cost before it is deleted.
-    pub fn remember(&self, record: &JobRecord) -> crate::error::AppResult<()> {
-        let Some(bill) = bill_of(record) else {
+    pub fn bills(&self) -> Vec<Bill> {
+        crate::locks::lock(&self.bills).bills.clone()
+    }
+
+    /// Keeps what a job cost or may have cost before it is deleted.
+    pub fn remember(&self, bill: Option<Bill>) -> crate::error::AppResult<()> {
+        let Some(bill) = bill else {
             return Ok(());
         };
-        let mut bills = crate::locks::lock(&self.bills);
-        let mut next = bills.clone();
+        let io = |e: &std::io::Error| crate::error::AppError::io("record_job", e);
+        let mut ledger = crate::locks::lock(&self.bills);
+        if ledger.unread {
+            ledger.bills = Self::read(&self.path).map_err(|e| io(&e))?;
+            ledger.unread = false;
+        }
+        let mut next = ledger.bills.clone();
         next.push(bill);
         let json = serde_json::to_vec(&next)
             .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
-        crate::settings::write_atomically(&self.path, &json)
-            .map_err(|e| crate::error::AppError::io("record_job", &e))?;
-        *bills = next;
+        crate::settings::write_atomically(&self.path, &json).map_err(|e| io(&e))?;
+        ledger.bills = next;
         Ok(())
     }
 }
@@ -435,15 +533,139 @@ mod tests {
                 ms(2026, 3, 1, 9),
             ), // failed: never billed
         ];
+        // The video whose cost Segmind did not report counts at its estimate.
+        let e = Rates::learn(&library).estimate(&request(5, true, 0)).usd;
+        assert!(e > 0.0);
         let s = spend(&library, &[], &now);
         assert_eq!(
-            (s.week, s.month, s.total, s.not_reported),
-            (3.0, 1.0, 7.0, 1)
+            (s.week, s.month, s.total, s.estimated),
+            (
+                round_cents(3.0 + e),
+                round_cents(1.0 + e),
+                round_cents(7.0 + e),
+                1
+            )
         );
         // The same moments seen from UTC: the video made just after midnight on
-        // 1 March in UTC+8 was made on 28 February there, so March has none yet.
+        // 1 March in UTC+8 was made on 28 February there, so March has only the
+        // estimated one.
         let utc_now = now.with_timezone(&chrono::Utc);
         let s = spend(&library, &[], &utc_now);
-        assert_eq!((s.week, s.month, s.total), (3.0, 0.0, 7.0));
+        assert_eq!(
+            (s.week, s.month, s.total),
+            (round_cents(3.0 + e), round_cents(e), round_cents(7.0 + e))
+        );
+    }
+
+    #[test]
+    fn every_job_segmind_may_have_billed_counts_and_only_those() {
+        use RecordStatus::*;
+        let now = chrono::Utc::now();
+        let at = now.timestamp_millis();
+        let e = Rates::learn(&[]).estimate(&request(5, true, 0)).usd;
+        for (status, request_id, counts) in [
+            (Ready, true, true),
+            (Downloading, true, true),
+            (Processing, true, true),
+            (Queued, true, true),
+            (Sending, false, true),  // may have arrived
+            (Unknown, false, true),  // may have arrived
+            (Expired, true, true),   // Segmind may have made and billed it
+            (Stopped, true, true),   // Segmind has no cancel
+            (Stopped, false, false), // never sent
+            (Failed, true, false),   // Segmind does not bill failures
+            (Waiting, false, false), // not sent yet
+        ] {
+            let mut job = billed(request(5, true, 0), None, status, at);
+            job.request_id = request_id.then(|| "req".into());
+            let s = spend(&[job], &[], &now);
+            let expected = if counts { e } else { 0.0 };
+            assert_eq!(s.month, expected, "{status:?} {request_id}");
+            assert_eq!(s.estimated, usize::from(counts), "{status:?}");
+        }
+        // A reported cost wins over the estimate, and is not "about".
+        let exact = billed(request(5, true, 0), Some(3.31), Stopped, at);
+        let s = spend(&[exact], &[], &now);
+        assert_eq!((s.month, s.estimated), (3.31, 0));
+        // The limit also weighs jobs waiting to be sent.
+        let waiting = billed(request(5, true, 0), None, Waiting, at);
+        let library = [waiting];
+        assert_eq!(
+            month_committed(&spend(&library, &[], &now), &library),
+            round_cents(e)
+        );
+    }
+
+    #[test]
+    fn a_deleted_job_keeps_what_it_may_have_cost() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::Utc::now();
+        let mut job = billed(
+            request(5, true, 0),
+            None,
+            RecordStatus::Unknown,
+            now.timestamp_millis(),
+        );
+        job.metrics = None;
+        let bill = bill_of(&job, &Rates::learn(&[])).unwrap();
+        assert!(bill.estimated);
+        let ledger = SpentLedger::open(dir.path());
+        ledger.remember(Some(bill)).unwrap();
+        let reopened = SpentLedger::open(dir.path());
+        assert_eq!(reopened.bills(), vec![bill]);
+        assert_eq!(spend(&[], &reopened.bills(), &now).estimated, 1);
+    }
+
+    #[test]
+    fn an_unreadable_ledger_is_set_aside_never_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spent.json");
+        // One good bill, one damaged entry: the good one is kept.
+        std::fs::write(&path, br#"[{"atMs":1,"cost":2.5},{"atMs":"x"}]"#).unwrap();
+        let ledger = SpentLedger::open(dir.path());
+        assert_eq!(
+            ledger.bills(),
+            vec![Bill {
+                at_ms: 1,
+                cost: 2.5,
+                estimated: false
+            }]
+        );
+        // The kept bill is written anew; the damaged file is beside it, whole.
+        assert_eq!(SpentLedger::open(dir.path()).bills().len(), 1);
+        // Not a list at all: set aside whole, nothing kept, nothing overwritten.
+        std::fs::write(&path, b"{truncated").unwrap();
+        let ledger = SpentLedger::open(dir.path());
+        assert!(ledger.bills().is_empty());
+        let mut aside: Vec<Vec<u8>> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("spent.json.unreadable-")
+            })
+            .map(|e| std::fs::read(e.path()).unwrap())
+            .collect();
+        aside.sort();
+        assert_eq!(
+            aside,
+            vec![
+                br#"[{"atMs":1,"cost":2.5},{"atMs":"x"}]"#.to_vec(),
+                b"{truncated".to_vec()
+            ]
+        );
+        // A ledger that cannot be read now (here: a folder in its place) is never
+        // written over: the delete that would write it is refused instead.
+        let blocked = tempfile::tempdir().unwrap();
+        std::fs::create_dir(blocked.path().join("spent.json")).unwrap();
+        let ledger = SpentLedger::open(blocked.path());
+        let bill = Bill {
+            at_ms: 1,
+            cost: 1.0,
+            estimated: true,
+        };
+        assert!(ledger.remember(Some(bill)).is_err());
+        assert!(blocked.path().join("spent.json").is_dir());
     }
 }

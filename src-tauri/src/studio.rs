@@ -173,6 +173,7 @@ impl Studio {
             .map_err(std::io::Error::other)?;
         // Before any drive exists: a job found mid-send is never sent again.
         jobs.recover_interrupted();
+        jobs.reread_kept_answers();
         jobs.keep_saving();
         let spent_ledger = price::SpentLedger::open(&paths.library_dir);
         log::info!(
@@ -297,15 +298,7 @@ impl Studio {
         let rates = price::Rates::learn(&library);
         let each = rates.estimate(request);
         let total = (each.usd * f64::from(takes.max(1)) * 100.0).round() / 100.0;
-        let spent = self.spend_now(&library).month;
-        // Videos still being made are billed too (their cost arrives when they
-        // finish): three quick clicks must not each see the month as it was.
-        let being_made: f64 = library
-            .iter()
-            .filter(|r| r.status.is_active() && r.metrics.as_ref().and_then(|m| m.cost).is_none())
-            .map(|r| rates.estimate(&r.request).usd)
-            .sum();
-        let month = ((spent + being_made) * 100.0).round() / 100.0;
+        let month = price::month_committed(&self.spend_now(&library), &library);
         let limit = self.settings.load().monthly_limit_usd;
         let balance = *lock(&self.balance);
         PriceView {
@@ -415,6 +408,11 @@ impl Studio {
 
     pub fn active_jobs(&self) -> usize {
         self.jobs.active_count()
+    }
+
+    /// Voices whose paid create call is on its way or whose id is still to come.
+    pub fn voices_being_made(&self) -> usize {
+        self.voices.being_made_count()
     }
 
     /// Starts one job for one Generate click (see `start_takes`).
@@ -528,8 +526,19 @@ impl Studio {
 
     /// Waits a few seconds for jobs being sent to get their answer, so quitting
     /// never cuts a POST Segmind may bill; answers how many are still being sent.
+    /// A voice's paid create call on its way gets the same few seconds.
     pub async fn settle_sends(&self, limit: std::time::Duration) -> usize {
-        self.jobs.settle_sends(limit).await
+        let until = tokio::time::Instant::now() + limit;
+        let videos = self.jobs.settle_sends(limit).await;
+        // Voices have no change signal: their one paid call is looked at a few
+        // times a second, for at most what is left of the limit.
+        loop {
+            let voices = self.voices.sending_count();
+            if voices == 0 || tokio::time::Instant::now() >= until {
+                return videos + voices;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// "Copy details for support": the computer, the keychain, the library by status.
@@ -686,12 +695,12 @@ impl Studio {
         Ok(())
     }
 
-    /// Deletes a video; what it cost stays in the spend (it was billed).
+    /// Deletes a video; what it cost or may have cost stays in the spend.
     pub fn delete_job(&self, job_id: &str) -> AppResult<()> {
+        let library = self.jobs.library().list();
         let record = self.jobs.library().get(job_id)?;
-        if record.metrics.as_ref().and_then(|m| m.cost).is_some() {
-            self.spent_ledger.remember(&record)?;
-        }
+        let bill = price::bill_of(&record, &price::Rates::learn(&library));
+        self.spent_ledger.remember(bill)?;
         self.jobs.delete(job_id)
     }
 

@@ -319,9 +319,29 @@ impl VoiceBook {
         id: &str,
         change: impl FnOnce(&mut VoiceRecord),
     ) -> AppResult<VoiceRecord> {
+        // Read and written under one lock: a rename racing the arrival of the
+        // voice id must not write back a copy without the paid id.
+        let _writing = self.writing();
         let mut record = self.get(id)?;
         change(&mut record);
-        self.put(record)
+        self.store(record)
+    }
+
+    /// The voices whose paid create call is on its way or whose id is still to
+    /// come: quitting asks first.
+    pub fn being_made_count(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|r| matches!(r.status, VoiceStatus::Sending | VoiceStatus::Making))
+            .count()
+    }
+
+    /// The voices whose paid create call is on its way.
+    pub fn sending_count(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|r| r.status == VoiceStatus::Sending)
+            .count()
     }
 
     /// How many voices there are (no copy, no sort).

@@ -112,37 +112,32 @@ pub struct StatusReport {
     pub metrics: Option<Metrics>,
 }
 
-/// The answer of the response URL once a job is done. `output` and `video` are
-/// partly inferred in the contract, so each may be a URL string, an object with a
-/// `url`, or a list of either; anything else is no URL rather than no answer.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The answer of the response URL once a job is done. Only `status` and
+/// `metrics` have one shape; the video's address is looked for everywhere
+/// (`find::video_url`), and the answer itself is kept: a paid result the app
+/// cannot read is kept for a newer version (or support) to read.
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobOutput {
-    #[serde(default)]
     pub status: JobStatus,
-    #[serde(default, deserialize_with = "lenient_url")]
-    pub output: Option<String>,
-    #[serde(default, deserialize_with = "lenient_url")]
-    pub video: Option<String>,
-    #[serde(default, deserialize_with = "lenient_metrics")]
     pub metrics: Option<Metrics>,
+    video_url: Option<String>,
+    pub answer: serde_json::Value,
 }
 
 impl JobOutput {
-    /// `video.url` when it is a web address, else `output` (the contract's order of
-    /// preference); failing both, whatever there is (the download says why not).
+    pub fn read(answer: serde_json::Value) -> Self {
+        let field = |name: &str| answer.get(name).cloned().unwrap_or_default();
+        Self {
+            status: serde_json::from_value(field("status")).unwrap_or_default(),
+            metrics: lenient_metrics(field("metrics")).unwrap_or_default(),
+            video_url: super::find::video_url(&answer),
+            answer,
+        }
+    }
+
+    /// The finished video's web address, if the answer holds one.
     pub fn video_url(&self) -> Option<&str> {
-        let candidates = || {
-            [self.video.as_deref(), self.output.as_deref()]
-                .into_iter()
-                .flatten()
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-        };
-        let web = |u: &&str| {
-            let lower = u.to_ascii_lowercase();
-            lower.starts_with("https://") || lower.starts_with("http://")
-        };
-        candidates().find(web).or_else(|| candidates().next())
+        self.video_url.as_deref()
     }
 }
 
@@ -223,6 +218,10 @@ pub fn error_for_status(status: u16, server: Option<&str>, call: Call) -> AppErr
 mod tests {
     use super::*;
 
+    fn output(text: &str) -> Result<JobOutput, serde_json::Error> {
+        serde_json::from_str(text).map(JobOutput::read)
+    }
+
     #[test]
     fn error_bodies_that_are_not_json_still_give_a_message_or_none() {
         assert_eq!(
@@ -287,16 +286,14 @@ mod tests {
 
     #[test]
     fn video_url_prefers_video_url_then_output() {
-        let both: JobOutput = serde_json::from_str(
+        let both = output(
             r#"{"status":"COMPLETED","output":"http://a/o.mp4","video":{"url":"http://a/v.mp4"}}"#,
         )
         .unwrap();
         assert_eq!(both.video_url(), Some("http://a/v.mp4"));
-        let output_only: JobOutput =
-            serde_json::from_str(r#"{"status":"COMPLETED","output":"http://a/o.mp4"}"#).unwrap();
+        let output_only = output(r#"{"status":"COMPLETED","output":"http://a/o.mp4"}"#).unwrap();
         assert_eq!(output_only.video_url(), Some("http://a/o.mp4"));
-        let none: JobOutput =
-            serde_json::from_str(r#"{"status":"COMPLETED","output":null,"error":null}"#).unwrap();
+        let none = output(r#"{"status":"COMPLETED","output":null,"error":null}"#).unwrap();
         assert_eq!(none.video_url(), None);
     }
 
@@ -307,7 +304,7 @@ mod tests {
                 .unwrap();
         assert_eq!(numeric.request_id, "829877809978941442");
         assert_eq!(numeric.status_url, None);
-        let odd: JobOutput = serde_json::from_str(
+        let odd = output(
             r#"{"status":"COMPLETED","video":{"url":"data:video/mp4;base64,AA"},"output":"https://a/o.mp4"}"#,
         )
         .unwrap();
@@ -323,16 +320,15 @@ mod tests {
 
     #[test]
     fn odd_shapes_of_inferred_fields_still_give_the_video() {
-        let plain_video: JobOutput = serde_json::from_str(
+        let plain_video = output(
             r#"{"status":"COMPLETED","output":"http://a/o.mp4","video":"http://a/v.mp4","metrics":"n/a"}"#,
         )
         .unwrap();
         assert_eq!(plain_video.video_url(), Some("http://a/v.mp4"));
         assert_eq!(plain_video.metrics, None);
-        let listed: JobOutput = serde_json::from_str(
-            r#"{"status":"completed","output":["http://a/1.mp4"],"video":{"url":7}}"#,
-        )
-        .unwrap();
+        let listed =
+            output(r#"{"status":"completed","output":["http://a/1.mp4"],"video":{"url":7}}"#)
+                .unwrap();
         assert_eq!(listed.status, JobStatus::Completed);
         assert_eq!(listed.video_url(), Some("http://a/1.mp4"));
         let report: StatusReport =

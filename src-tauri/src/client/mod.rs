@@ -12,6 +12,7 @@
 
 mod answer;
 mod download;
+mod find;
 mod pacer;
 mod retry;
 mod tls;
@@ -26,6 +27,7 @@ use url::Url;
 
 pub use answer::{server_message, Call, JobOutput, JobStatus, Metrics, StatusReport, SubmittedJob};
 pub use download::{looks_like_mp4, part_path, FileFetcher, Progress, MAX_VIDEO_BYTES};
+pub use find::{shape as answer_shape, web_addresses};
 pub use pacer::RequestPacer;
 pub use retry::{now_ms, parse_reset_at, RetryPolicy};
 pub use voice::{UploadProgress, VoiceAnswer, DEFAULT_UPLOAD_BASE, UPLOAD_BASE_ENV, VOICE_SLUG};
@@ -317,7 +319,7 @@ impl SegmindClient {
                 self.keyed(self.api.get(url.clone()))
             })
             .await?;
-        read_json(response).await
+        read_json(response).await.map(JobOutput::read)
     }
 
     /// Sends a request, riding out what may be ridden out: 429 (wait for the reset),

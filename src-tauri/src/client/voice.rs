@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use serde::Deserialize;
 
 use super::{read_json, unexpected, Call, Metrics, Resend, SegmindClient, SubmittedJob};
 use crate::error::AppResult;
@@ -31,12 +30,6 @@ pub type UploadProgress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 pub struct VoiceAnswer {
     pub voice_id: Option<String>,
     pub metrics: Option<Metrics>,
-}
-
-#[derive(Debug, Deserialize)]
-struct UploadAnswer {
-    #[serde(default)]
-    file_urls: Vec<serde_json::Value>,
 }
 
 impl SegmindClient {
@@ -72,14 +65,14 @@ impl SegmindClient {
                     .body(reqwest::Body::wrap_stream(stream))
             })
             .await?;
-        let answer: UploadAnswer = read_json(response).await?;
-        answer
-            .file_urls
-            .iter()
-            .filter_map(|u| u.as_str().map(str::trim))
-            .find(|u| u.starts_with("https://") || u.starts_with("http://"))
-            .map(str::to_string)
-            .ok_or_else(|| unexpected("the upload answer has no file URL"))
+        let answer: serde_json::Value = read_json(response).await?;
+        super::find::uploaded_url(&answer).ok_or_else(|| {
+            log::warn!(
+                "upload answer without an address: {}",
+                super::find::shape(&answer)
+            );
+            unexpected("the upload answer has no file URL")
+        })
     }
 
     /// Asks Segmind to make a voice from an uploaded clip: billable, so sent once.
@@ -99,7 +92,7 @@ impl SegmindClient {
             .await?;
         let answer: serde_json::Value = read_json(response).await?;
         Ok(VoiceAnswer {
-            voice_id: voice_id_in(&answer),
+            voice_id: super::find::voice_id(&answer, VOICE_ID_FIELD),
             metrics: answer
                 .get("metrics")
                 .and_then(|m| serde_json::from_value(m.clone()).ok()),
@@ -139,39 +132,9 @@ fn chunks(
     }))
 }
 
-/// `voice_id` at the top level or under `output` (an object, or a list of them),
-/// as a string or a number; an answer still in progress has none.
-fn voice_id_in(answer: &serde_json::Value) -> Option<String> {
-    let id = |value: &serde_json::Value| match value.get(VOICE_ID_FIELD)? {
-        serde_json::Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
-    id(answer).or_else(|| match answer.get("output")? {
-        serde_json::Value::Array(items) => items.iter().find_map(id),
-        output => id(output),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_voice_id_is_read_where_segmind_may_put_it() {
-        let read = |text: &str| voice_id_in(&serde_json::from_str(text).unwrap());
-        assert_eq!(read(r#"{"voice_id":"8298"}"#).as_deref(), Some("8298"));
-        assert_eq!(
-            read(r#"{"status":"COMPLETED","output":{"voice_id":8298}}"#).as_deref(),
-            Some("8298")
-        );
-        assert_eq!(
-            read(r#"{"output":[{"voice_id":" 77 "}]}"#).as_deref(),
-            Some("77")
-        );
-        assert_eq!(read(r#"{"status":"PROCESSING","output":null}"#), None);
-        assert_eq!(read(r#"{"output":{"voice_id":""}}"#), None);
-    }
 
     #[tokio::test]
     async fn the_upload_body_is_a_data_url_and_its_progress_counts_clip_bytes() {

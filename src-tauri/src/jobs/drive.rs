@@ -9,18 +9,23 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::{disk_error, JobManager};
-use crate::client::{now_ms, JobStatus, Metrics, RetryNotice, SegmindClient, SubmittedJob};
+use crate::client::{
+    now_ms, JobOutput, JobStatus, Metrics, RetryNotice, SegmindClient, SubmittedJob,
+};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::library::{JobRecord, RecordStatus};
+use crate::library::{JobRecord, RecordStatus, UnreadAnswer};
 use crate::locks::lock;
 
 impl JobManager {
-    pub(super) async fn drive(self: &Arc<Self>, id: &str) {
+    pub(super) async fn drive(self: &Arc<Self>, id: &str, attempt: Attempt) {
         // Every error worth keeping is on the record; a failure to write the record
         // itself is retried by `advance`, and a job stopped meanwhile ends the drive.
         let Ok(first) = self.library.get(id) else {
             return;
         };
+        if !first.status.is_active() {
+            return;
+        }
         // The cap limits what is sent: a job Segmind already has never waits in
         // line behind unsent ones (it could expire there), though it counts.
         let _slot = if first.status == RecordStatus::Waiting {
@@ -32,16 +37,20 @@ impl JobManager {
         } else {
             self.slots.take_now()
         };
-        log::info!("job {id}: drive starts ({:?})", first.status);
-        // A new attempt: the last one's error is history.
-        if self.advance(id, |r| r.error = None).await.is_ok() {
-            let deadline = Instant::now() + self.poll.deadline;
+        log::info!("job {id}: drive starts ({:?}, {attempt:?})", first.status);
+        // A new attempt: the last one's error is history. A later look keeps it on
+        // the card until the look finds better.
+        let started = match attempt {
+            Attempt::Fresh => self.advance(id, |r| r.error = None).await.is_ok(),
+            Attempt::LaterLook => true,
+        };
+        if started {
             let mut rate_limited = 0;
             while let Ok(record) = self.library.get(id) {
                 let step = match record.status {
                     RecordStatus::Waiting => self.submit(&record, &mut rate_limited).await,
                     RecordStatus::Queued | RecordStatus::Processing => {
-                        self.follow(&record, deadline).await
+                        self.follow(&record, attempt).await
                     }
                     RecordStatus::Downloading => self.download(&record).await,
                     _ => Ok(Next::Done),
@@ -75,6 +84,62 @@ impl JobManager {
         }
         drop(_slot);
         self.announce_line();
+        self.look_again_later(id);
+    }
+
+    /// A paid job this drive left with a problem (the deadline, a download out of
+    /// patience, a result it cannot read) is never left to a click: it is looked
+    /// at again every `slow_interval`, holding no slot, until `keep_asking` after
+    /// Segmind accepted it. The card says when.
+    fn look_again_later(self: &Arc<Self>, id: &str) {
+        let Ok(record) = self.library.get(id) else {
+            return;
+        };
+        let sent_at = record.sent_at_ms.unwrap_or(record.created_at_ms);
+        let at = now_ms() + self.poll.slow_interval.as_millis() as i64;
+        let wanted = record.request_id.is_some()
+            && record.status.is_active()
+            && record.status != RecordStatus::Sending
+            && record.error.is_some()
+            && at <= sent_at + self.poll.keep_asking.as_millis() as i64;
+        {
+            let mut live = lock(&self.live);
+            let entry = live.entry(id.to_string()).or_default();
+            if entry.task.as_ref().is_some_and(|t| !t.is_finished()) {
+                return; // a newer drive has it
+            }
+            entry.next_look_at_ms = wanted.then_some(at);
+        }
+        self.announce(record);
+        if !wanted {
+            log::info!("job {id}: no later look (done, or asked long enough)");
+            return;
+        }
+        let manager = Arc::downgrade(self);
+        let job_id = id.to_string();
+        let pause = self.poll.slow_interval;
+        tokio::spawn(async move {
+            tokio::time::sleep(pause).await;
+            let Some(manager) = manager.upgrade() else {
+                return;
+            };
+            let due = {
+                let mut live = lock(&manager.live);
+                let entry = live.get_mut(&job_id);
+                // "Try again", a stop or a delete meanwhile took the look over.
+                match entry {
+                    Some(entry) if entry.next_look_at_ms == Some(at) => {
+                        entry.next_look_at_ms = None;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if due {
+                log::info!("job {job_id}: looking again, as planned");
+                manager.spawn(&job_id, Attempt::LaterLook);
+            }
+        });
     }
 
     /// The client for one job, with the key as it is now. Without a key the job
@@ -94,7 +159,8 @@ impl JobManager {
     }
 
     /// Segmind refused the key while following a paid job: the job keeps its
-    /// place, says why, and goes on by itself once a new key is saved.
+    /// place, says why, and goes on by itself once a new key is saved, or every
+    /// `slow_interval` with the same key (keys come back after a billing fix).
     async fn wait_for_new_key(
         &self,
         id: &str,
@@ -109,6 +175,9 @@ impl JobManager {
         tokio::select! {
             _ = keys.changed() => {}
             () = nudge.notified() => {}
+            () = tokio::time::sleep(self.poll.slow_interval) => {
+                log::info!("job {id}: asking again with the same key");
+            }
         }
         self.advance(id, |r| r.error = None).await.map(drop)
     }
@@ -148,18 +217,21 @@ impl JobManager {
         }
         // The key as it is now, after any wait: a removed key is never billed.
         let client = self.client_for(&record.id).await?;
-        if self.closing.load(Ordering::SeqCst) {
-            // Quitting: the job stays waiting, unsent, for the next start.
-            std::future::pending::<()>().await;
-        }
         // On disk before the POST: a crash from here on is never a silent re-send.
         // Only a waiting job is sent, so no second drive could ever send it too. A
         // disk that cannot take it holds the job back, unsent, until it can.
         let mut troubles = 0;
         loop {
+            // `closing` is read under the record's write lock, as `settle_sends`
+            // sets it: quitting never counts zero sends while one starts.
+            let mut quitting = false;
             let sending = self.library.try_update(&record.id, |r| {
                 if r.status != RecordStatus::Waiting {
                     return Err(AppError::new(ErrorCode::Busy).because("no_longer_waiting"));
+                }
+                if self.closing.load(Ordering::SeqCst) {
+                    quitting = true;
+                    return Ok(false);
                 }
                 r.status = RecordStatus::Sending;
                 r.error = None;
@@ -170,6 +242,11 @@ impl JobManager {
                     log::info!("job {}: Waiting -> Sending", record.id);
                     self.announce(record);
                     break;
+                }
+                Ok(None) if quitting => {
+                    // Quitting: the job stays waiting, unsent, for the next start.
+                    std::future::pending::<()>().await;
+                    return Ok(Next::Done);
                 }
                 Ok(None) => return Err(AppError::internal("the send was not recorded")),
                 Err(error) => error,
@@ -223,35 +300,26 @@ impl JobManager {
     }
 
     /// Follows a job Segmind has until its video's address is known. Only a failed
-    /// job, a job Segmind surely forgot, or the deadline end following; every other
-    /// trouble (a 500, an unreadable answer, the network) is ridden out with growing
-    /// pauses, and a refused key waits for a new one.
-    async fn follow(self: &Arc<Self>, record: &JobRecord, deadline: Instant) -> AppResult<Next> {
+    /// job, a job Segmind surely forgot, or the deadline (counted from when
+    /// Segmind accepted the job) end following; every other trouble (a 500, an
+    /// unreadable answer, the network) is ridden out with growing pauses, and a
+    /// refused key waits for a new one. Past the deadline a drive looks once and
+    /// leaves the job to `look_again_later`.
+    async fn follow(self: &Arc<Self>, record: &JobRecord, attempt: Attempt) -> AppResult<Next> {
         let job = SubmittedJob {
             request_id: record.request_id.clone().unwrap_or_default(),
             status_url: record.status_url.clone(),
             response_url: record.response_url.clone(),
         };
         let sent_at = record.sent_at_ms.unwrap_or(record.created_at_ms);
-        let mut pause = self.poll.interval;
+        let deadline = sent_at + self.poll.deadline.as_millis() as i64;
+        let mut pause = match attempt {
+            Attempt::Fresh => self.poll.interval,
+            Attempt::LaterLook => Duration::ZERO,
+        };
         let mut troubles = 0;
         let mut last_trouble: Option<AppError> = None;
         loop {
-            if Instant::now() >= deadline {
-                self.set_trouble(&record.id, None);
-                let minutes = self.poll.deadline.as_secs() / 60;
-                let error = AppError {
-                    may_be_billed: true,
-                    detail: last_trouble.as_ref().map(|e| e.to_string().into()),
-                    ..AppError::new(ErrorCode::Timeout)
-                        .because("follow_deadline")
-                        .with("minutes", minutes)
-                };
-                // Left as it is, with its error: "Try again" goes on following it.
-                self.advance(&record.id, |r| r.error = Some(error.clone()))
-                    .await?;
-                return Ok(Next::Done);
-            }
             self.pause(&record.id, pause).await;
             // Subscribed before the call: a key saved while it runs is not missed.
             let mut keys = self.client.subscribe();
@@ -264,6 +332,8 @@ impl JobManager {
                         r.status = RecordStatus::Downloading;
                         r.output_url = Some(url.clone());
                         r.metrics = metrics.clone();
+                        r.unread_answer = None;
+                        r.error = None;
                     })
                     .await?;
                     return Ok(Next::Continue);
@@ -275,6 +345,11 @@ impl JobManager {
                         self.set_trouble(&record.id, None);
                     }
                     pause = (pause + pause / 10).min(self.poll.max_interval);
+                }
+                Ok(Look::Unread(output)) => {
+                    self.keep_unread(&record.id, &job, &output).await?;
+                    troubles += 1;
+                    pause = self.poll.retry_pause(troubles);
                 }
                 Err(error) => match error.code {
                     ErrorCode::JobFailed => {
@@ -291,6 +366,7 @@ impl JobManager {
                         self.set_trouble(&record.id, None);
                         self.wait_for_new_key(&record.id, error, keys).await?;
                         pause = Duration::ZERO;
+                        continue;
                     }
                     _ => {
                         troubles += 1;
@@ -300,7 +376,73 @@ impl JobManager {
                     }
                 },
             }
+            if now_ms() >= deadline {
+                self.set_trouble(&record.id, None);
+                let current = self.library.get(&record.id)?;
+                // A result it cannot read says so, not "taking long".
+                if current.unread_answer.is_some() {
+                    return Ok(Next::Done);
+                }
+                let minutes = self.poll.deadline.as_secs() / 60;
+                let error = AppError {
+                    may_be_billed: true,
+                    detail: last_trouble.as_ref().map(|e| e.to_string().into()),
+                    ..AppError::new(ErrorCode::Timeout)
+                        .because("follow_deadline")
+                        .with("minutes", minutes)
+                };
+                // Left as it is, with its error: a later look (or "Try again") goes
+                // on following it.
+                if current.error.as_ref().map(|e| (e.code, &e.reason))
+                    != Some((error.code, &error.reason))
+                {
+                    self.advance(&record.id, |r| r.error = Some(error.clone()))
+                        .await?;
+                }
+                return Ok(Next::Done);
+            }
         }
+    }
+
+    /// Segmind says the job is done and its answer names no video this version
+    /// can read: the answer is kept in the record (a newer version reads it again
+    /// at start) and its shape logged. For `unread_patience` it is a passing
+    /// trouble (the response URL may lag); then the card says so, plainly.
+    async fn keep_unread(&self, id: &str, job: &SubmittedJob, output: &JobOutput) -> AppResult<()> {
+        let current = self.library.get(id)?;
+        let now = now_ms();
+        let first_seen = current
+            .unread_answer
+            .as_ref()
+            .map_or(now, |u| u.first_seen_ms);
+        let unread = UnreadAnswer::keep(&output.answer, first_seen);
+        let error = AppError {
+            may_be_billed: true,
+            ..unreadable_result(job)
+        };
+        let patience_over = now - first_seen >= self.poll.unread_patience.as_millis() as i64;
+        let changed = current.unread_answer.as_ref().map(|u| &u.answer) != Some(&unread.answer);
+        if changed {
+            log::warn!(
+                "job {id}: Segmind's result names no video this version reads; kept. Shape: {}",
+                crate::client::answer_shape(&output.answer)
+            );
+        }
+        let error_due = patience_over && current.error.as_ref() != Some(&error);
+        if changed || error_due {
+            self.advance(id, |r| {
+                r.unread_answer = Some(unread.clone());
+                if patience_over {
+                    r.error = Some(error.clone());
+                }
+                if r.metrics.is_none() {
+                    r.metrics = output.metrics.clone();
+                }
+            })
+            .await?;
+        }
+        self.set_trouble(id, (!patience_over).then_some(error));
+        Ok(())
     }
 
     /// One look at a job: its status, and once it is done, its video's address.
@@ -318,7 +460,11 @@ impl JobManager {
                             url.to_string(),
                             output.metrics.clone().or(report.metrics),
                         )),
-                        None => Err(no_video(job)),
+                        None => {
+                            let mut output = output;
+                            output.metrics = output.metrics.or(report.metrics);
+                            Ok(Look::Unread(Box::new(output)))
+                        }
                     },
                 }
             }
@@ -488,6 +634,16 @@ enum Next {
 enum Look {
     NotYet,
     Video(String, Option<Metrics>),
+    /// Done, and the answer names no video this version can read.
+    Unread(Box<JobOutput>),
+}
+
+/// Why a drive runs: a new attempt (a click, a start) or a planned later look,
+/// which keeps the card's problem until it finds better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Attempt {
+    Fresh,
+    LaterLook,
 }
 
 fn starts_like_a_video(path: &std::path::Path) -> bool {
@@ -500,6 +656,12 @@ fn starts_like_a_video(path: &std::path::Path) -> bool {
 
 fn job_failed() -> AppError {
     AppError::new(ErrorCode::JobFailed)
+}
+
+fn unreadable_result(job: &SubmittedJob) -> AppError {
+    AppError::new(ErrorCode::UnexpectedResponse)
+        .because("unreadable_result")
+        .with_detail(format!("job {}", job.request_id))
 }
 
 fn no_video(job: &SubmittedJob) -> AppError {

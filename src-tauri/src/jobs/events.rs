@@ -30,6 +30,8 @@ pub struct JobView {
     pub queue_position: Option<usize>,
     /// A passing problem the app is riding out by itself (no click needed).
     pub trouble: Option<AppError>,
+    /// A paid job left with a problem is looked at again then, by itself (Unix ms).
+    pub next_look_at_ms: Option<i64>,
     /// The app still has work to do for it (`RecordStatus::is_active`).
     pub active: bool,
     /// It stopped on a problem and "Try again" goes on where it was
@@ -55,9 +57,10 @@ pub enum StudioEvent {
     Deleted {
         job_id: String,
     },
-    /// The window was asked to close while jobs run.
+    /// The window was asked to close while videos or voices are being made.
     CloseRequested {
         active_jobs: usize,
+        voices_being_made: usize,
     },
     /// A voice was made, or changed (being made, ready, failed, renamed).
     Voice {
@@ -131,6 +134,9 @@ impl JobManager {
             trouble: progress
                 .filter(|_| record.status.is_active())
                 .and_then(|p| p.trouble.clone()),
+            next_look_at_ms: progress
+                .filter(|_| record.status.is_active())
+                .and_then(|p| p.next_look_at_ms),
             active: record.status.is_active(),
             resumable: record.is_resumable(),
             stoppable: record.is_stoppable(),
@@ -231,6 +237,7 @@ mod tests {
             waiting_until_ms: None,
             queue_position: Some(1),
             trouble: None,
+            next_look_at_ms: Some(7),
             active: true,
             resumable: false,
             stoppable: true,
@@ -245,6 +252,7 @@ mod tests {
         assert_eq!(value["job"]["status"], "waiting");
         assert_eq!(value["job"]["received"], 5);
         assert_eq!(value["job"]["queuePosition"], 1);
+        assert_eq!(value["job"]["nextLookAtMs"], 7);
         assert_eq!(value["job"]["active"], true);
         assert_eq!(value["job"]["resumable"], false);
         assert_eq!(value["job"]["request"]["duration"], "5");

@@ -23,6 +23,7 @@ use crate::media_server::MediaServer;
 use crate::slots::{RateGate, Slots};
 
 mod drive;
+use drive::Attempt;
 mod events;
 mod policy;
 
@@ -38,6 +39,8 @@ struct Live {
     trouble: Option<AppError>,
     /// "Try again" while the drive waits: it tries at once.
     nudge: Arc<Notify>,
+    /// When a paid job left with a problem is looked at again (Unix ms).
+    next_look_at_ms: Option<i64>,
 }
 
 pub struct JobManager {
@@ -254,7 +257,10 @@ impl JobManager {
     /// Waits up to `limit` for every job being sent to get its answer (quitting
     /// must not cut a POST that Segmind may bill). Answers how many still are.
     pub async fn settle_sends(&self, limit: Duration) -> usize {
-        self.closing.store(true, Ordering::SeqCst);
+        // Under the lock that turns Waiting into Sending (`drive::submit`): a job is
+        // either counted as sending below, or sees `closing` and stays unsent.
+        self.library
+            .while_writing(|| self.closing.store(true, Ordering::SeqCst));
         let mut changes = self.changes.subscribe();
         let until = tokio::time::Instant::now() + limit;
         loop {
@@ -311,7 +317,7 @@ impl JobManager {
                     record.request.duration,
                     crate::logging::preview(&record.request.prompt)
                 );
-                self.spawn(&record.id);
+                self.spawn(&record.id, Attempt::Fresh);
                 self.view(record)
             })
             .collect();
@@ -355,6 +361,42 @@ impl JobManager {
         }
     }
 
+    /// At start: a finished job whose kept answer this version can read now (a
+    /// newer version reads more shapes) goes on to its download.
+    pub fn reread_kept_answers(&self) {
+        for record in self.library.list() {
+            let Some(unread) = &record.unread_answer else {
+                continue;
+            };
+            if record.output_url.is_some() || !(record.status.is_active() || record.is_fetchable())
+            {
+                continue;
+            }
+            let Some(url) = serde_json::from_str(&unread.answer)
+                .ok()
+                .map(crate::client::JobOutput::read)
+                .and_then(|output| output.video_url().map(str::to_string))
+            else {
+                continue;
+            };
+            log::info!("job {}: its kept answer reads now; downloading", record.id);
+            let stored = self.library.update(&record.id, |r| {
+                r.status = RecordStatus::Downloading;
+                r.output_url = Some(url.clone());
+                r.unread_answer = None;
+                r.error = None;
+            });
+            match stored {
+                Ok(record) => self.announce(record),
+                Err(error) => log::warn!(
+                    "job {}: kept answer read, not recorded: {}",
+                    record.id,
+                    crate::logging::error_line(&error)
+                ),
+            }
+        }
+    }
+
     /// Drives every unfinished job that is not driven yet, oldest first. Safe to call
     /// at any time: a job that has a drive (one being sent, say) is left to it.
     pub fn drive_all(self: &Arc<Self>) {
@@ -366,7 +408,7 @@ impl JobManager {
             .collect();
         unfinished.sort_by_key(|r| r.created_at_ms);
         for record in unfinished {
-            self.spawn(&record.id);
+            self.spawn(&record.id, Attempt::Fresh);
         }
     }
 
@@ -394,7 +436,7 @@ impl JobManager {
         if let Some(record) = record {
             self.announce(record);
         }
-        if !self.spawn(id) {
+        if !self.spawn(id, Attempt::Fresh) {
             let nudge = Arc::clone(&lock(&self.live).entry(id.to_string()).or_default().nudge);
             nudge.notify_one();
         }
@@ -403,15 +445,17 @@ impl JobManager {
 
     /// Starts driving a job unless it is driven already: one drive per job, ever,
     /// so two never send, poll or write the same file at once.
-    fn spawn(self: &Arc<Self>, id: &str) -> bool {
+    fn spawn(self: &Arc<Self>, id: &str, attempt: Attempt) -> bool {
         let mut live = lock(&self.live);
         let entry = live.entry(id.to_string()).or_default();
         if entry.task.as_ref().is_some_and(|t| !t.is_finished()) {
             return false;
         }
+        // A drive now replaces any look planned for later.
+        entry.next_look_at_ms = None;
         let manager = Arc::clone(self);
         let job_id = id.to_string();
-        let task = tokio::spawn(async move { manager.drive(&job_id).await });
+        let task = tokio::spawn(async move { manager.drive(&job_id, attempt).await });
         entry.task = Some(task.abort_handle());
         true
     }
@@ -445,8 +489,11 @@ impl JobManager {
             other => other?,
         };
         // The record says "stopped" first: from now on the drive cannot move it on.
-        if let Some(task) = lock(&self.live).get_mut(id).and_then(|l| l.task.take()) {
-            task.abort();
+        if let Some(live) = lock(&self.live).get_mut(id) {
+            live.next_look_at_ms = None;
+            if let Some(task) = live.task.take() {
+                task.abort();
+            }
         }
         self.slots.leave(id);
         let record = match stopped {

@@ -19,6 +19,16 @@ pub struct PollPolicy {
     /// Segmind keeps a job about an hour after it ends: a 404 for a job sent less
     /// than this long ago is Segmind lagging, not forgetting, and is asked again.
     pub retention: Duration,
+    /// A paid job the app could not finish by itself (the deadline passed, the
+    /// download ran out of patience, the key was refused, the result could not be
+    /// read) is asked after again this often, by itself, without holding a slot.
+    pub slow_interval: Duration,
+    /// ...until this long after Segmind accepted it: surely past Segmind's
+    /// retention of a job that finished, and past any video still being made.
+    pub keep_asking: Duration,
+    /// A finished job whose answer names no video is asked again (the response
+    /// URL lagging behind) this long before the card says so.
+    pub unread_patience: Duration,
 }
 
 impl Default for PollPolicy {
@@ -30,6 +40,9 @@ impl Default for PollPolicy {
             max_retry_pause: Duration::from_secs(30),
             download_patience: Duration::from_secs(10 * 60),
             retention: Duration::from_secs(70 * 60),
+            slow_interval: Duration::from_secs(5 * 60),
+            keep_asking: Duration::from_secs(24 * 60 * 60),
+            unread_patience: Duration::from_secs(60),
         }
     }
 }

@@ -71,6 +71,15 @@ pub enum Fault {
     OddShape,
     /// `302 Found` to `location` instead of the answer.
     Redirect { location: String },
+    /// The normal answer with `output` as a string holding JSON (Segmind's SDK
+    /// 1.1.0: "the v2 async output is a stringified copy of the provider JSON"):
+    /// a video's `{"video":{"url":…}}`, a voice's `{"voice_id":…}`; `video` is gone.
+    StringOutput,
+    /// The upload's answer as Segmind's storage docs show it: `urls`, not `file_urls`.
+    UploadUrls,
+    /// A COMPLETED result whose `output` names no web address at all (a storage
+    /// key), and no `video`: a shape no version of the app can read.
+    NoReadableUrl,
 }
 
 /// Answers a request to `target`: the normal answer from `normal`, unless a fault is
@@ -115,6 +124,9 @@ where
         }
         Fault::TruncatedBody { after } => truncate(normal().await, after).await,
         Fault::OddShape => reshape(normal().await).await,
+        Fault::StringOutput | Fault::UploadUrls | Fault::NoReadableUrl => {
+            rework(normal().await, &fault).await
+        }
         Fault::Redirect { location } => {
             let location =
                 HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
@@ -180,6 +192,49 @@ async fn reshape(response: Response) -> Response {
     }
     if json.get("metrics").is_some() {
         json["metrics"] = "not available".into();
+    }
+    let body = serde_json::to_vec(&json).unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Reworks a JSON answer into one of the shapes the real Segmind may send.
+async fn rework(response: Response, fault: &Fault) -> Response {
+    let (mut parts, bytes) = split(response).await;
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if let Some(map) = json.as_object_mut() {
+        match fault {
+            Fault::StringOutput => {
+                let inner = match map.remove("output") {
+                    Some(serde_json::Value::String(url)) => {
+                        serde_json::json!({ "video": { "url": url } })
+                    }
+                    Some(other) => other,
+                    None => serde_json::Value::Null,
+                };
+                map.remove("video");
+                map.insert("output".into(), inner.to_string().into());
+            }
+            Fault::UploadUrls => {
+                if let Some(urls) = map.remove("file_urls") {
+                    map.insert("urls".into(), urls);
+                }
+            }
+            Fault::NoReadableUrl => {
+                map.remove("video");
+                map.insert(
+                    "output".into(),
+                    serde_json::json!({ "artifact": "kling/outputs/7f3a.bin" })
+                        .to_string()
+                        .into(),
+                );
+            }
+            _ => {}
+        }
     }
     let body = serde_json::to_vec(&json).unwrap_or_default();
     parts
@@ -292,6 +347,9 @@ mod tests {
                 delay: Duration::from_millis(20),
             },
             Fault::OddShape,
+            Fault::StringOutput,
+            Fault::UploadUrls,
+            Fault::NoReadableUrl,
             Fault::Redirect {
                 location: "http://127.0.0.1:9/elsewhere".into(),
             },

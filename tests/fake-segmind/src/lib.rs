@@ -29,8 +29,10 @@
 //!   `TruncatedBody` and `SlowBody` damage the delivery of the normal answer, so a
 //!   submit hit by them *does* create and bill a job, whose id the client may never
 //!   see: the case where it must not retry. `OddShape` reshapes the normal answer
-//!   (lower-case status, `video` as a plain string, `metrics` a string); `Redirect`
-//!   answers 302 to another address instead.
+//!   (lower-case status, `video` as a plain string, `metrics` a string);
+//!   `StringOutput`, `UploadUrls` and `NoReadableUrl` rework it into the shapes the
+//!   real Segmind may send (the contract's "What the real Segmind may answer");
+//!   `Redirect` answers 302 to another address instead.
 //! - The request body is validated strictly: unknown fields and `null`s are 400s.
 //! - Voices: `POST /upload-asset` (upload origin, keyed) takes
 //!   `{"data_urls":["data:<mime>;base64,…"]}` and answers `{"file_urls":[…]}` on the

@@ -357,7 +357,10 @@ fn a_subscriber_may_call_back_into_the_studio_without_a_deadlock() {
             && depth.fetch_add(1, Ordering::SeqCst) == 0
         {
             if let Some(studio) = weak.upgrade() {
-                studio.publish(&StudioEvent::CloseRequested { active_jobs: 2 });
+                studio.publish(&StudioEvent::CloseRequested {
+                    active_jobs: 2,
+                    voices_being_made: 0,
+                });
             }
         }
         true
@@ -367,7 +370,10 @@ fn a_subscriber_may_call_back_into_the_studio_without_a_deadlock() {
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let publisher = Arc::clone(&studio);
     std::thread::spawn(move || {
-        let listening = publisher.publish(&StudioEvent::CloseRequested { active_jobs: 1 });
+        let listening = publisher.publish(&StudioEvent::CloseRequested {
+            active_jobs: 1,
+            voices_being_made: 0,
+        });
         let _ = done_tx.send(listening);
     });
     let listening = done_rx

@@ -63,7 +63,9 @@ pub fn client_with_key(fake: &FakeSegmind, key: &str) -> SegmindClient {
 }
 
 /// Polls every 50-100 ms; troubles back off to 200 ms; a download retries for
-/// 10 s; a 404 within 2 s of sending is Segmind lagging.
+/// 10 s; a 404 within 2 s of sending is Segmind lagging; a paid job left with a
+/// problem is looked at again every 500 ms for a minute; an unread result is a
+/// passing trouble for 300 ms.
 pub fn fast_poll() -> PollPolicy {
     PollPolicy {
         interval: Duration::from_millis(50),
@@ -72,6 +74,9 @@ pub fn fast_poll() -> PollPolicy {
         max_retry_pause: Duration::from_millis(200),
         download_patience: Duration::from_secs(10),
         retention: Duration::from_secs(2),
+        slow_interval: Duration::from_millis(500),
+        keep_asking: Duration::from_secs(60),
+        unread_patience: Duration::from_millis(300),
     }
 }
 
