@@ -44,7 +44,13 @@ impl LibraryLock {
                     "Kling Studio is already open: another copy holds its library",
                 ))
             }
-            Err(std::fs::TryLockError::Error(error)) => return Err(error),
+            // A file system without locks (some network homes): the single-instance
+            // plugin still keeps a second copy out; say so in the log and go on.
+            Err(std::fs::TryLockError::Error(error)) => {
+                log::warn!(
+                    "the library's lock file cannot be locked here ({error}); going on without the OS lock"
+                );
+            }
         }
         // Which process holds it, for a support request; the lock is what counts.
         file.set_len(0)?;

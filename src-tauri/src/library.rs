@@ -234,8 +234,9 @@ pub fn remove_if_present(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Every `<id>.json` record in `dir`. One that cannot be read, or whose id is not
-/// its file's name, is renamed `*.json.damaged` and listed: every other is kept.
+/// Every `<id>.json` record in `dir`. One that cannot be parsed, or whose id is
+/// not its file's name, is renamed `*.json.damaged` and listed: every other is
+/// kept. One that cannot be read now is left in place for the next start.
 pub fn read_records<T: serde::de::DeserializeOwned>(
     dir: &Path,
     id_of: impl Fn(&T) -> &str,
@@ -251,9 +252,20 @@ pub fn read_records<T: serde::de::DeserializeOwned>(
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
-        let parsed = fs::read(&path)
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                // Not readable now (a sharing violation, a flaky disk) is not
+                // damaged: the file stays as it is and is read at the next start.
+                log::warn!(
+                    "{} not readable now, left as it is: {error}",
+                    path.display()
+                );
+                continue;
+            }
+        };
+        let parsed = serde_json::from_slice::<T>(&bytes)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| serde_json::from_slice::<T>(&bytes).map_err(|e| e.to_string()))
             .and_then(|record| {
                 let id = id_of(&record);
                 if id == expected && is_job_id(id) {
@@ -587,6 +599,19 @@ mod tests {
         assert_eq!(reopened.get("good-1").unwrap().request.prompt, "kept");
         assert_eq!(reopened.damaged().len(), 2);
         assert!(dir.path().join("jobs/bad-1.json.damaged").exists());
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_read_now_is_left_as_it_is_not_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        Library::open(dir.path()).unwrap();
+        // A read that fails (here: a folder where a file should be), unlike a parse.
+        let unreadable = dir.path().join("jobs/held-1.json");
+        fs::create_dir(&unreadable).unwrap();
+        let reopened = Library::open(dir.path()).unwrap();
+        assert!(reopened.damaged().is_empty());
+        assert!(unreadable.is_dir());
+        assert!(!dir.path().join("jobs/held-1.json.damaged").exists());
     }
 
     #[test]

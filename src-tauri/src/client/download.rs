@@ -155,7 +155,7 @@ impl FileFetcher {
                 .get(super::RATE_LIMIT_RESET_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(super::parse_reset_at);
-            let body = response.bytes().await.unwrap_or_default();
+            let body = super::error_body(response).await;
             return Err(AppError {
                 retry_at_ms: reset_at,
                 ..error_for_status(code, server_message(&body).as_deref(), Call::Download)

@@ -433,9 +433,26 @@ async fn read_json<T: serde::de::DeserializeOwned>(response: Response) -> AppRes
 
 async fn error_from_response(response: Response, call: Call) -> AppError {
     let status = response.status().as_u16();
-    // An error body is small; if it cannot be read, the status alone still tells.
-    let body = response.bytes().await.unwrap_or_default();
+    let body = error_body(response).await;
     answer::error_for_status(status, server_message(&body).as_deref(), call)
+}
+
+/// The most of an error body read: enough for any message, never a whole file a
+/// host sends with an error status.
+const ERROR_BODY_MAX: usize = 16 * 1024;
+
+/// The start of an error answer's body; if it cannot be read, the status alone
+/// still tells.
+async fn error_body(mut response: Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_MAX {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(ERROR_BODY_MAX);
+    body
 }
 
 fn transport_error(err: &reqwest::Error) -> AppError {
