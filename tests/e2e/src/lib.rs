@@ -209,11 +209,20 @@ impl Env {
     }
 
     async fn start_full(name: &str, config: Config, locale: &str) -> Env {
+        // Timings left at the fake's defaults become long enough that the app's
+        // 3 s polls see each phase; timings a test set are kept.
+        let defaults = Config::default();
+        let or = |set: Duration, default: Duration, ms: u64| {
+            if set == default {
+                Duration::from_millis(ms)
+            } else {
+                set
+            }
+        };
         let fake = FakeSegmind::start(Config {
             api_key: KEY.into(),
-            // Long enough that the app's 3 s polls see each phase.
-            queued: Duration::from_millis(1000),
-            processing: Duration::from_millis(3500),
+            queued: or(config.queued, defaults.queued, 1000),
+            processing: or(config.processing, defaults.processing, 3500),
             ..config
         })
         .await
@@ -370,6 +379,24 @@ impl Env {
                 std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
             })
             .collect()
+    }
+
+    /// Asks the app's window to close as the window's close button does (an
+    /// X11 WM_DELETE_WINDOW, through tests/scripts/close-window.py).
+    pub fn ask_window_to_close(&self) {
+        let pids: Vec<String> = self.app_pids().iter().map(u32::to_string).collect();
+        assert!(!pids.is_empty(), "an app to ask");
+        let out = Command::new("/usr/bin/python3")
+            .arg(workspace().join("tests/scripts/close-window.py"))
+            .args(&pids)
+            .output()
+            .expect("python3 with python3-xlib (tests/scripts/install-deps.sh)");
+        assert!(
+            out.status.success(),
+            "no window of {pids:?} was asked to close: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn posts(&self) -> usize {

@@ -85,6 +85,66 @@ async fn a_result_with_the_video_as_a_plain_string_is_read() {
 }
 
 #[tokio::test]
+async fn a_result_whose_output_is_a_json_string_is_read() {
+    keychain_store(KEY);
+    let env = Env::start("hiccup-string-output").await;
+    // Segmind's SDK: "the v2 async output is a stringified copy of the provider JSON".
+    for _ in 0..3 {
+        env.fake.push_fault(Target::Result, Fault::StringOutput);
+    }
+    let app = env.launch().await;
+    app.generate("A glass of lemonade on a sunny porch").await;
+    ready_without_a_click(&app, &env, "hiccup-string-output").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_result_naming_no_video_is_kept_and_said_plainly_never_sent_again() {
+    keychain_store(KEY);
+    let env = Env::start("unreadable-result").await;
+    for _ in 0..60 {
+        env.fake.push_fault(Target::Result, Fault::NoReadableUrl);
+    }
+    let app = env.launch().await;
+    app.generate("A music box plays in an empty attic").await;
+    // The response URL may lag: a minute of asking before the card says so.
+    app.wait_for(
+        "the plain words about an answer the app cannot read",
+        Duration::from_secs(150),
+        || async {
+            app.text("error-message")
+                .await
+                .contains("does not say where to download it")
+        },
+    )
+    .await;
+    let words = app.text("error-message").await;
+    assert!(words.contains("nothing is lost"), "{words}");
+    assert!(words.contains("Copy details for support"), "{words}");
+    assert!(
+        app.visible("try-again").await,
+        "the creator may ask again at once"
+    );
+    app.screenshot("unreadable-result").await;
+    assert_eq!(env.posts(), 1, "never sent again");
+    assert_eq!(env.fake.credits(), 97.0, "billed once");
+    assert_eq!(app.status().await, "processing", "the job is kept");
+    let records: Vec<std::path::PathBuf> = std::fs::read_dir(env.library_dir().join("jobs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let record = std::fs::read_to_string(&records[0]).unwrap();
+    assert!(
+        record.contains("unreadAnswer") && record.contains("kling/outputs/7f3a.bin"),
+        "Segmind's answer is kept in the record: {record}"
+    );
+    app.quit().await;
+}
+
+#[tokio::test]
 async fn an_html_error_page_from_the_file_host_is_never_kept_as_the_video() {
     keychain_store(KEY);
     let env = Env::start("hiccup-html-page").await;

@@ -265,3 +265,71 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     app.quit().await;
     env.assert_key_written_nowhere();
 }
+
+#[tokio::test]
+async fn a_voice_is_made_when_the_upload_answers_urls_and_the_id_comes_as_a_string() {
+    keychain_store(KEY);
+    let env = Env::start("voice-real-shapes").await;
+    let clip = env.files_dir().join("memo.wav");
+    std::fs::write(&clip, wav_clip(6000)).unwrap();
+    // Segmind's storage docs answer `urls`; its SDK says a v2 output may be a
+    // stringified copy of the provider's JSON.
+    env.fake.push_fault(Target::Upload, Fault::UploadUrls);
+    for _ in 0..10 {
+        env.fake.push_fault(Target::Result, Fault::StringOutput);
+    }
+    let app = env.launch().await;
+    app.click("open-voices").await;
+    app.wait_visible("voices-dialog").await;
+    app.click("voice-new").await;
+    app.wait_visible("voice-dialog").await;
+    let id = make_voice(&app, &env, &clip, "Iris", "").await;
+    assert!(id.len() > 10, "a voice id from Segmind: {id}");
+    assert_eq!(env.fake.count("POST", "/upload-asset"), 1);
+    assert_eq!(env.fake.count("POST", "/v2/kling-create-voice"), 1);
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn closing_the_window_while_a_voice_is_being_made_asks_first() {
+    keychain_store(KEY);
+    // Segmind takes its time with this voice: long enough to close the window.
+    let env = Env::start_with(
+        "close-voice",
+        fake_segmind::Config {
+            processing: Duration::from_secs(60),
+            ..fake_segmind::Config::default()
+        },
+    )
+    .await;
+    let clip = env.files_dir().join("memo.wav");
+    std::fs::write(&clip, wav_clip(6000)).unwrap();
+    let app = env.launch().await;
+    app.click("open-voices").await;
+    app.wait_visible("voices-dialog").await;
+    app.click("voice-new").await;
+    app.wait_visible("voice-dialog").await;
+    choose_file(&app, &clip).await;
+    app.wait_text("voice-clip-status", "seconds", Duration::from_secs(10))
+        .await;
+    app.type_into("voice-name", "Iris").await;
+    app.click("voice-create").await;
+    app.wait_text("voice-progress", "Making the voice", VOICE_LIMIT)
+        .await;
+    wait_until("the paid call to be sent", VOICE_LIMIT, || async {
+        env.fake.count("POST", "/v2/kling-create-voice") == 1
+    })
+    .await;
+
+    // No video is being made: only the voice. The close button asks first.
+    env.ask_window_to_close();
+    app.wait_visible("close-dialog").await;
+    let question = app.text("close-dialog").await;
+    assert!(
+        question.contains("A voice is still being made"),
+        "{question}"
+    );
+    app.screenshot("close-voice-question").await;
+    assert_eq!(env.app_pids().len(), 1, "the app is still open");
+    app.quit().await;
+}
