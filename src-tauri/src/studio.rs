@@ -566,7 +566,17 @@ impl Studio {
         };
         let name = |value: serde_json::Value| value.as_str().unwrap_or("unknown").to_string();
         let mut jobs_by_status = std::collections::BTreeMap::new();
+        let mut unread_answers = Vec::new();
         for record in self.jobs.library().list() {
+            if let Some(unread) = &record.unread_answer {
+                let shape = serde_json::from_str(&unread.answer)
+                    .map(|answer| crate::client::answer_shape(&answer))
+                    .unwrap_or_else(|_| "cut short at 64 KiB".into());
+                unread_answers.push(format!(
+                    "request {}: {shape}",
+                    record.request_id.as_deref().unwrap_or("unknown")
+                ));
+            }
             *jobs_by_status
                 .entry(name(
                     serde_json::to_value(record.status).unwrap_or_default(),
@@ -588,6 +598,7 @@ impl Studio {
             jobs_by_status,
             voices_by_status,
             damaged_records: self.jobs.library().damaged().len() + self.voices.damaged().len(),
+            unread_answers,
             log_dir: log_dir.display().to_string(),
             painting: crate::painting::chosen().describe(),
         };

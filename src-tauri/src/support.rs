@@ -27,6 +27,9 @@ pub struct AppFacts {
     pub jobs_by_status: BTreeMap<String, usize>,
     pub voices_by_status: BTreeMap<String, usize>,
     pub damaged_records: usize,
+    /// Finished jobs whose answer named no video this version reads: Segmind's
+    /// request id and the answer's shape (keys and kinds, never an address).
+    pub unread_answers: Vec<String>,
     pub log_dir: String,
     /// How the web view paints: "GPU", or "CPU (no GPU found)" (see painting.rs).
     pub painting: &'static str,
@@ -94,6 +97,14 @@ pub fn details(app: &AppFacts, page: &PageFacts) -> String {
         format!("Videos: {}", counts(&app.jobs_by_status)),
         format!("Voices: {}", counts(&app.voices_by_status)),
         format!("Records set aside as damaged: {}", app.damaged_records),
+        format!(
+            "Segmind answers the app could not read: {}",
+            if app.unread_answers.is_empty() {
+                "none".to_string()
+            } else {
+                app.unread_answers.join("; ")
+            }
+        ),
         format!("Logs: {}", app.log_dir),
     ]
     .join("\n")
@@ -125,6 +136,17 @@ mod tests {
         assert!(text.contains("Voices: none"));
         assert!(text.contains("Keychain: "));
         assert!(text.contains("Painting: CPU (no GPU found)"));
+        assert!(text.contains("Segmind answers the app could not read: none"));
+        let unread = details(
+            &AppFacts {
+                unread_answers: vec!["request r-1: {output:json({artifact:text})}".into()],
+                ..app.clone()
+            },
+            &page,
+        );
+        assert!(unread.contains(
+            "Segmind answers the app could not read: request r-1: {output:json({artifact:text})}"
+        ));
         let no_codec = details(&app, &PageFacts::default());
         assert!(no_codec.contains("H.264 video playback: no"));
     }

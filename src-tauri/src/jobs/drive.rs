@@ -416,9 +416,22 @@ impl JobManager {
             .as_ref()
             .map_or(now, |u| u.first_seen_ms);
         let unread = UnreadAnswer::keep(&output.answer, first_seen);
+        // Details name every address the answer holds: one may be the video.
         let error = AppError {
             may_be_billed: true,
-            ..unreadable_result(job)
+            detail: Some(
+                format!(
+                    "job {}; web addresses in Segmind's answer: {}",
+                    job.request_id,
+                    if unread.addresses.is_empty() {
+                        "none".to_string()
+                    } else {
+                        unread.addresses.join(" ")
+                    }
+                )
+                .into(),
+            ),
+            ..AppError::new(ErrorCode::UnexpectedResponse).because("unreadable_result")
         };
         let patience_over = now - first_seen >= self.poll.unread_patience.as_millis() as i64;
         let changed = current.unread_answer.as_ref().map(|u| &u.answer) != Some(&unread.answer);
@@ -656,12 +669,6 @@ fn starts_like_a_video(path: &std::path::Path) -> bool {
 
 fn job_failed() -> AppError {
     AppError::new(ErrorCode::JobFailed)
-}
-
-fn unreadable_result(job: &SubmittedJob) -> AppError {
-    AppError::new(ErrorCode::UnexpectedResponse)
-        .because("unreadable_result")
-        .with_detail(format!("job {}", job.request_id))
 }
 
 fn no_video(job: &SubmittedJob) -> AppError {
