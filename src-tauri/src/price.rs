@@ -189,6 +189,17 @@ pub struct Bill {
     pub estimated: bool,
 }
 
+/// A deleted job's bill, under its job's id: a delete tried twice (or one that
+/// failed after the bill was kept) counts once, and never beside its record.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedBill {
+    #[serde(default)]
+    pub job_id: Option<String>,
+    #[serde(flatten)]
+    pub bill: Bill,
+}
+
 /// Whether Segmind may have billed a job: it accepted it, or may have (a send
 /// cut short), and did not say it failed (Segmind does not bill failures).
 fn may_have_been_billed(record: &JobRecord) -> bool {
@@ -224,7 +235,11 @@ pub fn bill_of(record: &JobRecord, rates: &Rates) -> Option<Bill> {
 /// Sums what the library's jobs cost or may have cost, and `deleted` (bills of
 /// jobs no longer in it), by period, in the time zone of `now` (the creator's, in
 /// the app; any, in tests).
-pub fn spend<Tz: TimeZone>(library: &[JobRecord], deleted: &[Bill], now: &DateTime<Tz>) -> Spend {
+pub fn spend<Tz: TimeZone>(
+    library: &[JobRecord],
+    deleted: &[DeletedBill],
+    now: &DateTime<Tz>,
+) -> Spend {
     // Where the clocks skip midnight (a DST start at 00:00), the day starts at 01:00.
     let midnight = |date: chrono::NaiveDate| {
         [
@@ -245,9 +260,16 @@ pub fn spend<Tz: TimeZone>(library: &[JobRecord], deleted: &[Bill], now: &DateTi
     let month_start = midnight(today.with_day(1).unwrap_or(today));
     let rates = Rates::learn(library);
     let mut spend = Spend::default();
+    let in_library: std::collections::HashSet<&str> =
+        library.iter().map(|r| r.id.as_str()).collect();
     let bills = deleted
         .iter()
-        .copied()
+        .filter(|d| {
+            !d.job_id
+                .as_deref()
+                .is_some_and(|id| in_library.contains(id))
+        })
+        .map(|d| d.bill)
         .chain(library.iter().filter_map(|r| bill_of(r, &rates)));
     for bill in bills {
         spend.estimated += usize::from(bill.estimated);
@@ -289,7 +311,7 @@ pub struct SpentLedger {
 }
 
 struct Ledger {
-    bills: Vec<Bill>,
+    bills: Vec<DeletedBill>,
     /// The file could not be read at start (a sharing violation, a flaky disk):
     /// it is read again before anything is written over it.
     unread: bool,
@@ -319,12 +341,12 @@ impl SpentLedger {
 
     /// The bills in the file (none if there is no file). One that cannot be
     /// parsed is renamed aside, and what can still be read of it is written anew.
-    fn read(path: &std::path::Path) -> std::io::Result<Vec<Bill>> {
+    fn read(path: &std::path::Path) -> std::io::Result<Vec<DeletedBill>> {
         let bytes = match std::fs::read(path) {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             other => other?,
         };
-        let problem = match serde_json::from_slice::<Vec<Bill>>(&bytes) {
+        let problem = match serde_json::from_slice::<Vec<DeletedBill>>(&bytes) {
             Ok(bills) => return Ok(bills),
             Err(error) => error,
         };
@@ -335,7 +357,7 @@ impl SpentLedger {
             .find(|p| !p.exists())
             .unwrap_or_else(|| path.with_extension("json.unreadable"));
         std::fs::rename(path, &aside)?;
-        let kept: Vec<Bill> = serde_json::from_slice::<Vec<serde_json::Value>>(&bytes)
+        let kept: Vec<DeletedBill> = serde_json::from_slice::<Vec<serde_json::Value>>(&bytes)
             .unwrap_or_default()
             .into_iter()
             .filter_map(|v| serde_json::from_value(v).ok())
@@ -352,12 +374,21 @@ impl SpentLedger {
         Ok(kept)
     }
 
-    pub fn bills(&self) -> Vec<Bill> {
-        crate::locks::lock(&self.bills).bills.clone()
+    pub fn bills(&self) -> Vec<DeletedBill> {
+        let mut ledger = crate::locks::lock(&self.bills);
+        // Not readable at start: tried again, so the spend is not short all session.
+        if ledger.unread {
+            if let Ok(bills) = Self::read(&self.path) {
+                ledger.bills = bills;
+                ledger.unread = false;
+            }
+        }
+        ledger.bills.clone()
     }
 
-    /// Keeps what a job cost or may have cost before it is deleted.
-    pub fn remember(&self, bill: Option<Bill>) -> crate::error::AppResult<()> {
+    /// Keeps what job `job_id` cost or may have cost before it is deleted; a bill
+    /// kept for it before (a delete tried again) is replaced.
+    pub fn remember(&self, job_id: &str, bill: Option<Bill>) -> crate::error::AppResult<()> {
         let Some(bill) = bill else {
             return Ok(());
         };
@@ -368,7 +399,11 @@ impl SpentLedger {
             ledger.unread = false;
         }
         let mut next = ledger.bills.clone();
-        next.push(bill);
+        next.retain(|d| d.job_id.as_deref() != Some(job_id));
+        next.push(DeletedBill {
+            job_id: Some(job_id.to_string()),
+            bill,
+        });
         let json = serde_json::to_vec(&next)
             .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
         crate::settings::write_atomically(&self.path, &json).map_err(|e| io(&e))?;
@@ -610,10 +645,16 @@ mod tests {
         let bill = bill_of(&job, &Rates::learn(&[])).unwrap();
         assert!(bill.estimated);
         let ledger = SpentLedger::open(dir.path());
-        ledger.remember(Some(bill)).unwrap();
+        ledger.remember(&job.id, Some(bill)).unwrap();
+        // A delete that failed after its bill was kept, tried again: counted once,
+        // and not beside its record while the record is still there.
+        ledger.remember(&job.id, Some(bill)).unwrap();
         let reopened = SpentLedger::open(dir.path());
-        assert_eq!(reopened.bills(), vec![bill]);
+        assert_eq!(reopened.bills().len(), 1);
+        assert_eq!(reopened.bills()[0].bill, bill);
         assert_eq!(spend(&[], &reopened.bills(), &now).estimated, 1);
+        let both = spend(std::slice::from_ref(&job), &reopened.bills(), &now);
+        assert_eq!((both.estimated, both.month), (1, bill.cost));
     }
 
     #[test]
@@ -625,10 +666,13 @@ mod tests {
         let ledger = SpentLedger::open(dir.path());
         assert_eq!(
             ledger.bills(),
-            vec![Bill {
-                at_ms: 1,
-                cost: 2.5,
-                estimated: false
+            vec![DeletedBill {
+                job_id: None,
+                bill: Bill {
+                    at_ms: 1,
+                    cost: 2.5,
+                    estimated: false
+                }
             }]
         );
         // The kept bill is written anew; the damaged file is beside it, whole.
@@ -665,7 +709,7 @@ mod tests {
             cost: 1.0,
             estimated: true,
         };
-        assert!(ledger.remember(Some(bill)).is_err());
+        assert!(ledger.remember("j-1", Some(bill)).is_err());
         assert!(blocked.path().join("spent.json").is_dir());
     }
 }

@@ -711,7 +711,7 @@ impl Studio {
         let library = self.jobs.library().list();
         let record = self.jobs.library().get(job_id)?;
         let bill = price::bill_of(&record, &price::Rates::learn(&library));
-        self.spent_ledger.remember(bill)?;
+        self.spent_ledger.remember(job_id, bill)?;
         self.jobs.delete(job_id)
     }
 

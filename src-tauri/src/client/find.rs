@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 /// Deeper than any answer seen; bounds the walk over a hostile document.
-const MAX_DEPTH: usize = 8;
+const MAX_DEPTH: usize = 16;
 /// Keys whose subtree is the request echoed back, not the result: an input
 /// picture's or a voice clip's address is never the video.
 const ECHOES: &[&str] = &[
@@ -105,7 +105,8 @@ pub fn web_addresses(answer: &Value) -> Vec<String> {
 /// The finished video's address in a result, wherever it is: `video.url`,
 /// `video`, `output` as a URL, an object, a list or a JSON document in a string.
 /// Preferred: an address that ends like a video, then one under a `video` key,
-/// then one under `output`, then any other that is not a picture or a sound.
+/// then one under `output`; never a picture or a sound, nor an address with no
+/// sign of being the video.
 pub fn video_url(answer: &Value) -> Option<String> {
     let mut found: Vec<(String, Vec<String>)> = Vec::new();
     walk(answer, |value, path| {
@@ -120,11 +121,17 @@ pub fn video_url(answer: &Value) -> Option<String> {
             .any(|e| address_path(url).ends_with(e));
         (!ends_like_video, !under("video"), !under("output"))
     };
+    // Only an address with some sign of being the video: a link to docs or a log
+    // elsewhere in the answer is not taken for it (the answer is kept instead).
     found
         .into_iter()
-        .filter(|(url, _)| {
-            let path = address_path(url);
-            !NOT_VIDEO_EXTENSIONS.iter().any(|e| path.ends_with(e))
+        .filter(|(url, path)| {
+            let file = address_path(url);
+            let signed = VIDEO_EXTENSIONS.iter().any(|e| file.ends_with(e))
+                || path
+                    .iter()
+                    .any(|k| k.contains("video") || k.contains("output"));
+            signed && !NOT_VIDEO_EXTENSIONS.iter().any(|e| file.ends_with(e))
         })
         .min_by_key(rank)
         .map(|(url, _)| url)
@@ -262,6 +269,15 @@ mod tests {
                 r#"{"poster":"https://f/p.png","output":{"data":"https://f/v.webm"}}"#,
                 "https://f/v.webm",
             ),
+            // Kling's own shape, as the provider JSON inside a string.
+            (
+                r#"{"output":"{\"data\":{\"task_result\":{\"videos\":[{\"url\":\"https://f/k\"}]}}}"}"#,
+                "https://f/k",
+            ),
+            (
+                r#"{"result":{"file":"https://f/clip.MP4?x=1"}}"#,
+                "https://f/clip.MP4?x=1",
+            ),
         ];
         for (answer, url) in cases {
             assert_eq!(video_url(&json(answer)).as_deref(), Some(url), "{answer}");
@@ -279,6 +295,8 @@ mod tests {
             r#"{"input":{"start_image_url":"https://f/in"},"status_url":"https://api/s"}"#,
             r#"{"output":{"thumbnail":"https://f/t.jpg"}}"#,
             r#"{"output":"data:video/mp4;base64,AA"}"#,
+            // An address with no sign of being the video.
+            r#"{"status":"COMPLETED","docs":"https://segmind.com/docs/errors","result":{"id":"https://f/x"}}"#,
         ] {
             assert_eq!(video_url(&json(answer)), None, "{answer}");
         }

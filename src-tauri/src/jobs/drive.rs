@@ -100,17 +100,23 @@ impl JobManager {
         let wanted = record.request_id.is_some()
             && record.status.is_active()
             && record.status != RecordStatus::Sending
-            && record.error.is_some()
+            && (record.error.is_some() || record.unread_answer.is_some())
             && at <= sent_at + self.poll.keep_asking.as_millis() as i64;
         {
             let mut live = lock(&self.live);
-            let entry = live.entry(id.to_string()).or_default();
+            // Gone with a delete meanwhile: nothing to plan, nothing to announce.
+            let Some(entry) = live.get_mut(id) else {
+                return;
+            };
             if entry.task.as_ref().is_some_and(|t| !t.is_finished()) {
                 return; // a newer drive has it
             }
             entry.next_look_at_ms = wanted.then_some(at);
         }
-        self.announce(record);
+        // The record as it is now (a stop may have landed meanwhile).
+        if let Ok(record) = self.library.get(id) {
+            self.announce(record);
+        }
         if !wanted {
             log::info!("job {id}: no later look (done, or asked long enough)");
             return;
@@ -360,6 +366,11 @@ impl JobManager {
                         if now_ms() - sent_at > self.poll.retention.as_millis() as i64 =>
                     {
                         self.set_trouble(&record.id, None);
+                        // What an unread answer held (its addresses) stays on the card.
+                        let error = match self.library.get(&record.id)?.unread_answer {
+                            Some(unread) => unreadable_result(&job, &unread),
+                            None => error,
+                        };
                         return self.end(record, RecordStatus::Expired, error).await;
                     }
                     ErrorCode::Auth | ErrorCode::Forbidden => {
@@ -379,8 +390,16 @@ impl JobManager {
             if now_ms() >= deadline {
                 self.set_trouble(&record.id, None);
                 let current = self.library.get(&record.id)?;
-                // A result it cannot read says so, not "taking long".
-                if current.unread_answer.is_some() {
+                // A result it cannot read says so, not "taking long", and at once:
+                // with an error on the card it is looked at again later.
+                if let Some(unread) = &current.unread_answer {
+                    let said = current.error.as_ref().and_then(|e| e.reason.as_deref())
+                        == Some("unreadable_result");
+                    if !said {
+                        let error = unreadable_result(&job, unread);
+                        self.advance(&record.id, |r| r.error = Some(error.clone()))
+                            .await?;
+                    }
                     return Ok(Next::Done);
                 }
                 let minutes = self.poll.deadline.as_secs() / 60;
@@ -416,23 +435,7 @@ impl JobManager {
             .as_ref()
             .map_or(now, |u| u.first_seen_ms);
         let unread = UnreadAnswer::keep(&output.answer, first_seen);
-        // Details name every address the answer holds: one may be the video.
-        let error = AppError {
-            may_be_billed: true,
-            detail: Some(
-                format!(
-                    "job {}; web addresses in Segmind's answer: {}",
-                    job.request_id,
-                    if unread.addresses.is_empty() {
-                        "none".to_string()
-                    } else {
-                        unread.addresses.join(" ")
-                    }
-                )
-                .into(),
-            ),
-            ..AppError::new(ErrorCode::UnexpectedResponse).because("unreadable_result")
-        };
+        let error = unreadable_result(job, &unread);
         let patience_over = now - first_seen >= self.poll.unread_patience.as_millis() as i64;
         let changed = current.unread_answer.as_ref().map(|u| &u.answer) != Some(&unread.answer);
         if changed {
@@ -669,6 +672,25 @@ fn starts_like_a_video(path: &std::path::Path) -> bool {
 
 fn job_failed() -> AppError {
     AppError::new(ErrorCode::JobFailed)
+}
+
+/// Segmind finished the job and its answer names no video this version reads.
+/// Details name every address the answer holds: one may be the video.
+fn unreadable_result(job: &SubmittedJob, unread: &UnreadAnswer) -> AppError {
+    let addresses = if unread.addresses.is_empty() {
+        "none".to_string()
+    } else {
+        unread.addresses.join(" ")
+    };
+    AppError {
+        may_be_billed: true,
+        ..AppError::new(ErrorCode::UnexpectedResponse)
+            .because("unreadable_result")
+            .with_detail(format!(
+                "job {}; web addresses in Segmind's answer: {addresses}",
+                job.request_id
+            ))
+    }
 }
 
 fn no_video(job: &SubmittedJob) -> AppError {

@@ -271,3 +271,32 @@ async fn a_voice_is_made_when_the_upload_answers_urls_and_its_id_comes_as_a_stri
     assert!(voice.voice_id.as_deref().is_some_and(|id| id.len() > 10));
     assert_eq!(s.fake.count("POST", "/v2/kling-create-voice"), 1);
 }
+
+#[tokio::test]
+async fn an_unread_result_first_seen_past_the_deadline_is_said_and_looked_at_again() {
+    // The answer arrives after the deadline, long before unread_patience: the
+    // card must still say so, and the job be looked at again, not left silent.
+    let mut s = watched(
+        Config {
+            processing: Duration::from_secs(2),
+            ..Config::default()
+        },
+        PollPolicy {
+            deadline: Duration::from_millis(500),
+            unread_patience: Duration::from_secs(600),
+            ..fast_poll()
+        },
+    )
+    .await;
+    for _ in 0..400 {
+        s.fake.push_fault(Target::Result, Fault::NoReadableUrl);
+    }
+    let id = start(&s.studio, "a quiet harbour").await;
+    let said = until(&mut s.rx, &id, |job| {
+        reason(job) == Some("unreadable_result") && job.next_look_at_ms.is_some()
+    })
+    .await;
+    assert!(said.resumable, "Try again is offered");
+    assert!(said.record.unread_answer.is_some());
+    assert_eq!(s.fake.count("POST", SUBMIT), 1);
+}
