@@ -133,13 +133,13 @@ export function createMoney({ getRequest }) {
   function drawSpend() {
     const s = spendShown;
     if (!s) return;
-    // Sums holding an estimate (Rust counts every job Segmind may have billed)
-    // read "about".
-    const amount = (v) => (s.estimated ? t('settings.money.about', { amount: formatMoney(v) }) : formatMoney(v));
+    // A sum holding an estimate (Rust counts every job Segmind may have billed)
+    // reads "about".
+    const amount = (v, estimated) => (estimated ? t('settings.money.about', { amount: formatMoney(v) }) : formatMoney(v));
     el.spend.replaceChildren(
-      ...row(t('settings.money.week'), amount(s.week), 'spend-week'),
-      ...row(t('settings.money.month'), amount(s.month), 'spend-month'),
-      ...row(t('settings.money.total'), amount(s.total), 'spend-total'),
+      ...row(t('settings.money.week'), amount(s.week, s.estimatedWeek), 'spend-week'),
+      ...row(t('settings.money.month'), amount(s.month, s.estimatedMonth), 'spend-month'),
+      ...row(t('settings.money.total'), amount(s.total, s.estimated), 'spend-total'),
       ...row(t('settings.money.balance'), s.balance == null ? t('settings.money.balance_unknown') : formatMoney(s.balance)),
     );
     el.spendNote.hidden = !s.estimated;

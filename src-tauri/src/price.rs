@@ -173,9 +173,11 @@ pub struct Spend {
     /// Since the 1st of the month 00:00, local time.
     pub month: f64,
     pub total: f64,
-    /// Jobs counted at their estimate (Segmind did not report what they cost):
-    /// the sums are "about".
+    /// Jobs counted at their estimate (Segmind did not report what they cost),
+    /// in all and in each period: a sum holding one is "about".
     pub estimated: usize,
+    pub estimated_week: usize,
+    pub estimated_month: usize,
 }
 
 /// A billed amount and when it was billed.
@@ -237,6 +239,7 @@ pub fn bill_of(record: &JobRecord, rates: &Rates) -> Option<Bill> {
 /// the app; any, in tests).
 pub fn spend<Tz: TimeZone>(
     library: &[JobRecord],
+    rates: &Rates,
     deleted: &[DeletedBill],
     now: &DateTime<Tz>,
 ) -> Spend {
@@ -258,7 +261,6 @@ pub fn spend<Tz: TimeZone>(
     let week_start =
         midnight(today - Duration::days(i64::from(today.weekday().num_days_from_monday())));
     let month_start = midnight(today.with_day(1).unwrap_or(today));
-    let rates = Rates::learn(library);
     let mut spend = Spend::default();
     let in_library: std::collections::HashSet<&str> =
         library.iter().map(|r| r.id.as_str()).collect();
@@ -270,15 +272,18 @@ pub fn spend<Tz: TimeZone>(
                 .is_some_and(|id| in_library.contains(id))
         })
         .map(|d| d.bill)
-        .chain(library.iter().filter_map(|r| bill_of(r, &rates)));
+        .chain(library.iter().filter_map(|r| bill_of(r, rates)));
     for bill in bills {
-        spend.estimated += usize::from(bill.estimated);
+        let estimated = usize::from(bill.estimated);
+        spend.estimated += estimated;
         spend.total += bill.cost;
         if bill.at_ms >= month_start {
             spend.month += bill.cost;
+            spend.estimated_month += estimated;
         }
         if bill.at_ms >= week_start {
             spend.week += bill.cost;
+            spend.estimated_week += estimated;
         }
     }
     spend.week = round_cents(spend.week);
@@ -290,8 +295,7 @@ pub fn spend<Tz: TimeZone>(
 /// What the monthly limit weighs a new click against: the month's spend, and
 /// the estimates of jobs waiting to be sent (three quick clicks must not each
 /// see the month as it was).
-pub fn month_committed(spend: &Spend, library: &[JobRecord]) -> f64 {
-    let rates = Rates::learn(library);
+pub fn month_committed(spend: &Spend, library: &[JobRecord], rates: &Rates) -> f64 {
     let waiting: f64 = library
         .iter()
         .filter(|r| r.status == RecordStatus::Waiting)
@@ -571,7 +575,7 @@ mod tests {
         // The video whose cost Segmind did not report counts at its estimate.
         let e = Rates::learn(&library).estimate(&request(5, true, 0)).usd;
         assert!(e > 0.0);
-        let s = spend(&library, &[], &now);
+        let s = spend(&library, &Rates::learn(&library), &[], &now);
         assert_eq!(
             (s.week, s.month, s.total, s.estimated),
             (
@@ -581,11 +585,13 @@ mod tests {
                 1
             )
         );
+        // "About" only where the estimate is: here in every period.
+        assert_eq!((s.estimated_week, s.estimated_month), (1, 1));
         // The same moments seen from UTC: the video made just after midnight on
         // 1 March in UTC+8 was made on 28 February there, so March has only the
         // estimated one.
         let utc_now = now.with_timezone(&chrono::Utc);
-        let s = spend(&library, &[], &utc_now);
+        let s = spend(&library, &Rates::learn(&library), &[], &utc_now);
         assert_eq!(
             (s.week, s.month, s.total),
             (round_cents(3.0 + e), round_cents(e), round_cents(7.0 + e))
@@ -613,20 +619,24 @@ mod tests {
         ] {
             let mut job = billed(request(5, true, 0), None, status, at);
             job.request_id = request_id.then(|| "req".into());
-            let s = spend(&[job], &[], &now);
+            let s = spend(&[job], &Rates::learn(&[]), &[], &now);
             let expected = if counts { e } else { 0.0 };
             assert_eq!(s.month, expected, "{status:?} {request_id}");
             assert_eq!(s.estimated, usize::from(counts), "{status:?}");
         }
         // A reported cost wins over the estimate, and is not "about".
         let exact = billed(request(5, true, 0), Some(3.31), Stopped, at);
-        let s = spend(&[exact], &[], &now);
+        let s = spend(&[exact], &Rates::learn(&[]), &[], &now);
         assert_eq!((s.month, s.estimated), (3.31, 0));
         // The limit also weighs jobs waiting to be sent.
         let waiting = billed(request(5, true, 0), None, Waiting, at);
         let library = [waiting];
         assert_eq!(
-            month_committed(&spend(&library, &[], &now), &library),
+            month_committed(
+                &spend(&library, &Rates::learn(&library), &[], &now),
+                &library,
+                &Rates::learn(&library)
+            ),
             round_cents(e)
         );
     }
@@ -652,8 +662,16 @@ mod tests {
         let reopened = SpentLedger::open(dir.path());
         assert_eq!(reopened.bills().len(), 1);
         assert_eq!(reopened.bills()[0].bill, bill);
-        assert_eq!(spend(&[], &reopened.bills(), &now).estimated, 1);
-        let both = spend(std::slice::from_ref(&job), &reopened.bills(), &now);
+        assert_eq!(
+            spend(&[], &Rates::learn(&[]), &reopened.bills(), &now).estimated,
+            1
+        );
+        let both = spend(
+            std::slice::from_ref(&job),
+            &Rates::learn(&[]),
+            &reopened.bills(),
+            &now,
+        );
         assert_eq!((both.estimated, both.month), (1, bill.cost));
     }
 

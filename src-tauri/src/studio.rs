@@ -298,7 +298,7 @@ impl Studio {
         let rates = price::Rates::learn(&library);
         let each = rates.estimate(request);
         let total = (each.usd * f64::from(takes.max(1)) * 100.0).round() / 100.0;
-        let month = price::month_committed(&self.spend_now(&library), &library);
+        let month = price::month_committed(&self.spend_now(&library, &rates), &library, &rates);
         let limit = self.settings.load().monthly_limit_usd;
         let balance = *lock(&self.balance);
         PriceView {
@@ -314,14 +314,16 @@ impl Studio {
     }
 
     /// What the creator spent, from the library and the costs of deleted videos.
-    fn spend_now(&self, library: &[JobRecord]) -> price::Spend {
-        price::spend(library, &self.spent_ledger.bills(), &chrono::Local::now())
+    fn spend_now(&self, library: &[JobRecord], rates: &price::Rates) -> price::Spend {
+        let now = chrono::Local::now();
+        price::spend(library, rates, &self.spent_ledger.bills(), &now)
     }
 
     /// What the creator spent, and the balance last seen.
     pub fn spend(&self) -> SpendView {
+        let library = self.jobs.library().list();
         SpendView {
-            spend: self.spend_now(&self.jobs.library().list()),
+            spend: self.spend_now(&library, &price::Rates::learn(&library)),
             balance: *lock(&self.balance),
             limit: self.settings.load().monthly_limit_usd,
         }

@@ -114,27 +114,23 @@ pub fn video_url(answer: &Value) -> Option<String> {
             found.push((text.to_string(), path.to_vec()));
         }
     });
-    let rank = |(url, path): &(String, Vec<String>)| {
-        let under = |name: &str| path.iter().any(|k| k.contains(name));
-        let ends_like_video = VIDEO_EXTENSIONS
-            .iter()
-            .any(|e| address_path(url).ends_with(e));
-        (!ends_like_video, !under("video"), !under("output"))
-    };
-    // Only an address with some sign of being the video: a link to docs or a log
-    // elsewhere in the answer is not taken for it (the answer is kept instead).
+    // Ranked by the signs of being the video; an address with none (a link to
+    // docs or a log elsewhere in the answer) is not taken for it, nor a picture or
+    // a sound: the answer is kept instead.
     found
         .into_iter()
-        .filter(|(url, path)| {
-            let file = address_path(url);
-            let signed = VIDEO_EXTENSIONS.iter().any(|e| file.ends_with(e))
-                || path
-                    .iter()
-                    .any(|k| k.contains("video") || k.contains("output"));
-            signed && !NOT_VIDEO_EXTENSIONS.iter().any(|e| file.ends_with(e))
+        .filter_map(|(url, path)| {
+            let file = address_path(&url);
+            if NOT_VIDEO_EXTENSIONS.iter().any(|e| file.ends_with(e)) {
+                return None;
+            }
+            let under = |name: &str| path.iter().any(|k| k.contains(name));
+            let ends_like_video = VIDEO_EXTENSIONS.iter().any(|e| file.ends_with(e));
+            let rank = (!ends_like_video, !under("video"), !under("output"));
+            (rank != (true, true, true)).then_some((rank, url))
         })
-        .min_by_key(rank)
-        .map(|(url, _)| url)
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, url)| url)
 }
 
 /// A voice id anywhere in a create-voice result, under `field` (`voice_id`) or its

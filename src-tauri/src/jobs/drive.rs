@@ -390,31 +390,20 @@ impl JobManager {
             if now_ms() >= deadline {
                 self.set_trouble(&record.id, None);
                 let current = self.library.get(&record.id)?;
-                // A result it cannot read says so, not "taking long", and at once:
-                // with an error on the card it is looked at again later.
-                if let Some(unread) = &current.unread_answer {
-                    let said = current.error.as_ref().and_then(|e| e.reason.as_deref())
-                        == Some("unreadable_result");
-                    if !said {
-                        let error = unreadable_result(&job, unread);
-                        self.advance(&record.id, |r| r.error = Some(error.clone()))
-                            .await?;
-                    }
-                    return Ok(Next::Done);
-                }
-                let minutes = self.poll.deadline.as_secs() / 60;
-                let error = AppError {
-                    may_be_billed: true,
-                    detail: last_trouble.as_ref().map(|e| e.to_string().into()),
-                    ..AppError::new(ErrorCode::Timeout)
-                        .because("follow_deadline")
-                        .with("minutes", minutes)
+                // A result it cannot read says so, not "taking long": with an error
+                // on the card, a later look (or "Try again") goes on following it.
+                let error = match &current.unread_answer {
+                    Some(unread) => unreadable_result(&job, unread),
+                    None => AppError {
+                        may_be_billed: true,
+                        detail: last_trouble.as_ref().map(|e| e.to_string().into()),
+                        ..AppError::new(ErrorCode::Timeout)
+                            .because("follow_deadline")
+                            .with("minutes", self.poll.deadline.as_secs() / 60)
+                    },
                 };
-                // Left as it is, with its error: a later look (or "Try again") goes
-                // on following it.
-                if current.error.as_ref().map(|e| (e.code, &e.reason))
-                    != Some((error.code, &error.reason))
-                {
+                let said = current.error.as_ref().and_then(|e| e.reason.as_deref());
+                if said != error.reason.as_deref() {
                     self.advance(&record.id, |r| r.error = Some(error.clone()))
                         .await?;
                 }

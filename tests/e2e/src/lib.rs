@@ -211,18 +211,10 @@ impl Env {
     async fn start_full(name: &str, config: Config, locale: &str) -> Env {
         // Timings left at the fake's defaults become long enough that the app's
         // 3 s polls see each phase; timings a test set are kept.
-        let defaults = Config::default();
-        let or = |set: Duration, default: Duration, ms: u64| {
-            if set == default {
-                Duration::from_millis(ms)
-            } else {
-                set
-            }
-        };
+        let config =
+            config.phases_unless_set(Duration::from_millis(1000), Duration::from_millis(3500));
         let fake = FakeSegmind::start(Config {
             api_key: KEY.into(),
-            queued: or(config.queued, defaults.queued, 1000),
-            processing: or(config.processing, defaults.processing, 3500),
             ..config
         })
         .await

@@ -31,6 +31,14 @@ async fn choose_file(app: &App, path: &std::path::Path) {
         .unwrap();
 }
 
+/// Opens "Your voices", then its "New voice" dialog.
+async fn open_new_voice(app: &App) {
+    app.click("open-voices").await;
+    app.wait_visible("voices-dialog").await;
+    app.click("voice-new").await;
+    app.wait_visible("voice-dialog").await;
+}
+
 /// Makes a voice in the open "New voice" dialog; answers its voice id.
 async fn make_voice(
     app: &App,
@@ -94,10 +102,7 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     std::fs::write(&not_audio, "shopping list: milk, bread").unwrap();
 
     let app = env.launch().await;
-    app.click("open-voices").await;
-    app.wait_visible("voices-dialog").await;
-    app.click("voice-new").await;
-    app.wait_visible("voice-dialog").await;
+    open_new_voice(&app).await;
     app.screenshot("voice-01-empty").await;
 
     // A text file called .mp3 is refused by what it is, and nothing is sent.
@@ -279,10 +284,7 @@ async fn a_voice_is_made_when_the_upload_answers_urls_and_the_id_comes_as_a_stri
         env.fake.push_fault(Target::Result, Fault::StringOutput);
     }
     let app = env.launch().await;
-    app.click("open-voices").await;
-    app.wait_visible("voices-dialog").await;
-    app.click("voice-new").await;
-    app.wait_visible("voice-dialog").await;
+    open_new_voice(&app).await;
     let id = make_voice(&app, &env, &clip, "Iris", "").await;
     assert!(id.len() > 10, "a voice id from Segmind: {id}");
     assert_eq!(env.fake.count("POST", "/upload-asset"), 1);
@@ -305,10 +307,7 @@ async fn closing_the_window_while_a_voice_is_being_made_asks_first() {
     let clip = env.files_dir().join("memo.wav");
     std::fs::write(&clip, wav_clip(6000)).unwrap();
     let app = env.launch().await;
-    app.click("open-voices").await;
-    app.wait_visible("voices-dialog").await;
-    app.click("voice-new").await;
-    app.wait_visible("voice-dialog").await;
+    open_new_voice(&app).await;
     choose_file(&app, &clip).await;
     app.wait_text("voice-clip-status", "seconds", Duration::from_secs(10))
         .await;

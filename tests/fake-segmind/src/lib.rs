@@ -143,6 +143,26 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// This config with `queued` and `processing` where it holds the fake's own
+    /// defaults: a harness's pace for its tests, while timings a test set are kept.
+    pub fn phases_unless_set(self, queued: Duration, processing: Duration) -> Self {
+        let defaults = Config::default();
+        let pick = |set: Duration, default: Duration, pace: Duration| {
+            if set == default {
+                pace
+            } else {
+                set
+            }
+        };
+        Config {
+            queued: pick(self.queued, defaults.queued, queued),
+            processing: pick(self.processing, defaults.processing, processing),
+            ..self
+        }
+    }
+}
+
 /// A spoken-length test clip: a WAV of `millis` ms (16-bit mono, 16 kHz) holding a
 /// quiet 220 Hz tone, playable by any media stack.
 pub fn wav_clip(millis: u64) -> Vec<u8> {

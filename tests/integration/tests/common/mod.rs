@@ -24,19 +24,7 @@ pub async fn fake() -> FakeSegmind {
 /// The fake with `config`; timings left at the fake's defaults are made quicker
 /// (100 ms queued, 200 ms processing), timings a test set are kept.
 pub async fn fake_with(config: Config) -> FakeSegmind {
-    let defaults = Config::default();
-    let quick = |set: Duration, default: Duration, quick: u64| {
-        if set == default {
-            Duration::from_millis(quick)
-        } else {
-            set
-        }
-    };
-    let config = Config {
-        queued: quick(config.queued, defaults.queued, 100),
-        processing: quick(config.processing, defaults.processing, 200),
-        ..config
-    };
+    let config = config.phases_unless_set(Duration::from_millis(100), Duration::from_millis(200));
     FakeSegmind::start(config)
         .await
         .expect("the fake Segmind starts")
