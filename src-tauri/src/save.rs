@@ -90,8 +90,11 @@ pub fn copy_replacing(source: &Path, path: &Path) -> io::Result<()> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".kling-{}.part", std::process::id()));
     let temp = path.with_file_name(name);
+    // Synced through a handle opened for writing: on Windows `sync_all` is
+    // FlushFileBuffers, which "must have the GENERIC_WRITE access right" (Microsoft's
+    // FlushFileBuffers page), so a read-only handle fails every Save as.
     let copied = fs::copy(source, &temp)
-        .and_then(|_| fs::File::open(&temp)?.sync_all())
+        .and_then(|_| fs::OpenOptions::new().write(true).open(&temp)?.sync_all())
         .and_then(|()| fs::rename(&temp, path));
     if copied.is_err() {
         let _ = fs::remove_file(&temp);
