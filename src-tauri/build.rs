@@ -35,6 +35,8 @@ const COMMANDS: &[&str] = &[
     "delete_voice",
     "open_logs_folder",
     "support_details",
+    "menu_keys",
+    "choose_menu_item",
 ];
 
 /// Every catalogue in `ui/locales/` is built in: adding a language is adding one file.

@@ -109,6 +109,10 @@ export const resumeJob = (jobId) => call('resume_job', { jobId });
 export const deleteJob = (jobId) => call('delete_job', { jobId });
 export const runInBackground = () => call('run_in_background');
 export const quitApp = () => call('quit_app');
+// The menu's shortcuts the page passes on, on this system ([{ key, action }]; empty
+// where the menu takes its own keys), and choosing an item as the menu does.
+export const menuKeys = () => call('menu_keys');
+export const chooseMenuItem = (action) => call('choose_menu_item', { action });
 
 // Called once at start-up: answers { jobs (newest first), damaged } and from then on
 // hands every change ({ kind: "job" | "deleted" | "closeRequested", … }) to onEvent.

@@ -35,7 +35,7 @@ export function createCast({ voices, maker }) {
     if (voice.status === 'ready') return { text: t('voices.meta.ready', { length, date: when }), tone: '' };
     if (voice.status === 'making' || voice.status === 'sending') return { text: t('voices.meta.making', { length }), tone: '' };
     const d = describeError(voice.error || { code: 'internal' }, { voice: true });
-    return { text: sentences(t('voices.meta.failed'), d.headline, voice.error?.mayBeBilled ? d.money : ''), tone: 'error' };
+    return { text: sentences([t('voices.meta.failed'), d.headline, voice.error?.mayBeBilled ? d.money : '']), tone: 'error' };
   }
 
   function row(voice) {

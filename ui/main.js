@@ -183,6 +183,8 @@ function onStudioEvent(msg) {
   else if (msg.kind === 'closeRequested') askClose(Number(msg.activeJobs) || 0, Number(msg.voicesBeingMade) || 0);
   else if (msg.kind === 'voice') voices.put(msg.voice);
   else if (msg.kind === 'voiceDeleted' && typeof msg.id === 'string') voices.remove(msg.id);
+  // The app menu's Settings…: only where the page's Settings can open (the studio is shown).
+  else if (msg.kind === 'settingsAsked' && !el.studio.hidden && !document.querySelector('dialog[open]')) openSettings();
 }
 
 // One tick a second while anything is under way: elapsed times and the window title.
@@ -250,8 +252,18 @@ function refreshGenerate() {
   el.reason.hidden = !reason;
 }
 
-// The app's page is a secure context (tauri://), where randomUUID always exists.
-const newSubmissionId = () => crypto.randomUUID();
+// randomUUID needs a secure context. The page is one on every system (tauri:// on
+// macOS and Linux; http://tauri.localhost on Windows, a *.localhost name Chromium
+// counts as trustworthy), but an id must never be what stops Generate: random
+// bytes from getRandomValues, which needs no secure context, stand in.
+function newSubmissionId() {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; // version 4
+  b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 async function generate() {
   // Guard and disable in the same tick as the click, before any await: a double
@@ -470,8 +482,16 @@ window.addEventListener('focus', updateTitle);
 // Clicking the dimmed backdrop closes Settings and the voice dialogs, as Esc does.
 for (const dialog of [el.settings, $('voices-dialog'), $('voice-dialog')]) closeOnBackdrop(dialog);
 
+// The menu's shortcuts the web view keeps from the menu on this system (Windows):
+// passed on to the same menu item. Empty elsewhere, where the menu sees them first.
+let menuKeys = [];
+
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+  const menuKey = e.ctrlKey && !e.altKey && !e.metaKey && menuKeys.find((k) => k.key === e.key.toLowerCase());
+  if (menuKey) {
+    e.preventDefault();
+    if (!e.repeat) api.chooseMenuItem(menuKey.action).catch(() => {});
+  } else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
     if (document.querySelector('dialog[open]') || el.studio.hidden) return;
     e.preventDefault();
     if (!e.repeat) generate();
@@ -496,6 +516,7 @@ async function boot() {
     console.error('Could not load the words', err);
   }
   createViews();
+  api.menuKeys().then((keys) => { menuKeys = Array.isArray(keys) ? keys : []; }, () => {});
   // The library next: every later change comes through this one channel.
   const watching = api.watchJobs(onStudioEvent).then(
     (snapshot) => {

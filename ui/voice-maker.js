@@ -160,7 +160,7 @@ export function createVoiceMaker({ voices, onUse, onMade }) {
       else {
         messages.general = () => {
           const d = describeError(err, { voice: true });
-          return sentences(d.headline, d.money, d.next);
+          return sentences([d.headline, d.money, d.next]);
         };
       }
       // The clip went into a voice that may have been paid for: it is not sent again.

@@ -95,8 +95,16 @@ pub async fn words(studio: State<'_, Studio>) -> AppResult<PageWords> {
 }
 
 #[tauri::command]
-pub async fn set_language(studio: State<'_, Studio>, lang: String) -> AppResult<PageWords> {
-    studio.set_language(&lang)
+pub async fn set_language(
+    app: AppHandle,
+    studio: State<'_, Studio>,
+    lang: String,
+) -> AppResult<PageWords> {
+    let words = studio.set_language(&lang)?;
+    if let Err(error) = crate::app_menu::install(&app, words.lang) {
+        log::warn!("the menu keeps its old words: {error}");
+    }
+    Ok(words)
 }
 
 #[tauri::command]
@@ -170,9 +178,6 @@ pub async fn delete_job(studio: State<'_, Studio>, job_id: String) -> AppResult<
     crate::blocking::run(|| studio.delete_job(&job_id))
 }
 
-/// How long "Quit anyway" waits for a job being sent to get Segmind's answer.
-const QUIT_SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
-
 /// "Quit anyway": unfinished jobs wait in the library for the next start. A job
 /// being sent gets a few seconds for its answer first: cut off, it could be
 /// billed without the app ever learning its id.
@@ -183,7 +188,7 @@ pub async fn quit_app(
     quitting: State<'_, crate::desktop::Quitting>,
 ) -> AppResult<()> {
     log::info!("command quit_app");
-    studio.settle_sends(QUIT_SETTLE).await;
+    studio.settle_sends(crate::desktop::QUIT_SETTLE).await;
     quitting.confirm();
     app.exit(0);
     Ok(())
@@ -344,16 +349,22 @@ pub async fn show_in_folder(studio: State<'_, Studio>, path: PathBuf) -> AppResu
     })
 }
 
+/// The menu's shortcuts the page must pass on, on this system (`app_menu`).
+#[tauri::command]
+pub fn menu_keys() -> Vec<crate::app_menu::PageKey> {
+    crate::app_menu::keys_the_page_routes()
+}
+
+/// A menu item chosen by its shortcut in the page: what the menu itself does.
+#[tauri::command]
+pub fn choose_menu_item(app: AppHandle, action: crate::app_menu::MenuAction) {
+    crate::app_menu::choose(&app, action);
+}
+
 /// Opens the folder the app writes its logs to, for a support request.
 #[tauri::command]
 pub async fn open_logs_folder(app: AppHandle) -> AppResult<()> {
-    let dir = logs_dir(&app)?;
-    std::fs::create_dir_all(&dir).map_err(|e| AppError::io("open_folder", &e))?;
-    tauri_plugin_opener::open_path(&dir, None::<&str>).map_err(|e| {
-        AppError::new(ErrorCode::Io)
-            .because("open_folder")
-            .with_detail(e.to_string())
-    })
+    crate::desktop::open_logs_folder(&app)
 }
 
 /// The text "Copy details for support" copies: never the key.
@@ -363,14 +374,9 @@ pub async fn support_details(
     studio: State<'_, Studio>,
     page: crate::support::PageFacts,
 ) -> AppResult<String> {
-    Ok(studio.support_details(&page, &logs_dir(&app)?).await)
-}
-
-fn logs_dir(app: &AppHandle) -> AppResult<PathBuf> {
-    use tauri::Manager;
-    app.path()
-        .app_log_dir()
-        .map_err(|e| AppError::internal(e.to_string()))
+    Ok(studio
+        .support_details(&page, &crate::desktop::logs_dir(&app)?)
+        .await)
 }
 
 #[tauri::command]

@@ -9,6 +9,7 @@ use tauri::{AppHandle, Manager, Window, WindowEvent};
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 use tauri_plugin_notification::NotificationExt;
 
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::i18n;
 use crate::jobs::StudioEvent;
 use crate::library::RecordStatus;
@@ -62,8 +63,10 @@ const STARTED_AGAIN: &str = "KLING_STUDIO_STARTED_AGAIN";
 /// then fails ("recipient disconnected") and the plugin refuses to start. Once
 /// the bus has noticed, a fresh start works, so this copy starts itself again in
 /// place (same process, same arguments); the library lock still guards the jobs.
+/// Linux only: the plugin hands over through D-Bus there, and through a named
+/// mutex (Windows) or a socket (macOS), which a dead process cannot hold, elsewhere.
 pub fn start_again_or_fail(error: tauri::Error) -> ! {
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     if matches!(&error, tauri::Error::PluginInitialization(plugin, _) if plugin == "single-instance")
         && std::env::var_os(STARTED_AGAIN).is_none()
     {
@@ -125,27 +128,95 @@ impl Quitting {
 /// unfinished jobs resume at the next start.
 pub fn on_window_event(window: &Window, event: &WindowEvent) {
     if let WindowEvent::CloseRequested { api, .. } = event {
-        if window
-            .try_state::<Quitting>()
-            .is_some_and(|q| q.confirmed.load(Ordering::SeqCst))
-        {
-            return;
-        }
-        // No studio: this copy found another one open and is on its way out.
-        let Some(studio) = window.try_state::<Studio>() else {
-            return;
-        };
-        let active_jobs = studio.active_jobs();
-        let voices_being_made = studio.voices_being_made();
-        if active_jobs + voices_being_made > 0
-            && studio.publish(&StudioEvent::CloseRequested {
-                active_jobs,
-                voices_being_made,
-            }) > 0
-        {
+        if held_for_the_question(window.app_handle()) {
             api.prevent_close();
         }
     }
+}
+
+/// The app menu's Quit (⌘Q on macOS, Ctrl+Q elsewhere): the same question as
+/// closing the window, in the window, brought forward so the question is seen.
+pub fn quit_asking_first(app: &AppHandle) {
+    if held_for_the_question(app) {
+        bring_forward(app);
+    } else {
+        app.exit(0);
+    }
+}
+
+/// Whether leaving now waits for the creator's answer: videos or voices are being
+/// sent or made, the creator has not chosen to quit yet, and a page is there to
+/// ask (the question is then put to it). The one rule for every way out.
+fn held_for_the_question(app: &AppHandle) -> bool {
+    if app
+        .try_state::<Quitting>()
+        .is_some_and(|q| q.confirmed.load(Ordering::SeqCst))
+    {
+        return false;
+    }
+    // No studio: this copy found another one open and is on its way out.
+    let Some(studio) = app.try_state::<Studio>() else {
+        return false;
+    };
+    let active_jobs = studio.active_jobs();
+    let voices_being_made = studio.voices_being_made();
+    active_jobs + voices_being_made > 0
+        && studio.publish(&StudioEvent::CloseRequested {
+            active_jobs,
+            voices_being_made,
+        }) > 0
+}
+
+/// How long a quit waits for videos and voices being sent to hear back from Segmind.
+pub const QUIT_SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The app's last moment, whatever ended it. On macOS, Quit from the Dock, logging
+/// out and shutting down call AppKit's `terminate:`, which tao 0.37 lets through
+/// without asking (its app delegate has no `applicationShouldTerminate:`; tauri
+/// issue #9198, tao PR #1003), and Windows ends the app at session end the same
+/// way (tao runs `WM_ENDSESSION` straight to the exit; tao issue #1115). No
+/// question can be asked there, so a paid call on its way first gets the same
+/// seconds to hear back from Segmind that "Quit" in the question gives it: a video
+/// cut off mid-POST would come back unknown, maybe billed, without its id.
+///
+/// On macOS, clicking the Dock icon of the running app (or opening it again from
+/// Finder, which LaunchServices turns into the same "reopen" rather than a second
+/// copy) brings the window back, minimised by "Keep making them" or not.
+pub fn on_run_event(app: &AppHandle, event: tauri::RunEvent) {
+    match event {
+        tauri::RunEvent::Exit => {
+            let confirmed = app
+                .try_state::<Quitting>()
+                .is_some_and(|q| q.confirmed.load(Ordering::SeqCst));
+            if let (false, Some(studio)) = (confirmed, app.try_state::<Studio>()) {
+                let unsettled = tauri::async_runtime::block_on(studio.settle_sends(QUIT_SETTLE));
+                log::info!("the app ends; left unanswered or unsaved: {unsettled}");
+            }
+        }
+        #[cfg(target_os = "macos")]
+        tauri::RunEvent::Reopen { .. } => bring_forward(app),
+        _ => {}
+    }
+}
+
+/// The folder the app writes its logs to, opened in the system's file manager.
+pub fn open_logs_folder(app: &AppHandle) -> AppResult<()> {
+    let dir = logs_dir(app)?;
+    std::fs::create_dir_all(&dir).map_err(|e| AppError::io("open_folder", &e))?;
+    tauri_plugin_opener::open_path(&dir, None::<&str>).map_err(|e| {
+        AppError::new(ErrorCode::Io)
+            .because("open_folder")
+            .with_detail(e.to_string())
+    })
+}
+
+/// The system's log folder for the app (tauri-plugin-log writes there):
+/// `~/Library/Logs/<id>` on macOS, `%LOCALAPPDATA%\<id>\logs` on Windows,
+/// `$XDG_DATA_HOME/<id>/logs` on Linux.
+pub fn logs_dir(app: &AppHandle) -> AppResult<std::path::PathBuf> {
+    app.path()
+        .app_log_dir()
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// With `BENCH_REPORT_READY` set, the first answered command prints one marker

@@ -2,9 +2,10 @@
 //!
 //! The domain modules (`request`, `client`, `library`, `jobs`, `slots`, `keystore`,
 //! `settings`, `save`, `media_server`, `instance`, `i18n`, `clip`, `voices`, `voicing`, `studio`) know nothing of Tauri and are
-//! tested without a window; `commands`, `desktop` and `run` are the thin shell.
+//! tested without a window; `commands`, `desktop`, `app_menu` and `run` are the thin shell.
 
 pub mod api_key;
+pub mod app_menu;
 pub mod blocking;
 pub mod client;
 pub mod clip;
@@ -37,13 +38,24 @@ use crate::jobs::PollPolicy;
 use crate::keystore::KEYRING_SERVICE;
 use crate::studio::{Studio, StudioPaths};
 
+/// Where each system expects the app's files (Tauri's path resolver, per OS):
+/// - the library (videos, gigabytes): the *local* app data folder. On Windows that
+///   is `%LOCALAPPDATA%\app.klingstudio.desktop`, not Roaming AppData, which a
+///   roaming profile copies to every machine the creator signs in to ("Roaming …
+///   should not contain large data", Microsoft's "Roaming application data" guide).
+///   On macOS (`~/Library/Application Support/…`) and Linux (`$XDG_DATA_HOME/…`)
+///   local and roaming are one folder.
+/// - settings (a few bytes): the config folder, which may roam on Windows.
+/// - saved videos: the system's Videos folder (`~/Movies` on macOS,
+///   `FOLDERID_Videos` on Windows, `XDG_VIDEOS_DIR` on Linux), `~/Videos` where
+///   a Linux desktop names none.
 fn studio_paths(app: &tauri::App) -> tauri::Result<StudioPaths> {
     let path = app.path();
     let videos_root = path
         .video_dir()
         .or_else(|_| path.home_dir().map(|home| home.join("Videos")))?;
     Ok(StudioPaths {
-        library_dir: path.app_data_dir()?.join("library"),
+        library_dir: path.app_local_data_dir()?.join("library"),
         config_dir: path.app_config_dir()?,
         default_output_dir: videos_root.join("Kling Studio"),
     })
@@ -132,11 +144,15 @@ pub fn run() {
                 }
                 Err(error) => return Err(error.into()),
             };
+            if let Err(error) = app_menu::install(app.handle(), studio.language()) {
+                log::warn!("no app menu: {error}");
+            }
             desktop::notify_when_ready(app.handle(), &studio);
             app.manage(studio);
             Ok(())
         })
         .on_window_event(desktop::on_window_event)
+        .on_menu_event(app_menu::on_menu_event)
         .invoke_handler(tauri::generate_handler![
             commands::form_rules,
             commands::validate_request,
@@ -171,7 +187,10 @@ pub fn run() {
             commands::delete_voice,
             commands::open_logs_folder,
             commands::support_details,
+            commands::menu_keys,
+            commands::choose_menu_item,
         ])
-        .run(tauri::generate_context!())
-        .unwrap_or_else(|error| desktop::start_again_or_fail(error));
+        .build(tauri::generate_context!())
+        .unwrap_or_else(|error| desktop::start_again_or_fail(error))
+        .run(desktop::on_run_event);
 }

@@ -13,8 +13,8 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-d
 # certificate against (on a bare Debian, and with --no-install-recommends, it can be missing).
 RUN_PACKAGES=(gstreamer1.0-libav gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gnome-keyring ca-certificates)
 # fonts-noto-cjk: the Chinese screens are drawn (and screenshotted) with real glyphs.
-# python3-xlib: tests/scripts/close-window.py asks the app's window to close the way
-# a window manager does (WebDriver has no such call).
+# python3-xlib: tests/scripts/app-window.py closes the app's window as a window
+# manager does and presses keys as a person does (WebDriver can do neither).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus-x11 libsecret-tools ffmpeg imagemagick curl desktop-file-utils
   fonts-noto-cjk python3 python3-xlib)
 

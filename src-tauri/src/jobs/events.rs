@@ -69,6 +69,8 @@ pub enum StudioEvent {
     VoiceDeleted {
         id: String,
     },
+    /// The app menu's Settings… (⌘, or Ctrl+,): the page opens its Settings.
+    SettingsAsked,
 }
 
 /// Receives events; answers false once it is gone, and is then dropped.

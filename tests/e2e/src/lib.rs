@@ -374,18 +374,30 @@ impl Env {
     }
 
     /// Asks the app's window to close as the window's close button does (an
-    /// X11 WM_DELETE_WINDOW, through tests/scripts/close-window.py).
+    /// X11 WM_DELETE_WINDOW, through tests/scripts/app-window.py).
     pub fn ask_window_to_close(&self) {
+        self.app_window(&["close"]);
+    }
+
+    /// Presses keys in the app's window as a person does (X input focus, then
+    /// XTEST key events, through tests/scripts/app-window.py): "ctrl+q" reaches the
+    /// app menu's accelerator, which WebDriver's key actions never do.
+    pub fn press_keys(&self, combo: &str) {
+        self.app_window(&["press", combo]);
+    }
+
+    fn app_window(&self, args: &[&str]) {
         let pids: Vec<String> = self.app_pids().iter().map(u32::to_string).collect();
-        assert!(!pids.is_empty(), "an app to ask");
+        assert!(!pids.is_empty(), "an app window for {args:?}");
         let out = Command::new("/usr/bin/python3")
-            .arg(workspace().join("tests/scripts/close-window.py"))
+            .arg(workspace().join("tests/scripts/app-window.py"))
+            .args(args)
             .args(&pids)
             .output()
             .expect("python3 with python3-xlib (tests/scripts/install-deps.sh)");
         assert!(
             out.status.success(),
-            "no window of {pids:?} was asked to close: {}{}",
+            "app-window.py {args:?} found no window of {pids:?}: {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
