@@ -167,6 +167,35 @@ mod tests {
         );
     }
 
+    /// The system's own store, for real: the Secret Service of the test session on
+    /// Linux, the login Keychain on macOS and the Credential Manager on Windows (the
+    /// CI workflow runs this on all three). keyring 3 falls back to a store in
+    /// memory when a platform's feature is missing, which would pass a round trip
+    /// and lose the key at every restart: the persistence is checked first.
+    #[test]
+    fn the_key_goes_to_the_system_keychain_and_back() {
+        assert!(
+            matches!(
+                keyring::default::default_credential_builder().persistence(),
+                keyring::credential::CredentialPersistence::UntilDelete
+            ),
+            "keyring has no system store on this OS: its feature is missing in Cargo.toml"
+        );
+        let service = format!("kling-studio-unit-test-{}", std::process::id());
+        let store = KeyStore::new(service.clone());
+        let key = ApiKey::parse("SG_unit-test-key-5678").unwrap();
+        store.save(&key).unwrap();
+        // A second store of the same service reads what the first one wrote: the key
+        // lives in the keychain, not in this value.
+        let again = KeyStore::new(service);
+        assert_eq!(again.get().unwrap(), Some(key));
+        assert_eq!(again.status().state, KeyState::Keychain);
+        again.remove().unwrap();
+        assert_eq!(store.get().unwrap(), None);
+        assert_eq!(store.status().state, KeyState::Missing);
+        store.remove().unwrap();
+    }
+
     #[test]
     fn dbus_failures_mean_no_keychain() {
         let err = keychain_error(keyring::Error::PlatformFailure(

@@ -87,9 +87,11 @@ pub fn copy_without_overwrite(source: &Path, dir: &Path, name: &str) -> io::Resu
 /// Copies `source` to exactly `path`, replacing what is there only once the copy
 /// is whole: a copy that fails (disk full) leaves the old file as it was.
 pub fn copy_replacing(source: &Path, path: &Path) -> io::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".kling-{}.part", std::process::id()));
-    let temp = path.with_file_name(name);
+    // A short name of its own, not the chosen one plus a suffix: a chosen name near
+    // the 255-unit limit of NTFS and APFS would otherwise make one too long.
+    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = path.with_file_name(format!(".kling-studio-{}-{n}.part", std::process::id()));
     // Synced through a handle opened for writing: on Windows `sync_all` is
     // FlushFileBuffers, which "must have the GENERIC_WRITE access right" (Microsoft's
     // FlushFileBuffers page), so a read-only handle fails every Save as.
@@ -139,6 +141,80 @@ mod tests {
         assert!(copy_replacing(&missing, &target).is_err());
         assert_eq!(fs::read(&target).unwrap(), b"new video");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_replacing_copy_onto_a_new_name_creates_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.mp4");
+        fs::write(&source, b"new video").unwrap();
+        let target = dir.path().join("chosen by the creator.mp4");
+        copy_replacing(&source, &target).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new video");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temp file left"
+        );
+    }
+
+    /// Windows' old limit is 260 characters for a whole path (MAX_PATH); Rust's
+    /// standard library passes longer paths with the `\\?\` prefix itself (its
+    /// `maybe_verbatim`), so a deep folder saves like any other. Meaningful on
+    /// Windows, where the CI workflow runs it; on macOS and Linux it pins that the
+    /// save code adds no limit of its own.
+    #[test]
+    fn saves_into_a_folder_whose_path_is_over_260_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.mp4");
+        fs::write(&source, b"video").unwrap();
+        let mut deep = dir.path().to_path_buf();
+        while deep.as_os_str().len() <= 300 {
+            deep.push("a folder with a long name for videos");
+        }
+        let name = file_name("雪の中を走る狐 a fox runs through snow", Local::now());
+        let saved = copy_without_overwrite(&source, &deep, &name).unwrap();
+        assert!(saved.as_os_str().len() > 260, "{}", saved.display());
+        assert_eq!(fs::read(&saved).unwrap(), b"video");
+        let chosen = deep.join("chosen.mp4");
+        copy_replacing(&source, &chosen).unwrap();
+        copy_replacing(&source, &chosen).unwrap();
+        assert_eq!(fs::read(&chosen).unwrap(), b"video");
+        // A chosen name at the 255-byte limit: the temporary copy's name is its own.
+        let longest = deep.join(format!("{}.mp4", "v".repeat(251)));
+        copy_replacing(&source, &longest).unwrap();
+        assert_eq!(fs::read(&longest).unwrap(), b"video");
+    }
+
+    #[test]
+    fn names_from_prompts_are_valid_on_every_system() {
+        for prompt in [
+            "CON", "aux.mp4", "nul", "COM1", "lpt9", "prn ...", "  .  ", "end. ", "CON ",
+        ] {
+            let name = file_name(prompt, Local::now());
+            let stem = name.trim_end_matches(".mp4");
+            // Windows refuses a name whose stem is reserved, and trims trailing dots
+            // and spaces (Microsoft's "Naming Files, Paths, and Namespaces").
+            assert!(!stem.ends_with(['.', ' ']), "{name:?}");
+            let base = stem.split('.').next().unwrap().to_ascii_lowercase();
+            assert!(!WINDOWS_RESERVED.contains(&base.as_str()), "{name:?}");
+            assert!(
+                name.starts_with("kling-") && name.ends_with(".mp4"),
+                "{name:?}"
+            );
+        }
+        // NTFS allows 255 UTF-16 units per name, APFS and ext4 255 UTF-8 bytes: a
+        // long prompt in a script of three-byte characters stays within both.
+        let name = file_name(&"雪の中を走る狐".repeat(40), Local::now());
+        assert!(
+            name.len() <= 255 && name.encode_utf16().count() <= 255,
+            "{name}"
+        );
+        assert_eq!(
+            slug("CON"),
+            "video",
+            "a reserved word alone is not a name part"
+        );
     }
 
     #[test]
