@@ -167,17 +167,89 @@ fn held_for_the_question(app: &AppHandle) -> bool {
         }) > 0
 }
 
+/// macOS: Quit from the Dock, logging out and shutting down ask too. AppKit asks
+/// the app delegate's `applicationShouldTerminate:` before it ends an app; tao 0.37's
+/// delegate (`TaoAppDelegateParent`) has no such method, so AppKit ends the app at
+/// once (tauri issue #9198; tao PR #1003 adds it, unmerged). The app adds the
+/// method to that class: it answers "cancel" (`NSTerminateCancel`) while the
+/// question is being put to the page, "now" (`NSTerminateNow`) otherwise; a logout
+/// then waits for the creator's answer, as it does for a document with unsaved
+/// changes. Checked against objc2 0.6.5's runtime API; the macOS half of the CI
+/// workflow builds it.
+#[cfg(target_os = "macos")]
+pub mod macos_terminate {
+    use std::sync::OnceLock;
+
+    use objc2::runtime::{AnyClass, AnyObject, Imp, Sel};
+    use objc2::{class, ffi, msg_send, sel};
+    use tauri::AppHandle;
+
+    static APP: OnceLock<AppHandle> = OnceLock::new();
+    /// `NSApplicationTerminateReply`.
+    const TERMINATE_CANCEL: usize = 0;
+    const TERMINATE_NOW: usize = 1;
+
+    extern "C-unwind" fn should_terminate(
+        _this: &AnyObject,
+        _cmd: Sel,
+        _sender: *mut AnyObject,
+    ) -> usize {
+        match APP.get() {
+            Some(app) if super::held_for_the_question(app) => {
+                super::bring_forward(app);
+                TERMINATE_CANCEL
+            }
+            _ => TERMINATE_NOW,
+        }
+    }
+
+    /// Call once, on the main thread, after the event loop made its delegate.
+    pub fn ask_first(app: &AppHandle) {
+        let _ = APP.set(app.clone());
+        let Some(class) = AnyClass::get(c"TaoAppDelegateParent") else {
+            log::warn!("no tao app delegate: Dock quit cannot ask");
+            return;
+        };
+        let method =
+            should_terminate as extern "C-unwind" fn(&AnyObject, Sel, *mut AnyObject) -> usize;
+        // SAFETY: `method` has the selector's C signature, "Q@:@" (an NSUInteger
+        // from self, _cmd and the sender); the class is a registered class.
+        let added = unsafe {
+            let imp = std::mem::transmute::<_, Imp>(method);
+            ffi::class_addMethod(
+                class as *const AnyClass as *mut AnyClass,
+                sel!(applicationShouldTerminate:),
+                imp,
+                c"Q@:@".as_ptr(),
+            )
+        };
+        if !added.as_bool() {
+            log::warn!("tao's delegate already answers applicationShouldTerminate:");
+            return;
+        }
+        // AppKit may note what its delegate answers when the delegate is set: set
+        // the same delegate again so the new method is seen.
+        // SAFETY: plain messages to the shared application, on the main thread.
+        unsafe {
+            let ns_app: *mut AnyObject = msg_send![class!(NSApplication), sharedApplication];
+            if !ns_app.is_null() {
+                let delegate: *mut AnyObject = msg_send![ns_app, delegate];
+                let _: () = msg_send![ns_app, setDelegate: delegate];
+            }
+        }
+    }
+}
+
 /// How long a quit waits for videos and voices being sent to hear back from Segmind.
 pub const QUIT_SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// The app's last moment, whatever ended it. On macOS, Quit from the Dock, logging
-/// out and shutting down call AppKit's `terminate:`, which tao 0.37 lets through
-/// without asking (its app delegate has no `applicationShouldTerminate:`; tauri
-/// issue #9198, tao PR #1003), and Windows ends the app at session end the same
-/// way (tao runs `WM_ENDSESSION` straight to the exit; tao issue #1115). No
-/// question can be asked there, so a paid call on its way first gets the same
-/// seconds to hear back from Segmind that "Quit" in the question gives it: a video
-/// cut off mid-POST would come back unknown, maybe billed, without its id.
+/// The app's last moment, whatever ended it. Windows ends the app at session end
+/// without a question (tao runs `WM_ENDSESSION` straight to the exit; tao issue
+/// #1115), as does a Linux logout's SIGTERM, and macOS where `macos_terminate`
+/// could not be put in place. No question can be asked there, so a paid call on
+/// its way first gets the same seconds to hear back from Segmind that "Quit" in
+/// the question gives it: a video cut off mid-POST would come back unknown, maybe
+/// billed, without its id.
 ///
 /// On macOS, clicking the Dock icon of the running app (or opening it again from
 /// Finder, which LaunchServices turns into the same "reopen" rather than a second

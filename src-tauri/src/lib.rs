@@ -147,6 +147,8 @@ pub fn run() {
             if let Err(error) = app_menu::install(app.handle(), studio.language()) {
                 log::warn!("no app menu: {error}");
             }
+            #[cfg(target_os = "macos")]
+            desktop::macos_terminate::ask_first(app.handle());
             desktop::notify_when_ready(app.handle(), &studio);
             app.manage(studio);
             Ok(())
