@@ -177,6 +177,7 @@ fn held_for_the_question(app: &AppHandle) -> bool {
 /// changes. Checked against objc2 0.6.5's runtime API; the macOS half of the CI
 /// workflow builds it.
 #[cfg(target_os = "macos")]
+#[allow(unsafe_code)] // the Objective-C runtime has no safe way to add a method
 pub mod macos_terminate {
     use std::sync::OnceLock;
 
