@@ -277,6 +277,57 @@ fn range_starts_at(response: &Response, offset: u64) -> bool {
         == Some(offset)
 }
 
+/// How many chunks may wait for the disk: a disk slower than the link then slows
+/// the link (the network side waits for room), never the window, and the memory a
+/// download holds stays bounded (a few MiB) whatever the video's size.
+const CHUNKS_IN_FLIGHT: usize = 64;
+
+/// The file's side of a download, on a thread of tokio's blocking pool. A write the
+/// kernel holds up (dirty pages past their limit: tens of milliseconds on a busy
+/// disk) and the final fsync then never hold a worker of the runtime that answers
+/// the window's commands; the network side only awaits room in the channel. Writes
+/// go through a buffer that passes large chunks straight on, like curl, and reach
+/// the OS at least every second, so that if the app dies a restart resumes after them.
+struct DiskWriter {
+    chunks: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    writing: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl DiskWriter {
+    fn start(file: std::fs::File) -> Self {
+        let (chunks, mut incoming) = tokio::sync::mpsc::channel::<bytes::Bytes>(CHUNKS_IN_FLIGHT);
+        let writing = tokio::task::spawn_blocking(move || {
+            let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+            let mut flushed_at = Instant::now();
+            while let Some(chunk) = incoming.blocking_recv() {
+                let reaches_os = out.buffer().len() + chunk.len() > out.capacity()
+                    || flushed_at.elapsed() >= FLUSH_EVERY;
+                out.write_all(&chunk)?;
+                if reaches_os {
+                    out.flush()?;
+                    flushed_at = Instant::now();
+                }
+            }
+            // Every chunk handed over is in the file, on the disk.
+            out.flush()?;
+            out.get_ref().sync_all()
+        });
+        Self { chunks, writing }
+    }
+
+    /// Hands a chunk to the disk; false once the writer has stopped on an error,
+    /// which `finish` then answers.
+    async fn write(&self, chunk: bytes::Bytes) -> bool {
+        self.chunks.send(chunk).await.is_ok()
+    }
+
+    /// Waits until every chunk handed over is written and synced.
+    async fn finish(self) -> std::io::Result<()> {
+        drop(self.chunks);
+        self.writing.await.map_err(std::io::Error::other)?
+    }
+}
+
 /// Streams the body after `offset` bytes already on disk; succeeds only when the
 /// file holds every byte the server announced, flushed to disk.
 async fn write_body(
@@ -291,46 +342,31 @@ async fn write_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .map(|len| len + offset);
-    // Written from this task, through a plain buffered file that passes large
-    // chunks straight through, like curl. Those writes land in the OS's page
-    // cache at once; only the final fsync waits for the disk, and it first hands
-    // this worker's other tasks to another thread (measured: block_in_place on
-    // every MiB cost ~10% of throughput for nothing).
-    let mut file = std::io::BufWriter::with_capacity(WRITE_BUFFER, file.into_std().await);
+    let disk = DiskWriter::start(file.into_std().await);
     let mut received = offset;
     progress(received, expected);
     let mut body = response.bytes_stream();
     let mut cut = false;
-    let mut flushed_at = Instant::now();
     while let Some(chunk) = body.next().await {
         let Ok(chunk) = chunk else {
             cut = true;
             break;
         };
-        // A slow download still reaches the disk every second, so that if the app
-        // dies a restart resumes after those bytes.
-        let reaches_disk = file.buffer().len() + chunk.len() > file.capacity()
-            || flushed_at.elapsed() >= FLUSH_EVERY;
-        if reaches_disk {
-            file.write_all(&chunk)
-                .and_then(|()| file.flush())
-                .map_err(io_error)?;
-            flushed_at = Instant::now();
-        } else {
-            file.write_all(&chunk).map_err(io_error)?;
+        let len = chunk.len() as u64;
+        if !disk.write(chunk).await {
+            break; // the disk refused: `finish` says why
         }
-        received += chunk.len() as u64;
+        received += len;
         if received > MAX_VIDEO_BYTES {
             // Nothing of it is kept: a retry must not grow it further.
-            drop(file);
-            let _ = std::fs::remove_file(part);
+            let _ = disk.finish().await;
+            let _ = tokio::fs::remove_file(part).await;
             return Err(not_a_video(format!("more than {MAX_VIDEO_BYTES} bytes")));
         }
         progress(received, expected);
     }
     // What did arrive is kept in the part file, so the next try resumes after it.
-    crate::blocking::run(|| file.flush().and_then(|()| file.get_ref().sync_all()))
-        .map_err(io_error)?;
+    disk.finish().await.map_err(io_error)?;
     if cut || expected.is_some_and(|total| received != total) {
         return Err(incomplete(received, expected));
     }
@@ -372,6 +408,42 @@ mod tests {
         assert!(looks_like_mp4(b"\0\0\0\x08wide\0\0"));
         assert!(!looks_like_mp4(b"<!DOCTYPE html>"));
         assert!(!looks_like_mp4(b"\0\0"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_disk_writer_keeps_every_chunk_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clip.mp4.part");
+        let disk = DiskWriter::start(std::fs::File::create(&path).unwrap());
+        let mut expected = Vec::new();
+        // Small chunks gathered, large ones passed straight on, more than the
+        // channel holds at once.
+        for n in 0..(CHUNKS_IN_FLIGHT * 3) {
+            let chunk = vec![(n % 251) as u8; if n % 7 == 0 { 200 << 10 } else { 1000 }];
+            expected.extend_from_slice(&chunk);
+            assert!(disk.write(bytes::Bytes::from(chunk)).await);
+        }
+        disk.finish().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_disk_that_refuses_ends_the_download_with_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clip.mp4.part");
+        std::fs::write(&path, b"").unwrap();
+        // A handle that cannot write, as a full or vanished disk answers.
+        let disk = DiskWriter::start(std::fs::File::open(&path).unwrap());
+        let offered = CHUNKS_IN_FLIGHT * 8;
+        let mut accepted = 0;
+        for _ in 0..offered {
+            if !disk.write(bytes::Bytes::from(vec![0u8; 4096])).await {
+                break;
+            }
+            accepted += 1;
+        }
+        assert!(accepted < offered, "the writer stopped taking chunks");
+        assert!(disk.finish().await.is_err(), "and says why");
     }
 
     #[test]
