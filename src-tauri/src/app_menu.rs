@@ -81,27 +81,20 @@ pub fn install(app: &AppHandle, lang: &str) -> tauri::Result<()> {
 fn build(app: &AppHandle, lang: &str) -> tauri::Result<Menu<Wry>> {
     let word = |key: &str| tr(lang, key, &[]);
     let name = app.package_info().name.clone();
-    let quit = MenuItem::with_id(
-        app,
-        MenuAction::Quit.id(),
+    let own_item = |action: MenuAction, text: String, shortcut: Option<&str>| {
+        MenuItem::with_id(app, action.id(), text, true, shortcut)
+    };
+    let quit = own_item(
+        MenuAction::Quit,
         tr(lang, "menu.quit", &[("app", &name)]),
-        true,
         Some("CmdOrCtrl+Q"),
     )?;
-    let settings = MenuItem::with_id(
-        app,
-        MenuAction::Settings.id(),
+    let settings = own_item(
+        MenuAction::Settings,
         word("menu.settings"),
-        true,
         Some("CmdOrCtrl+,"),
     )?;
-    let open_logs = MenuItem::with_id(
-        app,
-        MenuAction::OpenLogs.id(),
-        word("menu.open_logs"),
-        true,
-        None::<&str>,
-    )?;
+    let open_logs = own_item(MenuAction::OpenLogs, word("menu.open_logs"), None)?;
     let help = Submenu::with_items(app, word("menu.help"), true, &[&open_logs])?;
     let separator = || PredefinedMenuItem::separator(app);
 
