@@ -18,8 +18,13 @@ use super::answer::{error_for_status, server_message, Call};
 use super::transport_error;
 use crate::error::{AppError, AppResult, ErrorCode};
 
-/// Told the bytes received so far and the total, when known.
+/// Told the bytes received so far and the total, when known: when the download
+/// starts, at most every `PROGRESS_EVERY` after, and when the last byte is in.
 pub type Progress<'a> = dyn FnMut(u64, Option<u64>) + Send + 'a;
+
+/// Each report redraws the job's card in the window; a fast download used to
+/// report every chunk (thousands of times a second at 1 GB/s).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// Small chunks are gathered up to this; chunks this size or larger (most of them,
 /// on a fast link) go straight to the file without another copy.
@@ -85,8 +90,49 @@ impl FileFetcher {
     }
 
     /// Downloads `url` to `target`, retrying and resuming cut transfers a few
-    /// times (the job's drive retries longer).
+    /// times (the job's drive retries longer). The transfer runs on the background
+    /// runtime (`crate::background`), below the window's priority; its progress
+    /// comes back here, to `progress`, at most four times a second. Dropping the
+    /// returned future stops the transfer.
     pub async fn download(
+        &self,
+        url: &str,
+        target: &Path,
+        progress: &mut Progress<'_>,
+    ) -> AppResult<u64> {
+        let (report, mut reports) = tokio::sync::watch::channel((0, None));
+        let (this, url, target) = (self.clone(), url.to_string(), target.to_path_buf());
+        let mut transfer = crate::background::spawn(async move {
+            let mut last: Option<Instant> = None;
+            let mut throttled = |received: u64, total: Option<u64>| {
+                let due =
+                    last.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) || total == Some(received);
+                if due {
+                    last = Some(Instant::now());
+                    report.send_replace((received, total));
+                }
+            };
+            this.download_retrying(&url, &target, &mut throttled).await
+        });
+        loop {
+            tokio::select! {
+                biased;
+                finished = &mut transfer => {
+                    if reports.has_changed().unwrap_or(false) {
+                        let (received, total) = *reports.borrow_and_update();
+                        progress(received, total);
+                    }
+                    return finished;
+                }
+                Ok(()) = reports.changed() => {
+                    let (received, total) = *reports.borrow_and_update();
+                    progress(received, total);
+                }
+            }
+        }
+    }
+
+    async fn download_retrying(
         &self,
         url: &str,
         target: &Path,

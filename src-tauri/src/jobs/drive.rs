@@ -16,9 +16,6 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::library::{JobRecord, RecordStatus, UnreadAnswer};
 use crate::locks::lock;
 
-/// How often a download's progress reaches the window.
-const PROGRESS_EVERY: Duration = Duration::from_millis(250);
-
 impl JobManager {
     pub(super) async fn drive(self: &Arc<Self>, id: &str, attempt: Attempt) {
         // Every error worth keeping is on the record; a failure to write the record
@@ -561,24 +558,17 @@ impl JobManager {
             .await?;
             return Ok(Next::Done);
         }
-        let mut last: Option<Instant> = None;
+        // At most four times a second, and at the end (the fetcher's promise): each
+        // announcement redraws the card in the window.
         let mut progress = |received: u64, total: Option<u64>| {
-            // At most four times a second, and at the end: each announcement redraws
-            // the card in the window, and a fast download used to announce every
-            // 1% (over twenty times a second at 1 GB/s).
-            let due =
-                total == Some(received) || last.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY);
-            if due {
-                last = Some(Instant::now());
-                {
-                    let mut live = lock(&self.live);
-                    let entry = live.entry(record.id.clone()).or_default();
-                    entry.received = Some(received);
-                    entry.total = total;
-                }
-                if let Ok(current) = self.library.get(&record.id) {
-                    self.announce(current);
-                }
+            {
+                let mut live = lock(&self.live);
+                let entry = live.entry(record.id.clone()).or_default();
+                entry.received = Some(received);
+                entry.total = total;
+            }
+            if let Ok(current) = self.library.get(&record.id) {
+                self.announce(current);
             }
         };
         let started = Instant::now();

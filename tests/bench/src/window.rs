@@ -72,6 +72,19 @@ async fn round_trips(app: &e2e::App) -> Vec<f64> {
         .collect()
 }
 
+/// How many history cards show their video's still.
+async fn stills_drawn(app: &e2e::App) -> u64 {
+    app.client
+        .execute(
+            "return document.querySelectorAll('.h-poster[data-still=\"drawn\"]').length;",
+            vec![],
+        )
+        .await
+        .expect("the page answers")
+        .as_u64()
+        .unwrap_or(0)
+}
+
 fn video_url(jobs: &[Value], id: &str) -> String {
     let job = jobs
         .iter()
@@ -106,7 +119,19 @@ pub async fn preview_and_responsiveness() -> Vec<Row> {
     // Resumed by the app as it starts: the download runs while the page is measured.
     fixtures::add_download(env.home.path(), DOWNLOAD_ID, &download_url);
     let app = env.launch().await;
+    // The first seconds: the download starting as the page draws its first
+    // stills (from the videos themselves, in the web view's own decoder).
+    let starting = round_trips(&app).await;
 
+    // Then the page settles (the history's stills drawn, from the videos
+    // themselves), as it has when the idle figure is taken: the figure is what the
+    // download costs, not what the page's first seconds cost.
+    e2e::wait_until(
+        "the history's stills drawn, with the download under way",
+        std::time::Duration::from_secs(60),
+        || async { stills_drawn(&app).await >= 2 && downloading(&jobs(&app).await) },
+    )
+    .await;
     let during = round_trips(&app).await;
     let jobs_now = jobs(&app).await;
     let overlapped = downloading(&jobs_now);
@@ -133,6 +158,7 @@ pub async fn preview_and_responsiveness() -> Vec<Row> {
     let size_mb = std::fs::metadata(&big).unwrap().len() as f64 / 1e6;
     let (large, small) = (median(large), median(small));
     let (p99_during, p99_idle) = (percentile(during, 99.0), percentile(idle, 99.0));
+    let p99_starting = percentile(starting, 99.0);
     vec![
         Row {
             name: if size_mb > 150.0 {
@@ -159,6 +185,15 @@ pub async fn preview_and_responsiveness() -> Vec<Row> {
                 "≤ 50 ms (the download ended before the calls did)".into()
             },
             within: p99_during <= 50.0 && overlapped,
+        },
+        Row {
+            name: "Command round trip in the first seconds, the download starting, p99 of 200",
+            figure: p99_starting,
+            reference: p99_during,
+            unit: "ms",
+            reference_name: "settled page, same download",
+            budget: "≤ 50 ms".into(),
+            within: p99_starting <= 50.0,
         },
     ]
 }

@@ -423,28 +423,42 @@ async fn a_download_cut_every_time_fails_and_leaves_no_final_file() {
 async fn a_slow_download_completes_with_steady_progress() {
     let fake = fake().await;
     let url = video_url(&fake).await;
+    // 13 chunks a tenth of a second apart: over a second of transfer.
     fake.push_fault(
         Target::File,
         Fault::SlowBody {
-            chunk: 8192,
-            delay: Duration::from_millis(20),
+            chunk: 4096,
+            delay: Duration::from_millis(100),
         },
     );
     let dir = tempfile::tempdir().unwrap();
     let mut seen = Vec::new();
     let mut progress = |received: u64, total: Option<u64>| seen.push((received, total));
+    let started = std::time::Instant::now();
     files(&fake)
         .download(&url, &target_in(&dir), &mut progress)
         .await
         .expect("slow but whole");
+    let took = started.elapsed().as_secs_f64();
     assert_eq!(std::fs::read(target_in(&dir)).unwrap(), FakeSegmind::clip());
+    let total = FakeSegmind::clip().len() as u64;
     assert!(
-        seen.len() >= 5,
+        seen.len() >= 4,
         "progress was reported along the way: {seen:?}"
+    );
+    assert!(
+        seen.len() as f64 <= 2.0 + took / 0.25,
+        "at most four reports a second, with the first and the last: {} in {took:.2} s",
+        seen.len()
     );
     assert!(
         seen.windows(2).all(|w| w[0].0 <= w[1].0),
         "progress never goes back"
+    );
+    assert_eq!(
+        seen.last(),
+        Some(&(total, Some(total))),
+        "the last byte is reported"
     );
 }
 
