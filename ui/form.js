@@ -622,6 +622,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     showErrors,
     reasonText,
     hasErrors: () => errors.length > 0,
+    revealed: () => revealed,
     aspect: () => state.aspect_ratio,
   };
 }

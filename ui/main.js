@@ -243,12 +243,16 @@ async function askClose(videos, voices) {
 
 function refreshGenerate() {
   let reason = '';
-  if (formBroken) reason = t('notice.startFailed');
-  else if (asking) reason = t('generate.asking');
-  else if (submitting) reason = t('generate.sending');
-  else if (form.hasErrors()) reason = form.reasonText();
+  let kind = '';
+  if (formBroken) [reason, kind] = [t('notice.startFailed'), 'broken'];
+  else if (asking) [reason, kind] = [t('generate.asking'), 'asking'];
+  else if (submitting) [reason, kind] = [t('generate.sending'), 'sending'];
+  // An untouched form is invited, not scolded: "Fix 1 thing" waits for an edit.
+  else if (form.hasErrors() && !form.revealed()) [reason, kind] = [t('generate.describe_first'), 'describe'];
+  else if (form.hasErrors()) [reason, kind] = [form.reasonText(), 'fix'];
   el.generate.disabled = !!reason;
   el.reason.textContent = reason;
+  el.reason.dataset.reason = kind;
   el.reason.hidden = !reason;
 }
 

@@ -1,5 +1,7 @@
 // stage.js: the right-hand stage shows ONE job: by default the newest one started
-// in this session (followed as it goes), or the one picked in the history. The job
+// in this session (followed as it goes), at start the newest one still being made
+// (a creator who saw an empty stage after a restart would press Generate again and
+// pay twice), or the one picked in the history. The job
 // card (status in words, elapsed time, progress), the error box with "Try again",
 // the preview, Save / Save as / Show in folder, and the output folder live here.
 import * as api from './api.js';
@@ -112,6 +114,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     }
     if (change.type === 'reset') {
       if (selection && selection.id && !shown) select(fallback());
+      else if (!selection && library.all().some(isActive)) select(library.all().find(isActive).id);
       else render();
       return;
     }

@@ -45,6 +45,18 @@ async fn ipc_log(app: &App) -> String {
         .to_string()
 }
 
+/// Why Generate is off, as the page files it (`data-reason`).
+async fn reason_kind(app: &App) -> String {
+    app.js(
+        "return document.querySelector(\"[data-testid='generate-reason']\").dataset.reason || ''",
+        vec![],
+    )
+    .await
+    .as_str()
+    .unwrap_or("")
+    .to_string()
+}
+
 async fn generate_enabled(app: &App) -> bool {
     app.el("generate").await.is_enabled().await.unwrap()
 }
@@ -112,6 +124,14 @@ async fn an_invalid_form_shows_its_messages_and_sends_nothing() {
     let env = Env::start("invalid-form").await;
     let app = env.launch().await;
 
+    // Untouched, the form invites rather than scolds: Generate waits for a
+    // description, and says so without "Fix 1 thing".
+    wait_until("Generate's reason", Duration::from_secs(10), || async {
+        reason_kind(&app).await == "describe"
+    })
+    .await;
+    assert!(!generate_enabled(&app).await, "nothing to send yet");
+
     app.type_into("prompt", "").await;
     app.select("duration", "5").await;
     wait_until("the prompt's message", Duration::from_secs(10), || async {
@@ -144,6 +164,7 @@ async fn an_invalid_form_shows_its_messages_and_sends_nothing() {
         !app.text("generate-reason").await.trim().is_empty(),
         "the reason is visible"
     );
+    assert_eq!(reason_kind(&app).await, "fix", "after an edit, what to fix");
     app.screenshot("04-invalid-form").await;
 
     // Even a forced click (the shortcut, too) sends nothing.

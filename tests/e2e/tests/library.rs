@@ -1,6 +1,7 @@
 //! Never lose a paid video: the real app is killed (SIGKILL) while its job is
 //! queued, processing or downloading; started again, it finishes the job from
-//! its library with the video byte-identical and exactly one POST. And re-run from
+//! its library with the video byte-identical and exactly one POST, on the stage
+//! from the moment the window opens while it is still being made. And re-run from
 //! history fills the form with the old parameters, without sending anything.
 
 use std::time::Duration;
@@ -37,6 +38,18 @@ async fn survives_a_kill_while(phase: &str, env: &Env) {
     );
 
     let app = env.launch().await;
+    if phase != "downloading" {
+        // The stage shows the job being made, not an empty stage that asks for a
+        // Generate click (which would pay twice). (A resumed download's last bytes
+        // arrive before the window's first paint: that job is ready, not in progress.)
+        app.wait_for(
+            "the stage to show the job being made",
+            JOB_LIMIT,
+            || async { !app.status().await.is_empty() },
+        )
+        .await;
+        app.wait_status("ready", JOB_LIMIT).await;
+    }
     app.wait_for("the resumed job to be ready", JOB_LIMIT, || async {
         app.history().await == ["ready"]
     })
