@@ -113,8 +113,9 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       return;
     }
     if (change.type === 'reset') {
+      const beingMade = !selection && library.all().find(isActive);
       if (selection && selection.id && !shown) select(fallback());
-      else if (!selection && library.all().some(isActive)) select(library.all().find(isActive).id);
+      else if (beingMade) select(beingMade.id);
       else render();
       return;
     }

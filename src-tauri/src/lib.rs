@@ -1,8 +1,9 @@
 //! Kling Studio: make short films with Kling 3.0 Pro on Segmind.
 //!
-//! The domain modules (`background`, `request`, `client`, `library`, `jobs`, `slots`, `keystore`,
-//! `settings`, `save`, `media_server`, `instance`, `i18n`, `clip`, `voices`, `voicing`, `studio`) know nothing of Tauri and are
-//! tested without a window; `commands`, `desktop`, `app_menu` and `run` are the thin shell.
+//! The domain modules (`background`, `request`, `client`, `library`, `jobs`,
+//! `slots`, `keystore`, `settings`, `save`, `media_server`, `instance`, `i18n`,
+//! `clip`, `voices`, `voicing`, `studio`) know nothing of Tauri and are tested
+//! without a window; `commands`, `desktop`, `app_menu` and `run` are the thin shell.
 
 pub mod api_key;
 pub mod app_menu;
