@@ -10,16 +10,18 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
+use crate::error::FieldError;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::i18n::{self, PageWords};
 use crate::jobs::{JobView, StudioEvent};
 use crate::keystore::KeyStatus;
-use crate::request::{form_rules as rules, FieldError, FormRules, GenerationRequest};
+use crate::request::GenerationRequest;
+use crate::studio::form_rules::{form_rules as rules, FormRules};
 use crate::studio::{
     LibrarySnapshot, LoadedSettings, Order, PriceView, SavedKey, SpendView, Studio,
 };
+use crate::voices::making::VoiceProgress;
 use crate::voices::{StagedClip, VoiceView};
-use crate::voicing::VoiceProgress;
 
 /// Fixed pages the app may open in the browser; the webview cannot name a URL.
 const API_KEYS_URL: &str = "https://cloud.segmind.com/console/api-keys";

@@ -11,8 +11,8 @@ use tauri_plugin_notification::NotificationExt;
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::i18n;
+use crate::jobs::library::RecordStatus;
 use crate::jobs::StudioEvent;
-use crate::library::RecordStatus;
 use crate::studio::Studio;
 
 /// Shows a desktop notification when a video becomes ready while the window is
@@ -23,7 +23,7 @@ pub fn notify_when_ready(app: &AppHandle, studio: &Studio) {
     studio.observe_jobs(Arc::new(move |event| {
         if let StudioEvent::Job { job } = event {
             let ready = job.record.status == RecordStatus::Ready;
-            if ready && crate::locks::lock(&told).insert(job.record.id.clone()) {
+            if ready && crate::mutex::lock(&told).insert(job.record.id.clone()) {
                 let focused = app
                     .get_webview_window("main")
                     .and_then(|w| w.is_focused().ok())

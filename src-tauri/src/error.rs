@@ -9,8 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::request::FieldError;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -230,6 +228,27 @@ impl std::fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// One problem with one field: which rule it breaks, and the numbers the words
+/// need. The UI's catalogues word it (`field.rule.<rule>`) in the creator's language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// A path into the request: `prompt`, `multi_prompt[2].prompt`, `voice_ids[0]`.
+    pub field: String,
+    pub rule: String,
+    #[serde(default)]
+    pub params: serde_json::Value,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: &str, params: serde_json::Value) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.to_string(),
+            params,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -68,11 +68,11 @@ impl KeyStore {
     }
 
     fn session_key(&self) -> Option<ApiKey> {
-        crate::locks::lock(&self.session).clone()
+        crate::mutex::lock(&self.session).clone()
     }
 
     fn set_session_key(&self, key: Option<ApiKey>) {
-        *crate::locks::lock(&self.session) = key;
+        *crate::mutex::lock(&self.session) = key;
     }
 
     /// The key to use now: this session's, else the keychain's.

@@ -1,37 +1,42 @@
 //! Kling Studio: make short films with Kling 3.0 Pro on Segmind.
 //!
-//! The domain modules (`background`, `request`, `client`, `library`, `jobs`,
-//! `slots`, `keystore`, `settings`, `save`, `media_server`, `instance`, `i18n`,
-//! `clip`, `voices`, `voicing`, `studio`) know nothing of Tauri and are tested
-//! without a window; `commands`, `desktop`, `app_menu` and `run` are the thin shell.
+//! Everything but the shell knows nothing of Tauri and is tested without a
+//! window; `commands`, `desktop`, `app_menu` and `run` are the thin shell. The
+//! floors, each importing only those below it:
+//! - the ground: `error`, `clock`, `mutex`, `blocking`, `background`,
+//!   `records` (records on disk), `logging`, `api_key`, `i18n`, `save`,
+//!   `support`, `library_lock`, `webview_painting`, `media_server`;
+//! - the request and the settings: `request`, `settings`, `keystore`;
+//! - Segmind: `client`;
+//! - what the app keeps and drives: `jobs` (with its `library` and `slots`),
+//!   `voices` (with `clip` and `making`), `price`;
+//! - the use cases: `studio`, one feature per file.
 
 pub mod api_key;
 pub mod app_menu;
 pub mod background;
 pub mod blocking;
 pub mod client;
-pub mod clip;
+pub mod clock;
 pub mod commands;
 pub mod desktop;
 pub mod error;
 pub mod i18n;
-pub mod instance;
 pub mod jobs;
 pub mod keystore;
-pub mod library;
-pub mod locks;
+pub mod library_lock;
 pub mod logging;
 pub mod media_server;
-pub mod painting;
+pub mod mutex;
 pub mod price;
+pub mod records;
 pub mod request;
 pub mod save;
 pub mod settings;
-pub mod slots;
 pub mod studio;
 pub mod support;
 pub mod voices;
-pub mod voicing;
+pub mod webview_painting;
 
 use tauri::Manager;
 
@@ -116,7 +121,7 @@ fn log_panics() {
 
 pub fn run() {
     // First: WebKit's processes read it from the environment when they start.
-    painting::choose_for_this_machine();
+    webview_painting::choose_for_this_machine();
     log_panics();
     tauri::Builder::default()
         // First, so a second launch exits before it builds anything of its own.
@@ -128,7 +133,10 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
-            log::info!("web view painting: {}", painting::chosen().describe());
+            log::info!(
+                "web view painting: {}",
+                webview_painting::chosen().describe()
+            );
             let config = ClientConfig::from_env()?;
             let paths = studio_paths(app)?;
             let started = tauri::async_runtime::block_on(async {
@@ -140,7 +148,7 @@ pub fn run() {
             });
             let studio = match started {
                 Ok(studio) => studio,
-                Err(error) if instance::is_held_elsewhere(&error) => {
+                Err(error) if library_lock::is_held_elsewhere(&error) => {
                     desktop::say_already_open_and_exit(app.handle());
                     return Ok(());
                 }

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone};
 use serde::Serialize;
 
-use crate::library::{JobRecord, RecordStatus};
+use crate::jobs::library::{JobRecord, RecordStatus};
 use crate::request::GenerationRequest;
 
 /// The sound tier of a request: what Segmind bills per second depends on it.
@@ -355,7 +355,7 @@ impl SpentLedger {
             Err(error) => error,
         };
         // A name of its own each time: an earlier one set aside is kept too.
-        let stamp = crate::client::now_ms();
+        let stamp = crate::clock::now_ms();
         let aside = (0u32..)
             .map(|n| path.with_extension(format!("json.unreadable-{stamp}-{n}")))
             .find(|p| !p.exists())
@@ -373,13 +373,13 @@ impl SpentLedger {
         );
         if !kept.is_empty() {
             let json = serde_json::to_vec(&kept).map_err(std::io::Error::other)?;
-            crate::settings::write_atomically(path, &json)?;
+            crate::records::write_atomically(path, &json)?;
         }
         Ok(kept)
     }
 
     pub fn bills(&self) -> Vec<DeletedBill> {
-        let mut ledger = crate::locks::lock(&self.bills);
+        let mut ledger = crate::mutex::lock(&self.bills);
         // Not readable at start: tried again, so the spend is not short all session.
         if ledger.unread {
             if let Ok(bills) = Self::read(&self.path) {
@@ -397,7 +397,7 @@ impl SpentLedger {
             return Ok(());
         };
         let io = |e: &std::io::Error| crate::error::AppError::io("record_job", e);
-        let mut ledger = crate::locks::lock(&self.bills);
+        let mut ledger = crate::mutex::lock(&self.bills);
         if ledger.unread {
             ledger.bills = Self::read(&self.path).map_err(|e| io(&e))?;
             ledger.unread = false;
@@ -410,7 +410,7 @@ impl SpentLedger {
         });
         let json = serde_json::to_vec(&next)
             .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
-        crate::settings::write_atomically(&self.path, &json).map_err(|e| io(&e))?;
+        crate::records::write_atomically(&self.path, &json).map_err(|e| io(&e))?;
         ledger.bills = next;
         Ok(())
     }

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::error::FieldError;
+
 pub const PROMPT_MAX_CHARS: usize = 2500;
 pub const SHOT_PROMPT_MAX_CHARS: usize = 512;
 pub const MIN_DURATION_SECS: u32 = 3;
@@ -79,78 +81,6 @@ impl Default for GenerationRequest {
             shot_type: None,
             voice_ids: None,
         }
-    }
-}
-
-/// One problem with one field: which rule it breaks, and the numbers the words
-/// need. The UI's catalogues word it (`field.rule.<rule>`) in the creator's language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldError {
-    /// A path into the request: `prompt`, `multi_prompt[2].prompt`, `voice_ids[0]`.
-    pub field: String,
-    pub rule: String,
-    #[serde(default)]
-    pub params: serde_json::Value,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, rule: &str, params: serde_json::Value) -> Self {
-        Self {
-            field: field.into(),
-            rule: rule.to_string(),
-            params,
-        }
-    }
-}
-
-/// The numbers and choices the form is built from, so the UI never hard-codes a rule.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FormRules {
-    pub durations: Vec<String>,
-    pub aspect_ratios: Vec<&'static str>,
-    pub shot_types: Vec<&'static str>,
-    pub prompt_max_chars: usize,
-    pub shot_prompt_max_chars: usize,
-    pub max_shots: usize,
-    pub max_voices: usize,
-    /// Videos one Generate click may ask for.
-    pub max_takes: u8,
-    pub voice_making: VoiceMakingRules,
-    pub defaults: GenerationRequest,
-}
-
-/// What the "New voice" dialog says and checks first (Rust checks again).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VoiceMakingRules {
-    pub name_max_chars: usize,
-    pub clip_min_seconds: u32,
-    pub clip_max_seconds: u32,
-    pub clip_max_bytes: u64,
-    pub cost_usd: f64,
-}
-
-pub fn form_rules() -> FormRules {
-    FormRules {
-        durations: (MIN_DURATION_SECS..=MAX_DURATION_SECS)
-            .map(|s| s.to_string())
-            .collect(),
-        aspect_ratios: ASPECT_RATIOS.to_vec(),
-        shot_types: SHOT_TYPES.to_vec(),
-        prompt_max_chars: PROMPT_MAX_CHARS,
-        shot_prompt_max_chars: SHOT_PROMPT_MAX_CHARS,
-        max_shots: MAX_SHOTS,
-        max_voices: MAX_VOICES,
-        max_takes: crate::studio::MAX_TAKES,
-        voice_making: VoiceMakingRules {
-            name_max_chars: crate::voices::MAX_NAME_CHARS,
-            clip_min_seconds: crate::clip::MIN_SECONDS,
-            clip_max_seconds: crate::clip::MAX_SECONDS,
-            clip_max_bytes: crate::clip::MAX_BYTES,
-            cost_usd: crate::voices::ESTIMATED_COST,
-        },
-        defaults: GenerationRequest::default(),
     }
 }
 
@@ -739,13 +669,5 @@ mod tests {
             fields(&req),
             ["prompt", "duration", "aspect_ratio", "cfg_scale"]
         );
-    }
-
-    #[test]
-    fn form_rules_list_every_duration() {
-        let rules = form_rules();
-        assert_eq!(rules.durations.len(), 13);
-        assert_eq!(rules.durations.first().map(String::as_str), Some("3"));
-        assert_eq!(rules.durations.last().map(String::as_str), Some("15"));
     }
 }

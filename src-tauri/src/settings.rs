@@ -4,12 +4,12 @@
 //! a damaged file is set aside and the defaults are used.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
+use crate::records::write_atomically;
 use crate::request::GenerationRequest;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -67,44 +67,12 @@ impl SettingsFile {
 
     /// Loads, changes and stores in one step.
     pub fn update(&self, change: impl FnOnce(&mut Settings)) -> AppResult<Settings> {
-        let _one_at_a_time = crate::locks::lock(&self.updating);
+        let _one_at_a_time = crate::mutex::lock(&self.updating);
         let mut settings = self.load();
         change(&mut settings);
         self.store(&settings)?;
         Ok(settings)
     }
-}
-
-/// Writes a file whole or not at all, and durably (fsync of the file and its
-/// folder): every record, setting and voice goes through here. The fsync can take
-/// long on a busy disk, so it runs off the async workers (`blocking::run`).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::blocking::run(|| write_durably(path, bytes))
-}
-
-fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    // A name no other write shares, even another thread's write of the same file.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
-    let written = fs::File::create(&temp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp, path)
-    });
-    if let Err(error) = written {
-        // A failed write (disk full) leaves no stray temp file behind.
-        let _ = fs::remove_file(&temp);
-        return Err(error);
-    }
-    // The rename itself is durable only once the folder is synced (where that exists).
-    if let Ok(dir) = fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

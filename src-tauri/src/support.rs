@@ -31,7 +31,7 @@ pub struct AppFacts {
     /// request id and the answer's shape (keys and kinds, never an address).
     pub unread_answers: Vec<String>,
     pub log_dir: String,
-    /// How the web view paints: "GPU", or "CPU (no GPU found)" (see painting.rs).
+    /// How the web view paints: "GPU", or "CPU (no GPU found)" (see webview_painting.rs).
     pub painting: &'static str,
 }
 

@@ -229,7 +229,7 @@ fn every_validation_rule_has_words() {
     let en = english();
     let form_js = std::fs::read_to_string(root().join("ui/form.js")).unwrap();
     let request_rs = std::fs::read_to_string(root().join("src-tauri/src/request.rs")).unwrap();
-    let voices_rs = std::fs::read_to_string(root().join("src-tauri/src/voices.rs")).unwrap();
+    let voices_rs = std::fs::read_to_string(root().join("src-tauri/src/voices/mod.rs")).unwrap();
     // The rule is the literal just before the parameters: `push(field, "rule", json!(…))`
     // (or chosen into `rule` first).
     let body = request_rs.split("#[cfg(test)]").next().unwrap();

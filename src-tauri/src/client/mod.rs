@@ -29,7 +29,7 @@ pub use answer::{server_message, Call, JobOutput, JobStatus, Metrics, StatusRepo
 pub use download::{looks_like_mp4, part_path, FileFetcher, Progress, MAX_VIDEO_BYTES};
 pub use find::{shape as answer_shape, web_addresses};
 pub use pacer::RequestPacer;
-pub use retry::{now_ms, parse_reset_at, RetryPolicy};
+pub use retry::{parse_reset_at, RetryPolicy};
 pub use voice::{UploadProgress, VoiceAnswer, DEFAULT_UPLOAD_BASE, UPLOAD_BASE_ENV, VOICE_SLUG};
 
 use crate::api_key::ApiKey;

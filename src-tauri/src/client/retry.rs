@@ -1,9 +1,10 @@
 //! When and how long to wait before trying a call again, and the one loop that
 //! does it for every call the client retries (Segmind's calls and downloads).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::RetryNotice;
+use crate::clock::now_ms;
 use crate::error::{AppError, ErrorCode};
 
 #[derive(Debug, Clone)]
@@ -124,12 +125,6 @@ fn random_fraction() -> f64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_i64(now_ms());
     (hasher.finish() % 1_000_000) as f64 / 1_000_000.0
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// `x-rate-limit-reset-at-utc` as Unix milliseconds. The contract only infers this

@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::{disk_error, JobManager};
-use crate::client::{
-    now_ms, JobOutput, JobStatus, Metrics, RetryNotice, SegmindClient, SubmittedJob,
-};
+use crate::client::{JobOutput, JobStatus, Metrics, RetryNotice, SegmindClient, SubmittedJob};
+use crate::clock::now_ms;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::library::{JobRecord, RecordStatus, UnreadAnswer};
-use crate::locks::lock;
+use crate::jobs::library::{JobRecord, RecordStatus, UnreadAnswer};
+use crate::mutex::lock;
 
 impl JobManager {
     pub(super) async fn drive(self: &Arc<Self>, id: &str, attempt: Attempt) {

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::JobManager;
 use crate::error::AppError;
-use crate::library::{JobRecord, RecordStatus};
-use crate::locks::lock;
+use crate::jobs::library::{JobRecord, RecordStatus};
+use crate::mutex::lock;
 
 /// What the window is told: a job as it is now.
 #[derive(Debug, Clone, PartialEq, Serialize)]

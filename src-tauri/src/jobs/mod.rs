@@ -17,15 +17,17 @@ use tokio::sync::{watch, Notify};
 
 use crate::client::{ClientConfig, FileFetcher, SegmindClient};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::library::{JobRecord, Library, RecordStatus};
-use crate::locks::lock;
+use crate::jobs::library::{JobRecord, Library, RecordStatus};
+use crate::jobs::slots::{RateGate, Slots};
 use crate::media_server::MediaServer;
-use crate::slots::{RateGate, Slots};
+use crate::mutex::lock;
 
 mod drive;
 use drive::Attempt;
 mod events;
+pub mod library;
 mod policy;
+pub mod slots;
 
 use events::log_change;
 pub use events::{JobView, Listener, StudioEvent, Subscriber};

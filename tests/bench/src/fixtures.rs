@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kling_studio::library::{JobRecord, Library, RecordStatus};
+use kling_studio::jobs::library::{JobRecord, Library, RecordStatus};
 use kling_studio::request::GenerationRequest;
 
 pub fn workspace() -> PathBuf {

@@ -99,9 +99,9 @@ fn main() {
         }
     }
     // Every app measured here (the reference too) paints as Kling Studio would on
-    // this machine (on the CPU when it has no GPU; see painting.rs): the figures
+    // this machine (on the CPU when it has no GPU; see webview_painting.rs): the figures
     // compare the apps, not two ways of painting.
-    kling_studio::painting::choose_for_this_machine();
+    kling_studio::webview_painting::choose_for_this_machine();
     let which = args.first().map(String::as_str).unwrap_or("all");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut rows = Vec::new();

@@ -71,7 +71,7 @@ async fn the_log_explains_a_trouble_by_job_and_holds_no_key() {
         );
     }
     // The app chose how its web view paints before the web view started: on the
-    // CPU when this machine shows no GPU (see painting.rs).
+    // CPU when this machine shows no GPU (see webview_painting.rs).
     let render_node = std::fs::read_dir("/dev/dri")
         .map(|dri| {
             dri.flatten()

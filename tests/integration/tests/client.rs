@@ -292,7 +292,7 @@ async fn a_429_on_submit_is_handed_back_at_once_with_its_reset_time_and_nothing_
     assert_eq!(err.code, ErrorCode::RateLimited);
     assert!(!err.may_be_billed, "a 429 is a refusal: nothing was made");
     let reset = err.retry_at_ms.expect("the reset time comes along");
-    assert!(reset > kling_studio::client::now_ms() + 20_000, "{reset}");
+    assert!(reset > kling_studio::clock::now_ms() + 20_000, "{reset}");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "not waited out here"

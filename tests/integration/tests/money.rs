@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::*;
 use fake_segmind::{Config, PerSecond};
 use kling_studio::error::ErrorCode;
+use kling_studio::jobs::library::RecordStatus;
 use kling_studio::jobs::{JobView, StudioEvent};
-use kling_studio::library::RecordStatus;
 use kling_studio::price::Basis;
 use kling_studio::studio::Order;
 

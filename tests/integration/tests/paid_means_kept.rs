@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::*;
 use fake_segmind::{Config, FakeSegmind, Fault, Origin, Target};
 use kling_studio::error::ErrorCode;
+use kling_studio::jobs::library::{JobRecord, Library, RecordStatus};
 use kling_studio::jobs::StudioEvent;
-use kling_studio::library::{JobRecord, Library, RecordStatus};
 
 async fn start(s: &Setup, prompt: &str) -> String {
     s.studio

@@ -9,8 +9,8 @@ use std::time::Duration;
 use common::*;
 use fake_segmind::{Config, FakeSegmind, Fault, Target};
 use kling_studio::error::ErrorCode;
+use kling_studio::jobs::library::RecordStatus;
 use kling_studio::jobs::{JobView, PollPolicy};
-use kling_studio::library::RecordStatus;
 use kling_studio::voices::VoiceStatus;
 use tokio::sync::mpsc;
 

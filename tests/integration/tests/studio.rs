@@ -13,8 +13,8 @@ use std::time::Duration;
 use common::*;
 use fake_segmind::{Config, FakeSegmind, Fault, Origin, Target};
 use kling_studio::error::ErrorCode;
+use kling_studio::jobs::library::{JobRecord, Library, RecordStatus};
 use kling_studio::jobs::StudioEvent;
-use kling_studio::library::{JobRecord, Library, RecordStatus};
 use kling_studio::request::GenerationRequest;
 
 #[tokio::test]
@@ -577,7 +577,7 @@ async fn a_second_studio_over_the_same_library_is_refused_and_sends_nothing() {
     .err()
     .expect("a second copy is refused");
     assert!(
-        kling_studio::instance::is_held_elsewhere(&refused),
+        kling_studio::library_lock::is_held_elsewhere(&refused),
         "{refused}"
     );
     // The first copy drives the waiting job; the refused one touched nothing.

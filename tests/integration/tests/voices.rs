@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::*;
 use fake_segmind::{wav_clip, Config, Fault, Origin, Target};
 use kling_studio::error::{AppError, ErrorCode};
+use kling_studio::voices::making::VoiceProgress;
 use kling_studio::voices::{VoiceStatus, VoiceView};
-use kling_studio::voicing::VoiceProgress;
 
 const CREATE: &str = "/v2/kling-create-voice";
 const UPLOAD: &str = "/upload-asset";

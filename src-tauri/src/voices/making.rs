@@ -135,25 +135,16 @@ pub async fn make(
     })
 }
 
-/// Changes a paid voice's record; if the disk refuses, keeps the change in memory,
-/// so that nothing Segmind answered is dropped (the next write stores it). A voice
-/// being made cannot be deleted meanwhile (`VoiceBook::delete` refuses).
+/// Changes a paid voice's record, kept in memory if the disk refuses (the next
+/// write stores it), so nothing Segmind answered is dropped. A voice being made
+/// cannot be deleted meanwhile (`VoiceBook::delete` refuses).
 fn keep(
     book: &VoiceBook,
     id: &str,
     changed: &VoiceChanged,
     change: impl Fn(&mut VoiceRecord),
 ) -> AppResult<VoiceRecord> {
-    let record = match book.update(id, &change) {
-        Ok(record) => record,
-        Err(error) if error.code == ErrorCode::VoiceNotFound => return Err(error),
-        Err(_) => {
-            let mut record = book.get(id)?;
-            change(&mut record);
-            book.remember(record.clone());
-            record
-        }
-    };
+    let record = book.update_or_remember(id, change)?;
     changed(VoiceChange::Stored(&record));
     Ok(record)
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::client::now_ms;
+use crate::clock::now_ms;
 
 struct Queue {
     cap: usize,
@@ -47,7 +47,7 @@ impl Slots {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
-        crate::locks::lock(&self.queue)
+        crate::mutex::lock(&self.queue)
     }
 
     pub fn set_cap(&self, cap: usize) {

@@ -7,17 +7,16 @@
 //! `request_id` the moment the answer arrives, so no restart can lose a job that
 //! Segmind accepted, nor send one twice.
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{now_ms, Metrics};
-use crate::error::{AppError, AppResult};
+use crate::client::Metrics;
+use crate::clock::now_ms;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::records::{Record, RecordStore};
 use crate::request::GenerationRequest;
-use crate::settings::write_atomically;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -201,121 +200,49 @@ impl JobRecord {
     }
 }
 
-/// A record that could not be read, kept aside under `file`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DamagedEntry {
-    pub file: PathBuf,
-    pub problem: String,
+impl Record for JobRecord {
+    const WRITE_ACTION: &'static str = "record_job";
+    const DELETE_ACTION: &'static str = "delete_job";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn created_at_ms(&self) -> i64 {
+        self.created_at_ms
+    }
+
+    fn not_found(id: &str) -> AppError {
+        AppError::new(ErrorCode::JobNotFound)
+            .because("not_in_library")
+            .with_detail(format!("job {id}"))
+    }
+
+    fn before_write(&mut self) {
+        self.updated_at_ms = now_ms();
+    }
 }
 
+/// The jobs' records (`jobs/<id>.json`) and their videos and stills (`videos/`).
 pub struct Library {
-    jobs_dir: PathBuf,
+    records: RecordStore<JobRecord>,
     videos_dir: PathBuf,
-    records: Mutex<HashMap<String, JobRecord>>,
-    /// Held from reading a record to storing its change, so that two changes of
-    /// one record (a job's drive and a "stop") never overwrite each other.
-    writes: Mutex<()>,
-    /// Jobs whose latest change lives only in memory (the disk refused it).
-    unsaved: Mutex<std::collections::HashSet<String>>,
-    damaged: Vec<DamagedEntry>,
-}
-
-/// Job ids are uuids; nothing else may become a file name.
-pub fn is_job_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// Removes a file; one already gone is as good as removed.
-pub fn remove_if_present(path: &Path) -> std::io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
-/// Every `<id>.json` record in `dir`. One that cannot be parsed, or whose id is
-/// not its file's name, is renamed `*.json.damaged` and listed: every other is
-/// kept. One that cannot be read now is left in place for the next start.
-pub fn read_records<T: serde::de::DeserializeOwned>(
-    dir: &Path,
-    id_of: impl Fn(&T) -> &str,
-) -> std::io::Result<(Vec<T>, Vec<DamagedEntry>)> {
-    let mut records = Vec::new();
-    let mut damaged = Vec::new();
-    for entry in fs::read_dir(dir)?.flatten() {
-        let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let expected = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                // Not readable now (a sharing violation, a flaky disk) is not
-                // damaged: the file stays as it is and is read at the next start.
-                log::warn!(
-                    "{} not readable now, left as it is: {error}",
-                    path.display()
-                );
-                continue;
-            }
-        };
-        let parsed = serde_json::from_slice::<T>(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|record| {
-                let id = id_of(&record);
-                if id == expected && is_job_id(id) {
-                    Ok(record)
-                } else {
-                    Err(format!("the record inside names {id:?}"))
-                }
-            });
-        match parsed {
-            Ok(record) => records.push(record),
-            Err(problem) => {
-                let aside = path.with_extension("json.damaged");
-                let _ = fs::rename(&path, &aside);
-                damaged.push(DamagedEntry {
-                    file: aside,
-                    problem,
-                });
-            }
-        }
-    }
-    Ok((records, damaged))
 }
 
 impl Library {
     /// Reads every record; unreadable ones are renamed `*.damaged` and listed.
     pub fn open(root: &Path) -> std::io::Result<Self> {
-        let jobs_dir = root.join("jobs");
         let videos_dir = root.join("videos");
-        fs::create_dir_all(&jobs_dir)?;
         fs::create_dir_all(&videos_dir)?;
-        let (found, damaged) = read_records(&jobs_dir, |record: &JobRecord| &record.id)?;
-        let mut records = HashMap::new();
-        for mut record in found {
+        let records = RecordStore::open(&root.join("jobs"), |record: &mut JobRecord| {
             if record.status == RecordStatus::Unrecognized {
-                record.status = nearest_known_status(&record, &videos_dir);
+                record.status = nearest_known_status(record, &videos_dir);
             }
-            records.insert(record.id.clone(), record);
-        }
+        })?;
         Ok(Self {
-            jobs_dir,
+            records,
             videos_dir,
-            records: Mutex::new(records),
-            writes: Mutex::new(()),
-            unsaved: Mutex::new(std::collections::HashSet::new()),
-            damaged,
         })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, JobRecord>> {
-        crate::locks::lock(&self.records)
     }
 
     pub fn videos_dir(&self) -> &Path {
@@ -332,139 +259,24 @@ impl Library {
         self.videos_dir.join(format!("{id}.jpg"))
     }
 
-    pub fn damaged(&self) -> &[DamagedEntry] {
-        &self.damaged
-    }
-
-    fn writing(&self) -> std::sync::MutexGuard<'_, ()> {
-        crate::locks::lock(&self.writes)
-    }
-
-    /// Runs `f` holding the write lock: no record changes meanwhile.
-    pub fn while_writing<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _writing = self.writing();
-        f()
-    }
-
-    /// Stores a new (or whole) record.
-    pub fn put(&self, record: JobRecord) -> AppResult<JobRecord> {
-        let _writing = self.writing();
-        self.store(record)
-    }
-
-    /// Writes the record to disk, then to memory: memory never runs ahead of disk.
-    fn store(&self, mut record: JobRecord) -> AppResult<JobRecord> {
-        if !is_job_id(&record.id) {
-            return Err(AppError::internal(format!("not a job id: {:?}", record.id)));
-        }
-        record.updated_at_ms = now_ms();
-        let json =
-            serde_json::to_vec_pretty(&record).map_err(|e| AppError::internal(e.to_string()))?;
-        let path = self.jobs_dir.join(format!("{}.json", record.id));
-        write_atomically(&path, &json).map_err(|e| AppError::io("record_job", &e))?;
-        self.lock().insert(record.id.clone(), record.clone());
-        self.unsaved_ids().remove(&record.id);
-        Ok(record)
-    }
-
-    /// Changes one record and stores it.
-    pub fn update(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
-        self.try_update(id, |record| {
-            change(record);
-            Ok(true)
-        })
-        .map(|stored| stored.expect("an unconditional change is stored"))
-    }
-
-    /// Changes one record if `change` says so (`Ok(true)`), in one step with reading
-    /// it: `Ok(false)` leaves it as it is (answering `None`), an error refuses.
-    pub fn try_update(
-        &self,
-        id: &str,
-        change: impl FnOnce(&mut JobRecord) -> AppResult<bool>,
-    ) -> AppResult<Option<JobRecord>> {
-        let _writing = self.writing();
-        let mut record = self.get(id)?;
-        if change(&mut record)? {
-            self.store(record).map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// Changes a record in memory only, when the disk cannot take it: the job goes
-    /// on from memory and the next successful write stores the change with it.
-    pub fn remember(
-        &self,
-        id: &str,
-        change: impl FnOnce(&mut JobRecord) -> AppResult<()>,
-    ) -> AppResult<JobRecord> {
-        let _writing = self.writing();
-        let mut records = self.lock();
-        let record = records.get_mut(id).ok_or_else(|| {
-            AppError::new(crate::error::ErrorCode::JobNotFound).because("not_in_library")
-        })?;
-        change(record)?;
-        let record = record.clone();
-        drop(records);
-        self.unsaved_ids().insert(id.to_string());
-        Ok(record)
-    }
-
-    fn unsaved_ids(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
-        crate::locks::lock(&self.unsaved)
-    }
-
-    /// Jobs whose latest change is only in memory, waiting for the disk.
-    pub fn unsaved(&self) -> Vec<String> {
-        self.unsaved_ids().iter().cloned().collect()
-    }
-
-    pub fn get(&self, id: &str) -> AppResult<JobRecord> {
-        self.lock().get(id).cloned().ok_or_else(|| {
-            AppError::new(crate::error::ErrorCode::JobNotFound)
-                .because("not_in_library")
-                .with_detail(format!("job {id}"))
-        })
-    }
-
-    /// How many jobs the library holds (no copy, no sort).
-    pub fn count(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// How many jobs are such (no copy, no sort).
-    pub fn count_where(&self, such: impl Fn(&JobRecord) -> bool) -> usize {
-        self.lock().values().filter(|r| such(r)).count()
-    }
-
-    /// Every job, newest first.
-    pub fn list(&self) -> Vec<JobRecord> {
-        let mut all: Vec<JobRecord> = self.lock().values().cloned().collect();
-        all.sort_by(|a, b| {
-            b.created_at_ms
-                .cmp(&a.created_at_ms)
-                .then_with(|| b.id.cmp(&a.id))
-        });
-        all
-    }
-
-    /// Removes a job's record and its video.
+    /// Removes a job's record, its video (whole or part-downloaded) and its still.
     pub fn delete(&self, id: &str) -> AppResult<()> {
-        let _writing = self.writing();
-        self.get(id)?;
-        for path in [
-            self.video_path(id),
-            crate::client::part_path(&self.video_path(id)),
-            self.still_path(id),
-        ] {
-            remove_if_present(&path).map_err(|e| AppError::io("delete_video", &e))?;
-        }
-        remove_if_present(&self.jobs_dir.join(format!("{id}.json")))
-            .map_err(|e| AppError::io("delete_job", &e))?;
-        self.lock().remove(id);
-        self.unsaved_ids().remove(id);
-        Ok(())
+        self.records.delete(id, "delete_video", |_| {
+            Ok(vec![
+                self.video_path(id),
+                crate::client::part_path(&self.video_path(id)),
+                self.still_path(id),
+            ])
+        })
+    }
+}
+
+impl std::ops::Deref for Library {
+    type Target = RecordStore<JobRecord>;
+
+    /// `library.get(id)`, `library.update(…)`: the store's calls, on jobs.
+    fn deref(&self) -> &Self::Target {
+        &self.records
     }
 }
 
@@ -499,7 +311,6 @@ mod tests {
 
     #[test]
     fn only_a_job_stopped_on_a_problem_outside_the_send_is_resumable() {
-        use crate::error::ErrorCode;
         use RecordStatus::*;
         let problem = Some(AppError::new(ErrorCode::Network));
         for (status, error, resumable) in [

@@ -3,19 +3,19 @@
 //! again. A clip chosen but not yet made into a voice waits in `voices/staged/`,
 //! emptied at every start.
 
-use std::collections::HashMap;
+pub mod clip;
+pub mod making;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{now_ms, SubmittedJob};
-use crate::clip::{self, ClipFormat, ClipInfo, ClipProblem};
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::library::{is_job_id as is_plain_id, read_records, remove_if_present, DamagedEntry};
-use crate::request::FieldError;
-use crate::settings::write_atomically;
+use crate::client::SubmittedJob;
+use crate::clock::now_ms;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::records::{is_plain_id, write_atomically, DamagedEntry, Record, RecordStore};
+use clip::{ClipFormat, ClipInfo, ClipProblem};
 
 /// Kling's own API limits a voice name to this many characters.
 pub const MAX_NAME_CHARS: usize = 20;
@@ -109,14 +109,28 @@ pub struct StagedClip {
     pub bytes: u64,
 }
 
+impl Record for VoiceRecord {
+    const WRITE_ACTION: &'static str = "record_voice";
+    const DELETE_ACTION: &'static str = "delete_voice";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn created_at_ms(&self) -> i64 {
+        self.created_at_ms
+    }
+
+    fn not_found(_: &str) -> AppError {
+        AppError::new(ErrorCode::VoiceNotFound)
+    }
+}
+
+/// The voices' records (`voices/<id>.json`), their clips, and clips waiting to
+/// become a voice (`voices/staged/`).
 pub struct VoiceBook {
-    dir: PathBuf,
+    records: RecordStore<VoiceRecord>,
     staged_dir: PathBuf,
-    records: Mutex<HashMap<String, VoiceRecord>>,
-    /// Held from reading a record to storing its change: a rename and the voice
-    /// id arriving never overwrite each other.
-    writes: Mutex<()>,
-    damaged: Vec<DamagedEntry>,
 }
 
 /// Clips chosen and not (yet) made into a voice, kept at most: choosing another
@@ -154,31 +168,18 @@ impl VoiceBook {
         // Clips chosen in an earlier run and never made into a voice.
         let _ = fs::remove_dir_all(&staged_dir);
         fs::create_dir_all(&staged_dir)?;
-        let (found, damaged) = read_records(&dir, |record: &VoiceRecord| &record.id)?;
-        let records = found.into_iter().map(|r| (r.id.clone(), r)).collect();
         Ok(Self {
-            dir,
+            records: RecordStore::open(&dir, |_| {})?,
             staged_dir,
-            records: Mutex::new(records),
-            writes: Mutex::new(()),
-            damaged,
         })
     }
 
-    fn writing(&self) -> MutexGuard<'_, ()> {
-        crate::locks::lock(&self.writes)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, VoiceRecord>> {
-        crate::locks::lock(&self.records)
-    }
-
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.records.dir()
     }
 
     pub fn damaged(&self) -> &[DamagedEntry] {
-        &self.damaged
+        self.records.damaged()
     }
 
     /// Checks a chosen clip's bytes and keeps them for the create step. Nothing is
@@ -246,7 +247,7 @@ impl VoiceBook {
         format: ClipFormat,
     ) -> AppResult<String> {
         let name = format!("{voice_id}.{}", format.extension());
-        fs::rename(staged, self.dir.join(&name)).map_err(|e| AppError::io("keep_clip", &e))?;
+        fs::rename(staged, self.dir().join(&name)).map_err(|e| AppError::io("keep_clip", &e))?;
         Ok(name)
     }
 
@@ -255,21 +256,21 @@ impl VoiceBook {
     pub fn check_name(&self, name: &str, except: Option<&str>) -> AppResult<String> {
         let name = name.trim();
         let count = name.chars().count();
-        let problem =
-            if name.is_empty() {
-                Some(("name_required", serde_json::json!({})))
-            } else if count > MAX_NAME_CHARS {
-                Some((
-                    "too_long",
-                    serde_json::json!({ "max": MAX_NAME_CHARS, "count": count }),
-                ))
-            } else if self.lock().values().any(|v| {
-                Some(v.id.as_str()) != except && v.name.to_lowercase() == name.to_lowercase()
-            }) {
-                Some(("name_taken", serde_json::json!({})))
-            } else {
-                None
-            };
+        let problem = if name.is_empty() {
+            Some(("name_required", serde_json::json!({})))
+        } else if count > MAX_NAME_CHARS {
+            Some((
+                "too_long",
+                serde_json::json!({ "max": MAX_NAME_CHARS, "count": count }),
+            ))
+        } else if self
+            .records
+            .any(|v| Some(v.id.as_str()) != except && v.name.to_lowercase() == name.to_lowercase())
+        {
+            Some(("name_taken", serde_json::json!({})))
+        } else {
+            None
+        };
         match problem {
             Some((rule, params)) => Err(AppError::invalid_request(vec![FieldError::new(
                 "voice_name",
@@ -282,82 +283,56 @@ impl VoiceBook {
 
     /// Writes the record to disk, then to memory.
     pub fn put(&self, record: VoiceRecord) -> AppResult<VoiceRecord> {
-        let _writing = self.writing();
-        self.store(record)
-    }
-
-    /// Keeps a change in memory only, when the disk refused it: a voice being made
-    /// is followed on from memory, and its next successful write stores it.
-    pub fn remember(&self, record: VoiceRecord) {
-        self.lock().insert(record.id.clone(), record);
-    }
-
-    fn store(&self, record: VoiceRecord) -> AppResult<VoiceRecord> {
-        if !is_plain_id(&record.id) {
-            return Err(AppError::internal(format!(
-                "not a voice id: {:?}",
-                record.id
-            )));
-        }
-        let json =
-            serde_json::to_vec_pretty(&record).map_err(|e| AppError::internal(e.to_string()))?;
-        write_atomically(&self.dir.join(format!("{}.json", record.id)), &json)
-            .map_err(|e| AppError::io("record_voice", &e))?;
-        self.lock().insert(record.id.clone(), record.clone());
-        Ok(record)
+        self.records.put(record)
     }
 
     pub fn get(&self, id: &str) -> AppResult<VoiceRecord> {
-        self.lock()
-            .get(id)
-            .cloned()
-            .ok_or_else(|| AppError::new(ErrorCode::VoiceNotFound))
+        self.records.get(id)
     }
 
+    /// Changes a voice, read and written under one lock: a rename racing the
+    /// arrival of the voice id never writes back a copy without the paid id.
     pub fn update(
         &self,
         id: &str,
         change: impl FnOnce(&mut VoiceRecord),
     ) -> AppResult<VoiceRecord> {
-        // Read and written under one lock: a rename racing the arrival of the
-        // voice id must not write back a copy without the paid id.
-        let _writing = self.writing();
-        let mut record = self.get(id)?;
-        change(&mut record);
-        self.store(record)
+        self.records.update(id, change)
+    }
+
+    /// Changes a paid voice's record; when the disk refuses, keeps the change in
+    /// memory (the next write stores it), so nothing Segmind answered is dropped.
+    pub fn update_or_remember(
+        &self,
+        id: &str,
+        change: impl Fn(&mut VoiceRecord),
+    ) -> AppResult<VoiceRecord> {
+        self.records
+            .update_or_remember(id, change)
+            .map(|(record, _)| record)
     }
 
     /// The voices whose paid create call is on its way or whose id is still to
     /// come: quitting asks first.
     pub fn being_made_count(&self) -> usize {
-        self.lock()
-            .values()
-            .filter(|r| matches!(r.status, VoiceStatus::Sending | VoiceStatus::Making))
-            .count()
+        self.records
+            .count_where(|r| matches!(r.status, VoiceStatus::Sending | VoiceStatus::Making))
     }
 
     /// The voices whose paid create call is on its way.
     pub fn sending_count(&self) -> usize {
-        self.lock()
-            .values()
-            .filter(|r| r.status == VoiceStatus::Sending)
-            .count()
+        self.records
+            .count_where(|r| r.status == VoiceStatus::Sending)
     }
 
     /// How many voices there are (no copy, no sort).
     pub fn count(&self) -> usize {
-        self.lock().len()
+        self.records.count()
     }
 
     /// Every voice, newest first.
     pub fn list(&self) -> Vec<VoiceRecord> {
-        let mut all: Vec<VoiceRecord> = self.lock().values().cloned().collect();
-        all.sort_by(|a, b| {
-            b.created_at_ms
-                .cmp(&a.created_at_ms)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        all
+        self.records.list()
     }
 
     pub fn rename(&self, id: &str, name: &str) -> AppResult<VoiceRecord> {
@@ -367,30 +342,25 @@ impl VoiceBook {
 
     /// Forgets a record that surely cost nothing (its create call was refused).
     pub fn forget(&self, id: &str) {
-        let _writing = self.writing();
-        if let Some(record) = self.lock().remove(id) {
-            let _ = fs::remove_file(self.dir.join(format!("{id}.json")));
-            let _ = fs::remove_file(self.dir.join(record.clip_file));
-        }
+        let clip = |r: &VoiceRecord| Ok(vec![self.dir().join(&r.clip_file)]);
+        let _ = self.records.delete(id, "delete_voice", clip);
     }
 
     /// Removes a voice's record and its clip. Videos made with it keep their sound;
     /// Segmind keeps the voice itself (it has no delete call).
     pub fn delete(&self, id: &str) -> AppResult<()> {
-        let _writing = self.writing();
-        let record = self.get(id)?;
-        if matches!(record.status, VoiceStatus::Sending | VoiceStatus::Making) {
-            // Paid for, or about to be: its id is still to come and must be kept.
-            return Err(AppError::new(ErrorCode::Busy).because("voice_being_made"));
-        }
-        if is_plain_id(record.clip_file.split('.').next().unwrap_or_default()) {
-            remove_if_present(&self.dir.join(&record.clip_file))
-                .map_err(|e| AppError::io("delete_voice", &e))?;
-        }
-        remove_if_present(&self.dir.join(format!("{id}.json")))
-            .map_err(|e| AppError::io("delete_voice", &e))?;
-        self.lock().remove(id);
-        Ok(())
+        self.records.delete(id, "delete_voice", |record| {
+            if matches!(record.status, VoiceStatus::Sending | VoiceStatus::Making) {
+                // Paid for, or about to be: its id is still to come and must be kept.
+                return Err(AppError::new(ErrorCode::Busy).because("voice_being_made"));
+            }
+            let clip_is_its_own =
+                is_plain_id(record.clip_file.split('.').next().unwrap_or_default());
+            Ok(clip_is_its_own
+                .then(|| self.dir().join(&record.clip_file))
+                .into_iter()
+                .collect())
+        })
     }
 
     /// A new record for a clip about to be sent.

@@ -1,0 +1,126 @@
+//! What the creator chose and the app remembers: the last form, the output
+//! folder, how many videos are made at once, the language.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::Studio;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, PageWords};
+use crate::request::GenerationRequest;
+use crate::settings::Settings;
+
+pub const DEFAULT_MAX_RUNNING_JOBS: usize = 2;
+pub const MAX_RUNNING_JOBS_LIMIT: usize = 5;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadedSettings {
+    pub request: GenerationRequest,
+    pub output_dir: PathBuf,
+    /// Always within 1..=`max_running_jobs_limit`, whatever the file says.
+    pub max_running_jobs: usize,
+    /// The largest choice the settings offer.
+    pub max_running_jobs_limit: usize,
+}
+
+/// How many jobs may run at once: the creator's choice, kept within the limit
+/// (a settings file edited by hand to 0 would otherwise run nothing, ever).
+pub(super) fn max_running_jobs(settings: &Settings) -> usize {
+    settings
+        .max_running_jobs
+        .unwrap_or(DEFAULT_MAX_RUNNING_JOBS)
+        .clamp(1, MAX_RUNNING_JOBS_LIMIT)
+}
+
+impl Studio {
+    pub fn load_settings(&self) -> LoadedSettings {
+        let settings = self.settings.load();
+        LoadedSettings {
+            max_running_jobs: max_running_jobs(&settings),
+            max_running_jobs_limit: MAX_RUNNING_JOBS_LIMIT,
+            request: settings.last_request.unwrap_or_default(),
+            output_dir: settings
+                .output_dir
+                .unwrap_or_else(|| self.paths.default_output_dir.clone()),
+        }
+    }
+
+    pub fn remember_request(&self, request: GenerationRequest) -> AppResult<()> {
+        self.settings
+            .update(|s| s.last_request = Some(request))
+            .map(drop)
+    }
+
+    pub fn set_output_dir(&self, dir: PathBuf) -> AppResult<()> {
+        self.settings.update(|s| s.output_dir = Some(dir)).map(drop)
+    }
+
+    /// The language the app speaks: the creator's choice, else the system's.
+    pub fn language(&self) -> &'static str {
+        i18n::pick(
+            self.settings.load().language.as_deref(),
+            i18n::system_locale().as_deref(),
+        )
+    }
+
+    pub fn words(&self) -> PageWords {
+        i18n::page_words(self.language())
+    }
+
+    /// Applied at once by the page, and remembered for the next start.
+    pub fn set_language(&self, lang: &str) -> AppResult<PageWords> {
+        if !i18n::is_known(lang) {
+            return Err(AppError::internal(format!("no catalogue for {lang:?}")));
+        }
+        self.settings
+            .update(|s| s.language = Some(lang.to_string()))?;
+        Ok(i18n::page_words(lang))
+    }
+
+    pub fn set_max_running_jobs(&self, cap: usize) -> AppResult<usize> {
+        let cap = cap.clamp(1, MAX_RUNNING_JOBS_LIMIT);
+        self.settings.update(|s| s.max_running_jobs = Some(cap))?;
+        self.jobs.set_max_running(cap);
+        Ok(cap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::studio_for_tests;
+    use super::*;
+
+    #[tokio::test]
+    async fn the_cap_on_videos_at_once_stays_within_its_limits_and_is_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let studio = studio_for_tests(dir.path()).await;
+        assert_eq!(
+            studio.load_settings().max_running_jobs,
+            DEFAULT_MAX_RUNNING_JOBS
+        );
+        assert_eq!(studio.set_max_running_jobs(0).unwrap(), 1);
+        assert_eq!(
+            studio.set_max_running_jobs(99).unwrap(),
+            MAX_RUNNING_JOBS_LIMIT
+        );
+        assert_eq!(
+            studio.load_settings().max_running_jobs,
+            MAX_RUNNING_JOBS_LIMIT
+        );
+        assert_eq!(
+            studio.load_settings().output_dir,
+            dir.path().join("Videos/Kling Studio")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_language_without_a_catalogue_is_refused_and_a_known_one_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let studio = studio_for_tests(dir.path()).await;
+        assert!(studio.set_language("xx").is_err());
+        studio.set_language("zh-CN").unwrap();
+        assert_eq!(studio.language(), "zh-CN");
+    }
+}
