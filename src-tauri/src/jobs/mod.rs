@@ -3,10 +3,13 @@
 //! at most once; a finished video is downloaded into the library at once, whether
 //! or not a window is looking.
 //!
-//! This file is the manager: which job is driven, stop, resume and delete, and
-//! changes kept whatever the disk does. `drive` takes one job from its status to
-//! its video, `events` is what the window is told, `policy` how often and how
-//! long a job is asked after.
+//! This file is the manager: which job is driven, stop, resume and delete.
+//! `drive` takes one job from its status to its video: it sends it once, hands
+//! it to `follow` (asked after until its video is named) and to `download`.
+//! `keeping` keeps changes whatever the disk does, `restart` reads again what an
+//! earlier run left, `events` is what the window is told, `policy` how often
+//! and how long a job is asked after; `library` holds the records and `slots`
+//! the queue.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,14 +25,19 @@ use crate::jobs::slots::{RateGate, Slots};
 use crate::media_server::MediaServer;
 use crate::mutex::lock;
 
+mod download;
 mod drive;
 use drive::Attempt;
 mod events;
+mod follow;
+mod keeping;
 pub mod library;
 mod policy;
+mod restart;
 pub mod slots;
 
-use events::log_change;
+use keeping::disk_error;
+
 pub use events::{JobView, Listener, StudioEvent, Subscriber};
 pub use policy::PollPolicy;
 
@@ -168,90 +176,6 @@ impl JobManager {
         }
     }
 
-    /// A change made by a job's drive: only while the job is still active, so a
-    /// job stopped meanwhile is never moved on (and never sent) by its drive.
-    fn advance_once(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobRecord> {
-        let mut before = None;
-        let record = self
-            .library
-            .try_update(id, |r| {
-                if !r.status.is_active() {
-                    return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
-                }
-                before = Some((r.status, r.error.clone()));
-                change(r);
-                Ok(true)
-            })?
-            .expect("an accepted change is stored");
-        if let Some((status, error)) = before {
-            log_change(&record, status, error.as_ref());
-        }
-        self.announce(record.clone());
-        Ok(record)
-    }
-
-    /// A change made by a job's drive, kept whatever the disk does: when the record
-    /// cannot be written (disk full), the change lives in memory, the job goes on,
-    /// the card says why, and the write is tried again at the drive's next step
-    /// (`store_unsaved`). A paid job's request id is never dropped for a failed write.
-    async fn advance(&self, id: &str, change: impl Fn(&mut JobRecord)) -> AppResult<JobRecord> {
-        let outcome = self.advance_once(id, |r| {
-            if r.error.as_ref().is_some_and(is_disk_error) {
-                r.error = None;
-            }
-            change(r);
-        });
-        match outcome {
-            Err(error) if error.code == ErrorCode::Io => {
-                let remembered = self.library.remember(id, |r| {
-                    if !r.status.is_active() {
-                        return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
-                    }
-                    if r.error.as_ref().is_some_and(is_disk_error) {
-                        r.error = None;
-                    }
-                    change(r);
-                    if r.error.is_none() {
-                        r.error = Some(disk_error(&error));
-                    }
-                    Ok(())
-                })?;
-                self.announce(remembered.clone());
-                Ok(remembered)
-            }
-            other => other,
-        }
-    }
-
-    /// Writes, every few seconds, the changes the disk refused, until it takes them,
-    /// whether or not their job is still driven.
-    pub fn keep_saving(self: &Arc<Self>) {
-        let manager = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SAVE_RETRY);
-            loop {
-                tick.tick().await;
-                let Some(manager) = manager.upgrade() else {
-                    return;
-                };
-                manager.save_unsaved();
-            }
-        });
-    }
-
-    fn save_unsaved(&self) {
-        for id in self.library.unsaved() {
-            let saved = self.library.update(&id, |r| {
-                if r.error.as_ref().is_some_and(is_disk_error) {
-                    r.error = None;
-                }
-            });
-            if let Ok(record) = saved {
-                self.announce(record);
-            }
-        }
-    }
-
     pub fn active_count(&self) -> usize {
         self.library.count_where(|r| r.status.is_active())
     }
@@ -330,73 +254,6 @@ impl JobManager {
             });
         }
         Ok(views)
-    }
-
-    /// At start, before any drive: a job found mid-send may have been billed, and
-    /// is never sent again.
-    pub fn recover_interrupted(&self) {
-        for record in self.library.list() {
-            if record.status != RecordStatus::Sending {
-                continue;
-            }
-            log::warn!(
-                "job {}: found being sent at start; may have been billed, never re-sent",
-                record.id
-            );
-            let unknown = |r: &mut JobRecord| {
-                r.status = RecordStatus::Unknown;
-                r.error = Some(AppError {
-                    may_be_billed: true,
-                    ..AppError::new(ErrorCode::Timeout).because("closed_while_sending")
-                });
-            };
-            // A disk that refuses: memory says so, and the saver writes it later.
-            let stored = self.library.update(&record.id, unknown).or_else(|_| {
-                self.library.remember(&record.id, |r| {
-                    unknown(r);
-                    Ok(())
-                })
-            });
-            if let Ok(record) = stored {
-                self.announce(record);
-            }
-        }
-    }
-
-    /// At start: a finished job whose kept answer this version can read now (a
-    /// newer version reads more shapes) goes on to its download.
-    pub fn reread_kept_answers(&self) {
-        for record in self.library.list() {
-            let Some(unread) = &record.unread_answer else {
-                continue;
-            };
-            if record.output_url.is_some() || !(record.status.is_active() || record.is_fetchable())
-            {
-                continue;
-            }
-            let Some(url) = serde_json::from_str(&unread.answer)
-                .ok()
-                .map(crate::client::JobOutput::read)
-                .and_then(|output| output.video_url().map(str::to_string))
-            else {
-                continue;
-            };
-            log::info!("job {}: its kept answer reads now; downloading", record.id);
-            let stored = self.library.update(&record.id, |r| {
-                r.status = RecordStatus::Downloading;
-                r.output_url = Some(url.clone());
-                r.unread_answer = None;
-                r.error = None;
-            });
-            match stored {
-                Ok(record) => self.announce(record),
-                Err(error) => log::warn!(
-                    "job {}: kept answer read, not recorded: {}",
-                    record.id,
-                    crate::logging::error_line(&error)
-                ),
-            }
-        }
     }
 
     /// Drives every unfinished job that is not driven yet, oldest first. Safe to call
@@ -517,17 +374,4 @@ impl JobManager {
         });
         Ok(())
     }
-}
-
-fn is_disk_error(error: &AppError) -> bool {
-    error.code == ErrorCode::LibraryNotWritable
-}
-
-fn disk_error(cause: &AppError) -> AppError {
-    AppError::new(ErrorCode::LibraryNotWritable).with_detail(
-        cause
-            .detail
-            .clone()
-            .unwrap_or_else(|| cause.to_string().into()),
-    )
 }
