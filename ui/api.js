@@ -1,7 +1,7 @@
 // api.js: the only module that talks to the Rust side.
 // Every command is one small function here, and every failure, whatever shape it
 // arrives in, becomes an AppError { code, reason, params, serverMessage, detail,
-// fields, retryAtMs, mayBeBilled }, so the rest of the UI never has to guess what a
+// fields, retryAtMs, mayBeBilled, billing }, so the rest of the UI never has to guess what a
 // rejection looks like. Rust sends codes and data, never sentences: errors.js words them.
 
 function core() {
@@ -18,7 +18,7 @@ function normalizeFields(list) {
 }
 
 function plain(detail) {
-  return { code: 'internal', reason: null, params: {}, serverMessage: null, detail, fields: [], retryAtMs: null, mayBeBilled: false };
+  return { code: 'internal', reason: null, params: {}, serverMessage: null, detail, fields: [], retryAtMs: null, mayBeBilled: false, billing: 'unsaid' };
 }
 
 // Turns anything thrown by invoke (object, JSON string, plain string, Error) into an AppError.
@@ -50,6 +50,8 @@ export function toAppError(raw) {
     retryAtMs: retry != null && Number.isFinite(Number(retry)) ? Number(retry) : null,
     // "The request may have reached Segmind and may be billed": Rust knows, the UI never guesses.
     mayBeBilled: (e.mayBeBilled ?? e.may_be_billed) === true,
+    // What that means for money, decided by Rust (AppError::billing): errors.js words it.
+    billing: typeof e.billing === 'string' ? e.billing : 'unsaid',
   };
 }
 

@@ -34,8 +34,9 @@ export function createCast({ voices, maker }) {
     const length = clipLength(voice.clipMillis);
     if (voice.status === 'ready') return { text: t('voices.meta.ready', { length, date: when }), tone: '' };
     if (voice.status === 'making' || voice.status === 'sending') return { text: t('voices.meta.making', { length }), tone: '' };
-    const d = describeError(voice.error || { code: 'internal' }, { voice: true });
-    return { text: sentences([t('voices.meta.failed'), d.headline, voice.error?.mayBeBilled ? d.money : '']), tone: 'error' };
+    const d = describeError(voice.error || { code: 'internal' }, { voice });
+    // The list is short on room: the money line only where money may be gone.
+    return { text: sentences([t('voices.meta.failed'), d.headline, voice.billing === 'may_be_billed' ? d.money : '']), tone: 'error' };
   }
 
   function row(voice) {

@@ -1,53 +1,49 @@
 // errors.js: the ONE place that turns error codes into words a creator understands.
 // Rust sends a code, an optional reason (which case of the code), parameters and
 // Segmind's own words as data; the words themselves are in the catalogues
-// (ui/locales). Each code says what happened (headline), whether money was spent
-// (money), and what to do next (next, plus an optional button in action).
+// (ui/locales). Each code says what happened (headline) and what to do next
+// (next, plus an optional button in action).
 //
-// Whether the request may have reached Segmind (and may be billed) is never guessed
-// here: Rust says so in AppError.mayBeBilled, and a job says whether Segmind had
-// accepted it (it has a requestId). The money values below only say what a code
-// means when neither of those settles it:
-//   'none'   no credits were used, whatever the moment
-//   'failed' Segmind does not bill videos that fail
-//   'ctx'    depends on the job (accepted by Segmind or not)
+// What a problem means for money is never decided here: Rust sends its verdict
+// (AppError.billing, or JobView.billing and VoiceView.billing for a card), and
+// moneyLine only words it.
 import { t, formatClock, formatMoney, sentences } from './i18n.js';
 
 const KEY_ACTION = { id: 'open_settings', label: 'error.action.check_key' };
 const TOP_UP_ACTION = { id: 'top_up', label: 'error.action.top_up' };
 
 const CODES = {
-  invalid_request: { headline: 'error.invalid_request.headline', next: 'error.invalid_request.next', money: 'none' },
-  bad_request: { headline: 'error.bad_request.headline', next: 'error.bad_request.next', money: 'none' },
-  auth: { headline: 'error.auth.headline', next: 'error.auth.next', money: 'none', action: KEY_ACTION },
-  forbidden: { headline: 'error.forbidden.headline', next: 'error.forbidden.next', money: 'none', action: KEY_ACTION },
-  not_found: { headline: 'error.not_found.headline', next: 'error.not_found.next', money: 'ctx', saysTryAgain: true },
-  job_expired: { headline: 'error.job_expired.headline', next: 'error.job_expired.next', money: 'ctx' },
-  method_not_allowed: { headline: 'error.method_not_allowed.headline', next: 'error.report.next', money: 'none' },
-  insufficient_credits: { headline: 'error.insufficient_credits.headline', next: 'error.insufficient_credits.next', money: 'none', action: TOP_UP_ACTION },
-  invalid_content_type: { headline: 'error.invalid_content_type.headline', next: 'error.report.next', money: 'none' },
-  model_retired: { headline: 'error.model_retired.headline', next: 'error.model_retired.next', money: 'none' },
-  job_failed: { headline: 'error.job_failed.headline', next: 'error.job_failed.next', money: 'failed' },
-  rate_limited: { headline: 'error.rate_limited.headline', next: 'error.rate_limited.next', money: 'ctx' },
-  server_error: { headline: 'error.server_error.headline', next: 'error.server_error.next', money: 'ctx', saysTryAgain: true },
-  transient: { headline: 'error.transient.headline', next: 'error.transient.next', money: 'ctx', saysTryAgain: true },
-  network: { headline: 'error.network.headline', next: 'error.network.next', money: 'ctx', saysTryAgain: true },
-  timeout: { headline: 'error.timeout.headline', next: 'error.timeout.next', money: 'ctx' },
-  download_incomplete: { headline: 'error.download_incomplete.headline', next: 'error.download_incomplete.next', money: 'ctx', saysTryAgain: true },
-  keychain_unavailable: { headline: 'error.keychain_unavailable.headline', next: 'error.keychain_unavailable.next', money: null },
-  keychain: { headline: 'error.keychain.headline', next: 'error.keychain.next', money: null, saysTryAgain: true },
-  no_api_key: { headline: 'error.no_api_key.headline', next: 'error.no_api_key.next', money: 'none', action: { id: 'open_settings', label: 'error.action.add_key' } },
-  busy: { headline: 'error.busy.headline', next: 'error.busy.next', money: null, saysTryAgain: true },
-  over_limit: { headline: 'error.over_limit.headline', next: 'error.over_limit.next', money: 'none' },
-  duplicate_submission: { headline: 'error.duplicate_submission.headline', next: 'error.duplicate_submission.next', money: null },
-  job_not_found: { headline: 'error.job_not_found.headline', next: 'error.job_not_found.next', money: 'ctx' },
-  voice_not_found: { headline: 'error.voice_not_found.headline', next: 'error.voice_not_found.next', money: 'none' },
-  io: { headline: 'error.io.headline', next: 'error.io.next', money: null },
-  link_expired: { headline: 'error.link_expired.headline', next: 'error.link_expired.next', money: 'ctx' },
-  not_a_video: { headline: 'error.not_a_video.headline', next: 'error.not_a_video.next', money: 'ctx' },
-  library_not_writable: { headline: 'error.library_not_writable.headline', next: 'error.library_not_writable.next', money: 'ctx' },
-  unexpected_response: { headline: 'error.unexpected_response.headline', next: 'error.unexpected_response.next', money: 'ctx', saysTryAgain: true },
-  internal: { headline: 'error.internal.headline', next: 'error.internal.next', money: 'ctx', saysTryAgain: true },
+  invalid_request: { headline: 'error.invalid_request.headline', next: 'error.invalid_request.next' },
+  bad_request: { headline: 'error.bad_request.headline', next: 'error.bad_request.next' },
+  auth: { headline: 'error.auth.headline', next: 'error.auth.next', action: KEY_ACTION },
+  forbidden: { headline: 'error.forbidden.headline', next: 'error.forbidden.next', action: KEY_ACTION },
+  not_found: { headline: 'error.not_found.headline', next: 'error.not_found.next', saysTryAgain: true },
+  job_expired: { headline: 'error.job_expired.headline', next: 'error.job_expired.next' },
+  method_not_allowed: { headline: 'error.method_not_allowed.headline', next: 'error.report.next' },
+  insufficient_credits: { headline: 'error.insufficient_credits.headline', next: 'error.insufficient_credits.next', action: TOP_UP_ACTION },
+  invalid_content_type: { headline: 'error.invalid_content_type.headline', next: 'error.report.next' },
+  model_retired: { headline: 'error.model_retired.headline', next: 'error.model_retired.next' },
+  job_failed: { headline: 'error.job_failed.headline', next: 'error.job_failed.next' },
+  rate_limited: { headline: 'error.rate_limited.headline', next: 'error.rate_limited.next' },
+  server_error: { headline: 'error.server_error.headline', next: 'error.server_error.next', saysTryAgain: true },
+  transient: { headline: 'error.transient.headline', next: 'error.transient.next', saysTryAgain: true },
+  network: { headline: 'error.network.headline', next: 'error.network.next', saysTryAgain: true },
+  timeout: { headline: 'error.timeout.headline', next: 'error.timeout.next' },
+  download_incomplete: { headline: 'error.download_incomplete.headline', next: 'error.download_incomplete.next', saysTryAgain: true },
+  keychain_unavailable: { headline: 'error.keychain_unavailable.headline', next: 'error.keychain_unavailable.next' },
+  keychain: { headline: 'error.keychain.headline', next: 'error.keychain.next', saysTryAgain: true },
+  no_api_key: { headline: 'error.no_api_key.headline', next: 'error.no_api_key.next', action: { id: 'open_settings', label: 'error.action.add_key' } },
+  busy: { headline: 'error.busy.headline', next: 'error.busy.next', saysTryAgain: true },
+  over_limit: { headline: 'error.over_limit.headline', next: 'error.over_limit.next' },
+  duplicate_submission: { headline: 'error.duplicate_submission.headline', next: 'error.duplicate_submission.next' },
+  job_not_found: { headline: 'error.job_not_found.headline', next: 'error.job_not_found.next' },
+  voice_not_found: { headline: 'error.voice_not_found.headline', next: 'error.voice_not_found.next' },
+  io: { headline: 'error.io.headline', next: 'error.io.next' },
+  link_expired: { headline: 'error.link_expired.headline', next: 'error.link_expired.next' },
+  not_a_video: { headline: 'error.not_a_video.headline', next: 'error.not_a_video.next' },
+  library_not_writable: { headline: 'error.library_not_writable.headline', next: 'error.library_not_writable.next' },
+  unexpected_response: { headline: 'error.unexpected_response.headline', next: 'error.unexpected_response.next', saysTryAgain: true },
+  internal: { headline: 'error.internal.headline', next: 'error.internal.next', saysTryAgain: true },
 };
 
 // saysTryAgain: the next step already tells the creator to try again.
@@ -100,22 +96,26 @@ const REASONS = {
 
 const MONEY_PARAMS = ['balance', 'estimate', 'limit', 'month'];
 
-// The money sentence. ctx.job is the job the error belongs to (undefined for plain
-// actions such as saving, where only Rust's flag can make money worth a mention).
-function moneyLine(kind, e, ctx) {
-  const job = ctx.job;
-  if (ctx.voice) {
-    // A voice costs cents, and has no job card: only Rust's flag and the code tell.
-    if (e.mayBeBilled === true) return t('money.maybe_voice');
-    return kind === 'failed' ? t('money.failed_voice') : kind === 'none' || kind === 'ctx' ? t('money.none') : '';
-  }
-  if (e.mayBeBilled === true) return t('money.maybe');
-  if (!job) return kind === 'none' ? t('money.none') : '';
-  if (kind === 'failed') return t('money.failed');
-  if (job.status === 'expired') return t('money.maybe');
-  if (job.requestId) return isResumable(job) ? t('money.accepted') : (kind === 'none' ? '' : t('money.maybe'));
-  if (kind === null) return '';
-  return t('money.none'); // Segmind never accepted it, and Rust says it did not reach them
+// The money sentence: Rust's verdict, worded. ctx.job is the job the error belongs
+// to, ctx.voice the voice (or true for a voice's own call): their verdict is
+// theirs; a plain action's (saving, settings…) is the error's.
+const MONEY_WORDS = {
+  not_billed: 'money.none',
+  not_billed_failed: 'money.failed',
+  accepted: 'money.accepted',
+  may_be_billed: 'money.maybe',
+};
+const VOICE_MONEY_WORDS = {
+  not_billed: 'money.none',
+  not_billed_failed: 'money.failed_voice',
+  may_be_billed: 'money.maybe_voice',
+};
+function moneyLine(e, ctx) {
+  const verdict = ctx.job ? ctx.job.billing
+    : ctx.voice && typeof ctx.voice === 'object' ? ctx.voice.billing
+      : e.billing;
+  const key = (ctx.voice ? VOICE_MONEY_WORDS : MONEY_WORDS)[verdict];
+  return key ? t(key) : '';
 }
 
 // A job that stopped with a problem but can pick up where it was ("Try again"):
@@ -135,7 +135,8 @@ function detailText(code, e) {
 
 // describeError(err, { job, voice }) → { headline, money, next, action, detail, code }
 // job: the job this error belongs to; leave it out for plain actions (saving, settings…).
-// voice: the error is about making a voice (its money words differ).
+// voice: the voice the error is about, or true for a voice's own call (its money
+// words differ).
 // action.label is words, ready to show.
 export function describeError(err, ctx = {}) {
   const e = err && typeof err === 'object' ? err : { code: 'internal', detail: String(err ?? '') };
@@ -155,7 +156,7 @@ export function describeError(err, ctx = {}) {
     const at = formatClock(e.retryAtMs);
     if (at) next = t('error.rate_limited.next_at', { time: at });
   }
-  const money = reason && reason.speaksOfMoney ? '' : moneyLine(entry.money, e, ctx);
+  const money = reason && reason.speaksOfMoney ? '' : moneyLine(e, ctx);
   return {
     code,
     headline,

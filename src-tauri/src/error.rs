@@ -120,7 +120,7 @@ impl ErrorCode {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", into = "AppErrorOnTheWire")]
 pub struct AppError {
     pub code: ErrorCode,
     /// Which case of the code, where one code covers several (`busy`:
@@ -141,6 +141,56 @@ pub struct AppError {
     /// The request may have reached Segmind, so it may be billed (and is never re-sent).
     #[serde(default)]
     pub may_be_billed: bool,
+    /// A verdict its maker knows better than the code alone (`in_a_paid_call`).
+    #[serde(default, skip)]
+    pub billing_known: Option<Billing>,
+}
+
+/// What a problem means for the creator's money. Rust decides it; the page
+/// only words it (`money.<verdict>`), and says nothing for `Unsaid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Billing {
+    /// Nothing reached Segmind, or Segmind refused it: nothing was spent.
+    NotBilled,
+    /// Segmind said it failed, and it does not bill what fails.
+    NotBilledFailed,
+    /// Segmind accepted the job: it is paid for, and the app goes on with it.
+    Accepted,
+    /// It may have reached Segmind: it may be billed.
+    MayBeBilled,
+    /// Money is beside the point (a file not saved, the keychain busy).
+    Unsaid,
+}
+
+/// What a code says of money by itself, before its moment is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeMoney {
+    /// Nothing was spent, whatever the moment (the request was refused).
+    Nothing,
+    /// Segmind does not bill what fails.
+    NotForFailures,
+    /// It depends on whether Segmind had accepted the job.
+    DependsOnTheJob,
+    /// Money is beside the point.
+    BesideThePoint,
+}
+
+impl ErrorCode {
+    pub fn money(self) -> CodeMoney {
+        use CodeMoney::*;
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | BadRequest | Auth | Forbidden | InsufficientCredits
+            | InvalidContentType | ModelRetired | MethodNotAllowed | NoApiKey | OverLimit
+            | VoiceNotFound => Nothing,
+            JobFailed => NotForFailures,
+            NotFound | JobExpired | RateLimited | ServerError | Transient | Network | Timeout
+            | DownloadIncomplete | JobNotFound | LinkExpired | NotAVideo | LibraryNotWritable
+            | UnexpectedResponse | Internal | Other => DependsOnTheJob,
+            KeychainUnavailable | Keychain | Busy | DuplicateSubmission | Io => BesideThePoint,
+        }
+    }
 }
 
 impl AppError {
@@ -154,7 +204,33 @@ impl AppError {
             fields: Vec::new(),
             retry_at_ms: None,
             may_be_billed: false,
+            billing_known: None,
         }
+    }
+
+    /// What this means for the creator's money, outside any job: a click that
+    /// was refused spent nothing; anything else is not about money.
+    pub fn billing(&self) -> Billing {
+        if self.may_be_billed {
+            Billing::MayBeBilled
+        } else if let Some(known) = self.billing_known {
+            known
+        } else if self.code.money() == CodeMoney::Nothing {
+            Billing::NotBilled
+        } else {
+            Billing::Unsaid
+        }
+    }
+
+    /// The error of a paid call that has no job card (making a voice): unless it
+    /// may have reached Segmind, nothing was spent, or it failed there unbilled.
+    pub fn in_a_paid_call(mut self) -> Self {
+        self.billing_known = match self.code.money() {
+            CodeMoney::NotForFailures => Some(Billing::NotBilledFailed),
+            CodeMoney::Nothing | CodeMoney::DependsOnTheJob => Some(Billing::NotBilled),
+            CodeMoney::BesideThePoint => None,
+        };
+        self
     }
 
     /// Which case of the code this is (a key in the catalogues: `reason.<reason>`).
@@ -209,6 +285,39 @@ impl AppError {
     }
 }
 
+/// An `AppError` as the page receives it (the shape `serialised_shape_is_pinned`
+/// pins): its fields and the money verdict, computed as it is sent so that it
+/// never goes stale.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppErrorOnTheWire {
+    code: ErrorCode,
+    reason: Option<Box<str>>,
+    params: serde_json::Map<String, serde_json::Value>,
+    server_message: Option<Box<str>>,
+    detail: Option<Box<str>>,
+    fields: Vec<FieldError>,
+    retry_at_ms: Option<i64>,
+    may_be_billed: bool,
+    billing: Billing,
+}
+
+impl From<AppError> for AppErrorOnTheWire {
+    fn from(error: AppError) -> Self {
+        Self {
+            billing: error.billing(),
+            code: error.code,
+            reason: error.reason,
+            params: error.params,
+            server_message: error.server_message,
+            detail: error.detail,
+            fields: error.fields,
+            retry_at_ms: error.retry_at_ms,
+            may_be_billed: error.may_be_billed,
+        }
+    }
+}
+
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:?}", self.code)?;
@@ -257,6 +366,25 @@ mod tests {
 
     /// The UI and outside tests read exactly these keys and codes.
     #[test]
+    fn the_money_verdict_is_decided_here() {
+        let verdict = |error: AppError| serde_json::to_value(&error).unwrap()["billing"].clone();
+        assert_eq!(verdict(AppError::new(ErrorCode::OverLimit)), "not_billed");
+        assert_eq!(verdict(AppError::new(ErrorCode::Network)), "unsaid");
+        assert_eq!(verdict(AppError::new(ErrorCode::Io)), "unsaid");
+        let maybe = AppError {
+            may_be_billed: true,
+            ..AppError::new(ErrorCode::Network)
+        };
+        assert_eq!(verdict(maybe.clone()), "may_be_billed");
+        // A paid call without a card (a voice): what did not reach Segmind cost nothing.
+        let paid = |code| verdict(AppError::new(code).in_a_paid_call());
+        assert_eq!(paid(ErrorCode::Network), "not_billed");
+        assert_eq!(paid(ErrorCode::JobFailed), "not_billed_failed");
+        assert_eq!(paid(ErrorCode::Busy), "unsaid");
+        assert_eq!(verdict(maybe.in_a_paid_call()), "may_be_billed");
+    }
+
+    #[test]
     fn serialised_shape_is_pinned() {
         let err = AppError {
             retry_at_ms: Some(1_700_000_000_000),
@@ -272,7 +400,8 @@ mod tests {
                 "detail": "HTTP 429",
                 "fields": [],
                 "retryAtMs": 1_700_000_000_000_i64,
-                "mayBeBilled": false
+                "mayBeBilled": false,
+                "billing": "unsaid"
             })
         );
         let timeout = AppError::new(ErrorCode::Timeout)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::JobManager;
-use crate::error::AppError;
+use crate::error::{AppError, Billing};
 use crate::jobs::library::{JobRecord, RecordStatus};
 use crate::mutex::lock;
 
@@ -42,6 +42,8 @@ pub struct JobView {
     /// "Fetch it after all" applies (`JobRecord::is_fetchable`). The page asks
     /// these four, never the statuses, for what a job may do.
     pub fetchable: bool,
+    /// What its problem means for the creator's money (`JobRecord::billing`).
+    pub billing: Option<Billing>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,6 +145,7 @@ impl JobManager {
             resumable: record.is_resumable(),
             stoppable: record.is_stoppable(),
             fetchable: record.is_fetchable(),
+            billing: record.billing(),
             record,
         }
     }
@@ -244,6 +247,7 @@ mod tests {
             resumable: false,
             stoppable: true,
             fetchable: false,
+            billing: None,
         };
         let value = serde_json::to_value(StudioEvent::Job {
             job: Box::new(view),
@@ -257,6 +261,7 @@ mod tests {
         assert_eq!(value["job"]["nextLookAtMs"], 7);
         assert_eq!(value["job"]["active"], true);
         assert_eq!(value["job"]["resumable"], false);
+        assert_eq!(value["job"]["billing"], serde_json::Value::Null);
         assert_eq!(value["job"]["request"]["duration"], "5");
         let deleted = serde_json::to_value(StudioEvent::Deleted {
             job_id: "j-1".into(),

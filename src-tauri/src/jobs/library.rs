@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Metrics;
 use crate::clock::now_ms;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, Billing, CodeMoney, ErrorCode};
 use crate::records::{Record, RecordStore};
 use crate::request::GenerationRequest;
 
@@ -77,6 +77,42 @@ impl JobRecord {
                 self.status,
                 RecordStatus::Sending | RecordStatus::Downloading
             )
+    }
+
+    /// What this job's problem means for the creator's money (`None` when all
+    /// is well): the page words it on the card and the stage.
+    pub fn billing(&self) -> Option<Billing> {
+        let implied = match self.status {
+            RecordStatus::Failed => Some(AppError::new(ErrorCode::JobFailed)),
+            RecordStatus::Expired => Some(AppError::new(ErrorCode::JobExpired)),
+            RecordStatus::Unknown => Some(AppError {
+                may_be_billed: true,
+                ..AppError::new(ErrorCode::Timeout)
+            }),
+            _ => None,
+        };
+        let error = self.error.as_ref().or(implied.as_ref())?;
+        let money = error.code.money();
+        Some(if error.may_be_billed {
+            Billing::MayBeBilled
+        } else if money == CodeMoney::NotForFailures {
+            Billing::NotBilledFailed
+        } else if self.status == RecordStatus::Expired {
+            // Forgotten by Segmind before the video came: it may have been made.
+            Billing::MayBeBilled
+        } else if self.request_id.is_some() {
+            // Segmind accepted it: paid for if it goes on, else it may be.
+            match (self.is_resumable(), money) {
+                (true, _) => Billing::Accepted,
+                (false, CodeMoney::Nothing) => Billing::Unsaid,
+                (false, _) => Billing::MayBeBilled,
+            }
+        } else if money == CodeMoney::BesideThePoint {
+            Billing::Unsaid
+        } else {
+            // Segmind never accepted it, and nothing says it reached them.
+            Billing::NotBilled
+        })
     }
 
     /// An ended job whose video Segmind may still hand over: "Fetch it after all"
@@ -328,6 +364,52 @@ mod tests {
             job.status = status;
             job.error = error;
             assert_eq!(job.is_resumable(), resumable, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn the_money_verdict_follows_what_segmind_had_of_the_job() {
+        use Billing::*;
+        use RecordStatus::*;
+        let error = |code| Some(AppError::new(code));
+        let maybe = Some(AppError {
+            may_be_billed: true,
+            ..AppError::new(ErrorCode::Network)
+        });
+        for (status, accepted, problem, verdict) in [
+            (Ready, true, None, None),
+            (Processing, true, None, None),
+            (Failed, true, None, Some(NotBilledFailed)),
+            (
+                Failed,
+                true,
+                error(ErrorCode::JobFailed),
+                Some(NotBilledFailed),
+            ),
+            (Expired, true, None, Some(MayBeBilled)),
+            (Unknown, false, None, Some(MayBeBilled)),
+            (Sending, false, maybe.clone(), Some(MayBeBilled)),
+            // Accepted and going on where it was at "Try again".
+            (Processing, true, error(ErrorCode::Network), Some(Accepted)),
+            (
+                Downloading,
+                true,
+                error(ErrorCode::LinkExpired),
+                Some(Accepted),
+            ),
+            // Accepted, then stopped on a problem: it may have been billed.
+            (Stopped, true, error(ErrorCode::Timeout), Some(MayBeBilled)),
+            (Stopped, true, error(ErrorCode::Auth), Some(Unsaid)),
+            // Never accepted: nothing spent, unless money is beside the point.
+            (Waiting, false, error(ErrorCode::Network), Some(NotBilled)),
+            (Failed, false, error(ErrorCode::BadRequest), Some(NotBilled)),
+            (Waiting, false, error(ErrorCode::Io), Some(Unsaid)),
+        ] {
+            let mut job = record("j", "p");
+            job.status = status;
+            job.request_id = accepted.then(|| "req".to_string());
+            job.error = problem.clone();
+            assert_eq!(job.billing(), verdict, "{status:?} {accepted} {problem:?}");
         }
     }
 

@@ -72,7 +72,8 @@ impl Studio {
         name: &str,
         progress: impl Fn(VoiceProgress) + Send + Sync + 'static,
     ) -> AppResult<VoiceView> {
-        let client = self.client().await?;
+        // A voice has no card: each error says itself what was spent.
+        let client = self.client().await.map_err(AppError::in_a_paid_call)?;
         let record = making::make(
             &self.voices,
             &client,
@@ -82,14 +83,18 @@ impl Studio {
             progress,
             self.voice_changed(),
         )
-        .await?;
+        .await
+        .map_err(AppError::in_a_paid_call)?;
         // From here Segmind has the job: whatever goes wrong may have been billed.
         let ready = self
             .follow_voice(client, record.id)
             .await
-            .map_err(|error| AppError {
-                may_be_billed: error.code != ErrorCode::JobFailed,
-                ..error
+            .map_err(|error| {
+                AppError {
+                    may_be_billed: error.code != ErrorCode::JobFailed,
+                    ..error
+                }
+                .in_a_paid_call()
             })?;
         Ok(self.voice_view(&ready))
     }

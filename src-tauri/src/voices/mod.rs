@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::SubmittedJob;
 use crate::clock::now_ms;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, Billing, ErrorCode, FieldError};
 use crate::records::{is_plain_id, write_atomically, DamagedEntry, Record, RecordStore};
 use clip::{ClipFormat, ClipInfo, ClipProblem};
 
@@ -77,6 +77,9 @@ pub struct VoiceView {
     pub clip_millis: u64,
     pub created_at_ms: i64,
     pub error: Option<AppError>,
+    /// What its problem means for the creator's money (a voice has no card:
+    /// the verdict of a paid call).
+    pub billing: Option<Billing>,
     pub cost: Option<f64>,
     /// The clip on the app's loopback media server.
     pub listen_url: String,
@@ -93,6 +96,10 @@ impl VoiceView {
             clip_millis: record.clip_millis,
             created_at_ms: record.created_at_ms,
             error: record.error.clone(),
+            billing: record
+                .error
+                .clone()
+                .map(|error| error.in_a_paid_call().billing()),
             cost: record.cost,
             listen_url,
         }

@@ -322,6 +322,8 @@ async fn wrong_key_missing_credits_and_a_failed_job_each_say_what_happened() {
     env.fake.set_credits(100.0);
     let text = generate_and_wait_for_failure(&app, "[fail] A storm over the sea").await;
     assert!(text.contains("could not make this video"), "{text}");
+    // Rust's verdict on the money (JobView.billing), worded by the page.
+    assert!(text.contains("does not bill videos that fail"), "{text}");
     // Segmind's own reason, untouched, for a support request.
     let details = app
         .js(
@@ -341,7 +343,10 @@ async fn wrong_key_missing_credits_and_a_failed_job_each_say_what_happened() {
     // A key Segmind stops accepting (revoked on its site, say).
     keychain_store("sk-revoked-key-0000");
     let text = generate_and_wait_for_failure(&app, "A quiet forest").await;
-    assert!(text.contains("API key"), "{text}");
+    assert!(
+        text.contains("API key") && text.contains("No credits were used"),
+        "{text}"
+    );
     app.screenshot("11-key-refused").await;
     assert_eq!(env.posts(), 3);
     app.quit().await;
