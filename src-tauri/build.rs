@@ -1,43 +1,7 @@
 //! Lists the app's commands so that capabilities must grant each one by name
 //! (least privilege: a command not granted cannot be called from the webview).
 
-const COMMANDS: &[&str] = &[
-    "form_rules",
-    "validate_request",
-    "key_status",
-    "save_api_key",
-    "remove_api_key",
-    "get_credits",
-    "load_settings",
-    "remember_request",
-    "set_max_running_jobs",
-    "watch_jobs",
-    "start_job",
-    "stop_following",
-    "resume_job",
-    "delete_job",
-    "quit_app",
-    "run_in_background",
-    "save_video",
-    "save_still",
-    "save_video_as",
-    "choose_output_folder",
-    "show_in_folder",
-    "open_help_link",
-    "words",
-    "set_language",
-    "estimate_price",
-    "spend_summary",
-    "set_monthly_limit",
-    "stage_voice_clip",
-    "make_voice",
-    "rename_voice",
-    "delete_voice",
-    "open_logs_folder",
-    "support_details",
-    "menu_keys",
-    "choose_menu_item",
-];
+include!("src/command_names.rs");
 
 /// Every catalogue in `ui/locales/` is built in: adding a language is adding one file.
 fn embed_catalogues() {
@@ -66,6 +30,7 @@ fn embed_catalogues() {
 }
 
 fn main() {
+    println!("cargo:rerun-if-changed=src/command_names.rs");
     embed_catalogues();
     tauri_build::try_build(
         tauri_build::Attributes::new()

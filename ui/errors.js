@@ -1,3 +1,4 @@
+// @ts-check
 // errors.js: the ONE place that turns error codes into words a creator understands.
 // Rust sends a code, an optional reason (which case of the code), parameters and
 // Segmind's own words as data; the words themselves are in the catalogues
@@ -9,9 +10,20 @@
 // moneyLine only words it.
 import { t, formatClock, formatMoney, sentences } from './i18n.js';
 
+/** @typedef {import('./contract').AppError} AppError */
+/** @typedef {import('./contract').ErrorCode} ErrorCode */
+/** @typedef {import('./contract').JobView} JobView */
+/** @typedef {import('./contract').VoiceView} VoiceView */
+/** @typedef {{ id: string, label: string }} Action */
+/** @typedef {{ headline: string, next: string, action?: Action, saysTryAgain?: boolean }} CodeWords */
+/** @typedef {{ job?: JobView | null, voice?: VoiceView | boolean }} Context */
+
 const KEY_ACTION = { id: 'open_settings', label: 'error.action.check_key' };
 const TOP_UP_ACTION = { id: 'top_up', label: 'error.action.top_up' };
 
+// Every code Rust sends has its words: tsc fails on a code missing here. A code
+// from a newer version ('other') reads as 'internal'.
+/** @type {Record<Exclude<ErrorCode, 'other'>, CodeWords>} */
 const CODES = {
   invalid_request: { headline: 'error.invalid_request.headline', next: 'error.invalid_request.next' },
   bad_request: { headline: 'error.bad_request.headline', next: 'error.bad_request.next' },
@@ -51,6 +63,7 @@ const CODES = {
 // Reasons name the case of a code more closely: their words replace the code's
 // headline (and its next step, when they have one of their own). speaksOfMoney:
 // the words already say what it may cost.
+/** @type {Record<string, { headline: string, next?: string, speaksOfMoney?: boolean } | undefined>} */
 const REASONS = {
   job_stopped: { headline: 'reason.job_stopped' },
   no_longer_waiting: { headline: 'reason.no_longer_waiting' },
@@ -99,31 +112,37 @@ const MONEY_PARAMS = ['balance', 'estimate', 'limit', 'month'];
 // The money sentence: Rust's verdict, worded. ctx.job is the job the error belongs
 // to, ctx.voice the voice (or true for a voice's own call): their verdict is
 // theirs; a plain action's (saving, settings…) is the error's.
+/** @type {Partial<Record<import('./contract').Billing, string>>} */
 const MONEY_WORDS = {
   not_billed: 'money.none',
   not_billed_failed: 'money.failed',
   accepted: 'money.accepted',
   may_be_billed: 'money.maybe',
 };
+/** @type {Partial<Record<import('./contract').Billing, string>>} */
 const VOICE_MONEY_WORDS = {
   not_billed: 'money.none',
   not_billed_failed: 'money.failed_voice',
   may_be_billed: 'money.maybe_voice',
 };
+/** @param {AppError} e @param {Context} ctx */
 function moneyLine(e, ctx) {
   const verdict = ctx.job ? ctx.job.billing
     : ctx.voice && typeof ctx.voice === 'object' ? ctx.voice.billing
       : e.billing;
+  if (!verdict) return '';
   const key = (ctx.voice ? VOICE_MONEY_WORDS : MONEY_WORDS)[verdict];
   return key ? t(key) : '';
 }
 
 // A job that stopped with a problem but can pick up where it was ("Try again"):
 // Rust says so on each job (JobView.resumable, from JobRecord::is_resumable).
+/** @param {JobView | null | undefined} job */
 export function isResumable(job) {
   return !!job && job.resumable === true;
 }
 
+/** @param {string} code @param {AppError} e */
 function detailText(code, e) {
   return [
     code ? t('error.details.code', { code }) : '',
@@ -138,9 +157,15 @@ function detailText(code, e) {
 // voice: the voice the error is about, or true for a voice's own call (its money
 // words differ).
 // action.label is words, ready to show.
+/**
+ * @param {AppError | Partial<AppError> | unknown} err
+ * @param {Context} [ctx]
+ */
 export function describeError(err, ctx = {}) {
-  const e = err && typeof err === 'object' ? err : { code: 'internal', detail: String(err ?? '') };
-  const code = typeof e.code === 'string' && CODES[e.code] ? e.code : 'internal';
+  /** @type {AppError} */
+  const e = err && typeof err === 'object' ? /** @type {AppError} */ (err) : /** @type {AppError} */ ({ code: 'internal', detail: String(err ?? '') });
+  /** @type {keyof typeof CODES} */
+  const code = typeof e.code === 'string' && e.code in CODES ? /** @type {keyof typeof CODES} */ (e.code) : 'internal';
   const entry = CODES[code];
   const reason = typeof e.reason === 'string' ? REASONS[e.reason] : undefined;
   const params = { ...(e.params && typeof e.params === 'object' ? e.params : {}) };
@@ -169,6 +194,7 @@ export function describeError(err, ctx = {}) {
 
 // Words for a job that did not end well, or waits for "Try again": what its status
 // means comes first, then the error's own words. Answers null when all is well.
+/** @param {JobView | null | undefined} job */
 export function describeJobError(job) {
   if (!job) return null;
   const err = job.error;
@@ -203,8 +229,9 @@ export function describeJobError(job) {
 }
 
 // Words for problems while checking or storing the API key (no money involved).
+/** @param {AppError | unknown} err */
 export function describeKeyError(err) {
-  const code = err && err.code;
+  const code = err && typeof err === 'object' ? /** @type {AppError} */ (err).code : undefined;
   switch (code) {
     case 'auth':
       return t('key_error.auth');
@@ -229,11 +256,13 @@ export function describeKeyError(err) {
 }
 
 // Why the keychain cannot keep the key (KeyStatus.keychainProblem is a code).
+/** @param {ErrorCode} code */
 export function keychainProblemText(code) {
   return code === 'keychain' ? t('error.keychain.explain') : t('error.keychain_unavailable.explain');
 }
 
 // A short single line, e.g. for the balance tooltip.
+/** @param {AppError | unknown} err */
 export function shortError(err) {
   return describeError(err).headline;
 }

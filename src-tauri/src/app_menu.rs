@@ -23,6 +23,7 @@ use crate::studio::Studio;
 
 /// The app's own menu items; each one's id is its name here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum MenuAction {
     Quit,
@@ -44,6 +45,7 @@ impl MenuAction {
 
 /// A shortcut the page passes on to the menu: Ctrl + `key` chooses `action`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PageKey {
     pub key: &'static str,
     pub action: MenuAction,

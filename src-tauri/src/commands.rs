@@ -28,6 +28,7 @@ const API_KEYS_URL: &str = "https://cloud.segmind.com/console/api-keys";
 const TOP_UP_URL: &str = "https://cloud.segmind.com/console/billing";
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum HelpLink {
     ApiKeys,
@@ -35,6 +36,7 @@ pub enum HelpLink {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SavedFile {
     pub path: PathBuf,
 }

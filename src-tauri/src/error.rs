@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The form has problems; nothing was sent.
@@ -149,6 +150,7 @@ pub struct AppError {
 /// What a problem means for the creator's money. Rust decides it; the page
 /// only words it (`money.<verdict>`), and says nothing for `Unsaid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Billing {
     /// Nothing reached Segmind, or Segmind refused it: nothing was spent.
@@ -289,6 +291,7 @@ impl AppError {
 /// pins): its fields and the money verdict, computed as it is sent so that it
 /// never goes stale.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "AppError"))]
 #[serde(rename_all = "camelCase")]
 pub struct AppErrorOnTheWire {
     code: ErrorCode,
@@ -341,6 +344,7 @@ pub type AppResult<T> = Result<T, AppError>;
 /// One problem with one field: which rule it breaks, and the numbers the words
 /// need. The UI's catalogues word it (`field.rule.<rule>`) in the creator's language.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FieldError {
     /// A path into the request: `prompt`, `multi_prompt[2].prompt`, `voice_ids[0]`.
     pub field: String,

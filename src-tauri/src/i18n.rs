@@ -31,6 +31,7 @@ fn catalogues() -> &'static HashMap<&'static str, Words> {
 
 /// A language the app can speak, named in its own words ("简体中文").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Language {
     pub code: &'static str,
     pub name: String,
@@ -106,6 +107,7 @@ pub fn tr(lang: &str, key: &str, params: &[(&str, &str)]) -> String {
 
 /// What the page needs to speak `lang`: its catalogue and the languages to offer.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PageWords {
     pub lang: &'static str,
     pub words: &'static Words,

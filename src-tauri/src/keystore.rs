@@ -15,6 +15,7 @@ pub const KEYRING_SERVICE: &str = "kling-studio";
 pub const KEYRING_USER: &str = "segmind-api-key";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyState {
     Missing,
@@ -24,6 +25,7 @@ pub enum KeyState {
 
 /// What the webview may know about the key: never the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct KeyStatus {
     pub state: KeyState,

@@ -18,7 +18,10 @@ pub mod background;
 pub mod blocking;
 pub mod client;
 pub mod clock;
+pub mod command_names;
 pub mod commands;
+#[cfg(test)]
+mod contract;
 pub mod desktop;
 pub mod error;
 pub mod i18n;

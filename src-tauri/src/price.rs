@@ -14,6 +14,7 @@ use crate::request::GenerationRequest;
 
 /// The sound tier of a request: what Segmind bills per second depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     Silent,
@@ -53,6 +54,7 @@ const LEARN_AT_LEAST: usize = 3;
 
 /// Where an estimate's rate comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Basis {
     /// The price table, last checked on `checked`.
@@ -62,6 +64,7 @@ pub enum Basis {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Estimate {
     /// For one video.
@@ -166,6 +169,7 @@ fn learned_rate(tier: Tier, library: &[JobRecord]) -> Option<(f64, usize)> {
 /// What the creator spent: every job Segmind may have billed, at the cost it
 /// reported, else at its estimate.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Spend {
     /// Since Monday 00:00, local time.

@@ -27,6 +27,7 @@ pub const SHOT_TYPES: [&str; 2] = [SHOT_TYPE_CUSTOMIZE, SHOT_TYPE_INTELLIGENT];
 /// The JSON body of `POST /v2/kling-3-pro-text2video`.
 /// Durations are strings on the wire; optional fields left unset are omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct GenerationRequest {
     pub prompt: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,6 +50,7 @@ pub struct GenerationRequest {
 
 /// One shot of a multi-shot video.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Shot {
     pub prompt: String,
     pub duration: String,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 /// What only the page can tell: its engine, and whether it plays H.264.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PageFacts {
     #[serde(default)]

@@ -1,8 +1,9 @@
 //! The app's commands are listed three times, and each list has its own job:
-//! `generate_handler!` in lib.rs makes them callable, build.rs makes a permission
-//! for each, and the capability grants them to the window. A command missing from
-//! one list fails only at run time (or is granted without existing): the three
-//! lists must be the same, and the UI may call nothing else.
+//! `generate_handler!` in lib.rs makes them callable, src/command_names.rs
+//! names them (build.rs makes a permission for each, the page's contract types
+//! `invoke` with them), and the capability grants them to the window. A command
+//! missing from one list fails only at run time (or is granted without
+//! existing): the three lists must be the same, and the UI may call nothing else.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ fn handler_list() -> BTreeSet<String> {
 }
 
 fn build_list() -> BTreeSet<String> {
-    let build = read("build.rs");
+    let build = read("src/command_names.rs");
     let start = build.find("const COMMANDS: &[&str] = &[").unwrap();
     let end = start + build[start..].find("];").unwrap();
     build[start..end]

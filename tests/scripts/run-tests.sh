@@ -46,12 +46,14 @@ run_suite() {
   fi
 }
 
-# Style and lints first: formatting drift or a clippy warning fails the run.
-echo "=== lint: cargo fmt --check, cargo clippy -D warnings"
-if cargo fmt --all --check && cargo clippy --locked --workspace --all-targets -- -D warnings; then
-  summary+=("ok    lint: cargo fmt and clippy clean")
+# Style and lints first: formatting drift, a clippy warning or a page module that
+# does not type-check against the contract generated from Rust fails the run.
+echo "=== lint: cargo fmt --check, cargo clippy -D warnings, tsc against ui/contract.d.ts"
+if cargo fmt --all --check && cargo clippy --locked --workspace --all-targets -- -D warnings \
+  && tests/scripts/typecheck.sh; then
+  summary+=("ok    lint: cargo fmt, clippy and tsc clean")
 else
-  summary+=("FAIL  lint: cargo fmt --check or clippy found problems")
+  summary+=("FAIL  lint: cargo fmt --check, clippy or tsc found problems")
   failed=1
 fi
 

@@ -54,6 +54,7 @@ impl<'de> Deserialize<'de> for JobStatus {
 /// Numbers Segmind may add to an answer; every one is optional. Read in Segmind's
 /// snake_case or the library's own camelCase.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all(serialize = "camelCase"))]
 pub struct Metrics {
     #[serde(default, deserialize_with = "lenient_number")]

@@ -13,6 +13,7 @@ use crate::mutex::lock;
 
 /// What the window is told: a job as it is now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     #[serde(flatten)]
@@ -47,6 +48,7 @@ pub struct JobView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",

@@ -19,6 +19,7 @@ use crate::records::{Record, RecordStore};
 use crate::request::GenerationRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
     /// Waiting for a free slot (the cap on jobs at once) or for a rate limit to lift.
@@ -132,6 +133,7 @@ impl JobRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobRecord {
     pub id: String,
@@ -168,11 +170,13 @@ pub struct JobRecord {
     pub unread_answer: Option<UnreadAnswer>,
     /// Fields a newer version of the app wrote: kept as they are when rewritten.
     #[serde(flatten)]
+    #[cfg_attr(test, ts(skip))]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A finished job's answer that named no video the app could read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UnreadAnswer {
     /// When it was first seen (Unix ms).
@@ -206,6 +210,7 @@ impl UnreadAnswer {
 
 /// Takes of one request share a `set`; each is its own job, sent once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Take {
     pub set: String,
     pub n: u8,

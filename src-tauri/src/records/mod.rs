@@ -47,6 +47,7 @@ pub fn is_plain_id(id: &str) -> bool {
 
 /// A record that could not be read, kept aside under `file`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DamagedEntry {
     pub file: PathBuf,

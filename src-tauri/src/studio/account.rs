@@ -13,6 +13,7 @@ use crate::keystore::{KeyStatus, KeyStore};
 use crate::mutex::lock;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SavedKey {
     pub status: KeyStatus,

@@ -12,6 +12,7 @@ use crate::voices::clip;
 
 /// The numbers and choices the form is built from, so the UI never hard-codes a rule.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FormRules {
     pub durations: Vec<String>,
@@ -29,6 +30,7 @@ pub struct FormRules {
 
 /// What the "New voice" dialog says and checks first (Rust checks again).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct VoiceMakingRules {
     pub name_max_chars: usize,

@@ -71,6 +71,7 @@ pub struct Studio {
 
 /// The library as the window first sees it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct LibrarySnapshot {
     pub jobs: Vec<JobView>,

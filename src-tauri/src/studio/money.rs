@@ -13,6 +13,7 @@ use crate::request::GenerationRequest;
 
 /// The price of a request before the click.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PriceView {
     pub each: price::Estimate,
@@ -28,6 +29,7 @@ pub struct PriceView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SpendView {
     #[serde(flatten)]

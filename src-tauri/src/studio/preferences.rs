@@ -15,6 +15,7 @@ pub const DEFAULT_MAX_RUNNING_JOBS: usize = 2;
 pub const MAX_RUNNING_JOBS_LIMIT: usize = 5;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct LoadedSettings {
     pub request: GenerationRequest,

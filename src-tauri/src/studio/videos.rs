@@ -15,6 +15,7 @@ pub const MAX_TAKES: u8 = 4;
 
 /// One Generate click.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     pub request: GenerationRequest,

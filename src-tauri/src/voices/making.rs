@@ -14,6 +14,7 @@ use crate::voices::{VoiceBook, VoiceRecord, VoiceStatus};
 
 /// What the dialog shows while a voice is made.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(
     tag = "phase",
     rename_all = "camelCase",

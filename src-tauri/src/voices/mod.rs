@@ -23,6 +23,7 @@ pub const MAX_NAME_CHARS: usize = 20;
 pub const ESTIMATED_COST: f64 = 0.007;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum VoiceStatus {
     /// The create call is on its way: if the app stops now, it may have been billed.
@@ -67,6 +68,7 @@ pub struct VoiceRecord {
 
 /// A voice as the window shows it: no job or asset URL, and where to hear its clip.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct VoiceView {
     pub id: String,
@@ -108,6 +110,7 @@ impl VoiceView {
 
 /// A clip that passed the checks, waiting for a name and a click.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StagedClip {
     pub clip_id: String,
