@@ -25,9 +25,10 @@ fn handler_list() -> BTreeSet<String> {
     lib[start..end]
         .split("commands::")
         .skip(1)
-        .map(|name| {
-            name.trim_end_matches(|c: char| c == ',' || c.is_whitespace())
-                .to_string()
+        .map(|path| {
+            // `commands::videos::start_job,`: the command is the last segment.
+            let path = path.trim_end_matches(|c: char| c == ',' || c.is_whitespace());
+            path.rsplit("::").next().unwrap().to_string()
         })
         .collect()
 }

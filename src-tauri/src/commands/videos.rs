@@ -1,0 +1,68 @@
+//! Making videos: the form's rules, the library and its changes, a Generate click,
+//! stop, try again, delete.
+
+use std::sync::Arc;
+
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::error::AppResult;
+use crate::error::FieldError;
+use crate::jobs::{JobView, StudioEvent};
+use crate::request::GenerationRequest;
+use crate::studio::form_rules::{form_rules as rules, FormRules};
+use crate::studio::{LibrarySnapshot, Order, Studio};
+
+/// The page's first call at start-up.
+#[tauri::command]
+pub fn form_rules() -> FormRules {
+    crate::desktop::report_first_command();
+    rules()
+}
+
+#[tauri::command]
+pub fn validate_request(request: GenerationRequest) -> Vec<FieldError> {
+    request.validate()
+}
+
+/// The library now, and every change to it from now on through `on_event`.
+#[tauri::command]
+pub async fn watch_jobs(
+    studio: State<'_, Studio>,
+    on_event: Channel<StudioEvent>,
+) -> AppResult<LibrarySnapshot> {
+    // A reloaded or closed page drops its channel; it is then forgotten.
+    let subscriber = Arc::new(move |event: &StudioEvent| on_event.send(event.clone()).is_ok());
+    let snapshot = studio.watch_jobs(subscriber);
+    crate::desktop::report_library_delivered();
+    Ok(snapshot)
+}
+
+/// One Generate click: `order.takes` videos of one request.
+#[tauri::command]
+pub async fn start_job(studio: State<'_, Studio>, order: Order) -> AppResult<Vec<JobView>> {
+    log::info!(
+        "command start_job: click {}, {} take(s)",
+        order.submission_id,
+        order.takes
+    );
+    studio.start_takes(order).await
+}
+
+#[tauri::command]
+pub async fn stop_following(studio: State<'_, Studio>, job_id: String) -> AppResult<JobView> {
+    log::info!("command stop_following: job {job_id}");
+    studio.stop_following(&job_id)
+}
+
+#[tauri::command]
+pub async fn resume_job(studio: State<'_, Studio>, job_id: String) -> AppResult<JobView> {
+    log::info!("command resume_job: job {job_id}");
+    studio.resume_job(&job_id).await
+}
+
+#[tauri::command]
+pub async fn delete_job(studio: State<'_, Studio>, job_id: String) -> AppResult<()> {
+    log::info!("command delete_job: job {job_id}");
+    crate::blocking::run(|| studio.delete_job(&job_id))
+}
