@@ -19,7 +19,6 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   const session = [];     // ids of jobs started in this session, oldest first
   const savedPaths = new Map(); // job id → where "Save" put it this session
   const playErrors = new Set();
-  const stoppedFrom = new Map(); // job id → its status when it was stopped this session
   let actionError = null; // { err, jobId }: a failed save / folder / stop / retry, shown for its own job only
   let busyAction = '';    // 'save' | 'as' | 'show' | 'folder' | 'resume' | 'stop' | 'fetch' while a step runs
   let shownVideoKey = null;
@@ -120,7 +119,6 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       return;
     }
     const { job, prev } = change;
-    if (job.status === 'stopped' && prev && prev.status !== 'stopped') stoppedFrom.set(job.id, prev.status);
     if (prev && prev.status === job.status && !!prev.error === !!job.error) {
       if (shown && shown.id === job.id) render(); // progress, place in line: nothing to announce
       return;
@@ -209,8 +207,9 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       return text;
     }
     if (job.status === 'stopped' && !job.error) {
-      if (job.requestId) return t('stage.job.stoppedMayFinish');
-      return stoppedFrom.get(job.id) === 'waiting' ? t('stage.job.stoppedNeverSent') : t('stage.job.stoppedUnconfirmed');
+      // Rust's verdict: accepted by Segmind (it may still finish and bill), or never sent.
+      if (job.billing === 'may_be_billed') return t('stage.job.stoppedMayFinish');
+      return job.billing === 'not_billed' ? t('stage.job.stoppedNeverSent') : t('stage.job.stoppedUnconfirmed');
     }
     return '';
   }

@@ -80,9 +80,17 @@ impl JobRecord {
             )
     }
 
-    /// What this job's problem means for the creator's money (`None` when all
-    /// is well): the page words it on the card and the stage.
+    /// What this job's problem, or its stop, means for the creator's money
+    /// (`None` when all is well): the page words it on the card and the stage.
     pub fn billing(&self) -> Option<Billing> {
+        if self.status == RecordStatus::Stopped && self.error.is_none() {
+            // No longer followed: Segmind may still make, and bill, what it accepted.
+            return Some(if self.request_id.is_some() {
+                Billing::MayBeBilled
+            } else {
+                Billing::NotBilled
+            });
+        }
         let implied = match self.status {
             RecordStatus::Failed => Some(AppError::new(ErrorCode::JobFailed)),
             RecordStatus::Expired => Some(AppError::new(ErrorCode::JobExpired)),
@@ -383,6 +391,8 @@ mod tests {
         });
         for (status, accepted, problem, verdict) in [
             (Ready, true, None, None),
+            (Stopped, true, None, Some(MayBeBilled)),
+            (Stopped, false, None, Some(NotBilled)),
             (Processing, true, None, None),
             (Failed, true, None, Some(NotBilledFailed)),
             (

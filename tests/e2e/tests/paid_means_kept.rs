@@ -207,6 +207,9 @@ async fn a_stopped_job_segmind_still_has_is_fetched_after_all() {
         !app.visible("stop-following").await,
         "a stopped job offers no second stop"
     );
+    // Rust's verdict (JobView.billing): Segmind accepted it, so it may still bill.
+    let extra = app.text("job-extra").await;
+    assert!(extra.contains("may still finish"), "{extra}");
     // Segmind still has it (Rust says so: fetchable), and the video is still theirs.
     app.click("fetch-stopped").await;
     ready_without_a_click(&app, &env, "stop-then-fetch").await;
