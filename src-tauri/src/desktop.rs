@@ -310,10 +310,31 @@ pub fn report_library_delivered() {
 }
 
 fn report_once(flag: &std::sync::atomic::AtomicBool, marker: &str) {
-    if !flag.swap(true, Ordering::SeqCst) && std::env::var_os("BENCH_REPORT_READY").is_some() {
+    if flag.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    log_start_step(marker);
+    if std::env::var_os("BENCH_REPORT_READY").is_some() {
         use std::io::Write;
         let mut out = std::io::stdout();
         let _ = writeln!(out, "{marker}");
         let _ = out.flush();
+    }
+}
+
+/// When `run` began: start-up's steps are logged against it, so a slow start on
+/// a creator's machine shows in the log where its time went.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+pub fn mark_start() {
+    STARTED.get_or_init(std::time::Instant::now);
+}
+
+pub fn log_start_step(step: &str) {
+    if let Some(started) = STARTED.get() {
+        log::info!(
+            "start-up: {step} after {} ms",
+            started.elapsed().as_millis()
+        );
     }
 }

@@ -123,6 +123,7 @@ fn log_panics() {
 }
 
 pub fn run() {
+    desktop::mark_start();
     // First: WebKit's processes read it from the environment when they start.
     webview_painting::choose_for_this_machine();
     log_panics();
@@ -143,14 +144,13 @@ pub fn run() {
             let config = ClientConfig::from_env()?;
             let paths = studio_paths(app)?;
             let started = tauri::async_runtime::block_on(async {
-                let studio =
-                    Studio::start(paths, config, PollPolicy::default(), KEYRING_SERVICE).await?;
-                // Jobs of an earlier run go on at once, whether or not a window looks.
-                studio.resume_jobs().await;
-                Ok::<_, std::io::Error>(studio)
+                Studio::start(paths, config, PollPolicy::default(), KEYRING_SERVICE).await
             });
             let studio = match started {
-                Ok(studio) => studio,
+                Ok(studio) => {
+                    desktop::log_start_step("library opened");
+                    studio
+                }
                 Err(error) if library_lock::is_held_elsewhere(&error) => {
                     desktop::say_already_open_and_exit(app.handle());
                     return Ok(());
@@ -164,6 +164,17 @@ pub fn run() {
             desktop::macos_terminate::ask_first(app.handle());
             desktop::notify_when_ready(app.handle(), &studio);
             app.manage(studio);
+            // Jobs of an earlier run go on at once, whether or not a window looks,
+            // but not in the window's way: resuming reads the key from the
+            // keychain (a D-Bus call here, 20-30 ms measured; on macOS it can
+            // wait on the system's "allow access" prompt after an unsigned
+            // build's update), and the window opens meanwhile.
+            let app_handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                app_handle.state::<Studio>().resume_jobs().await;
+                desktop::log_start_step("jobs resumed");
+            });
+            desktop::log_start_step("set up, the window next");
             Ok(())
         })
         .on_window_event(desktop::on_window_event)
