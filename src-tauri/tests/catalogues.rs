@@ -202,10 +202,17 @@ fn every_error_code_and_reason_rust_sends_has_words() {
             "errors.js has no words for {name}"
         );
     }
-    // `.because("…")` and `AppError::io("…"` in Rust name a reason.
+    // `.because("…")` and `AppError::io("…"` in Rust name a reason; so do the
+    // actions a record store names for a refused write or delete.
     let mut reasons = BTreeSet::new();
     for (_, text) in sources("src-tauri/src", "rs") {
-        for marker in [".because(\"", "AppError::io(\""] {
+        let markers = [
+            ".because(\"",
+            "AppError::io(\"",
+            "_ACTION: &'static str = \"",
+            ".delete(id, \"",
+        ];
+        for marker in markers {
             for piece in text.split(marker).skip(1) {
                 reasons.insert(piece.split('"').next().unwrap().to_string());
             }
