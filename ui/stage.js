@@ -208,8 +208,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     }
     if (job.status === 'stopped' && !job.error) {
       // Rust's verdict: accepted by Segmind (it may still finish and bill), or never sent.
-      if (job.billing === 'may_be_billed') return t('stage.job.stoppedMayFinish');
-      return job.billing === 'not_billed' ? t('stage.job.stoppedNeverSent') : t('stage.job.stoppedUnconfirmed');
+      return job.billing === 'may_be_billed' ? t('stage.job.stoppedMayFinish') : t('stage.job.stoppedNeverSent');
     }
     return '';
   }

@@ -249,9 +249,9 @@ pub const QUIT_SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
 /// #1115), as does macOS where `macos_terminate` could not be put in place (a
 /// Linux logout's SIGTERM ends the process without even this event: the records
 /// already written are what the next start reads). No question can be asked
-/// there, so a paid call on its way first gets the same seconds to hear back from Segmind that "Quit" in
-/// the question gives it: a video cut off mid-POST would come back unknown, maybe
-/// billed, without its id.
+/// there, so a paid call on its way first gets the same seconds to hear back
+/// from Segmind that "Quit" in the question gives it: a video cut off mid-POST
+/// would come back unknown, maybe billed, without its id.
 ///
 /// On macOS, clicking the Dock icon of the running app (or opening it again from
 /// Finder, which LaunchServices turns into the same "reopen" rather than a second

@@ -143,7 +143,7 @@ pub struct AppError {
     #[serde(default)]
     pub may_be_billed: bool,
     /// A verdict its maker knows better than the code alone (`in_a_paid_call`).
-    #[serde(default, skip)]
+    #[serde(skip)]
     pub billing_known: Option<Billing>,
 }
 
@@ -370,25 +370,6 @@ mod tests {
 
     /// The UI and outside tests read exactly these keys and codes.
     #[test]
-    fn the_money_verdict_is_decided_here() {
-        let verdict = |error: AppError| serde_json::to_value(&error).unwrap()["billing"].clone();
-        assert_eq!(verdict(AppError::new(ErrorCode::OverLimit)), "not_billed");
-        assert_eq!(verdict(AppError::new(ErrorCode::Network)), "unsaid");
-        assert_eq!(verdict(AppError::new(ErrorCode::Io)), "unsaid");
-        let maybe = AppError {
-            may_be_billed: true,
-            ..AppError::new(ErrorCode::Network)
-        };
-        assert_eq!(verdict(maybe.clone()), "may_be_billed");
-        // A paid call without a card (a voice): what did not reach Segmind cost nothing.
-        let paid = |code| verdict(AppError::new(code).in_a_paid_call());
-        assert_eq!(paid(ErrorCode::Network), "not_billed");
-        assert_eq!(paid(ErrorCode::JobFailed), "not_billed_failed");
-        assert_eq!(paid(ErrorCode::Busy), "unsaid");
-        assert_eq!(verdict(maybe.in_a_paid_call()), "may_be_billed");
-    }
-
-    #[test]
     fn serialised_shape_is_pinned() {
         let err = AppError {
             retry_at_ms: Some(1_700_000_000_000),
@@ -428,6 +409,25 @@ mod tests {
             json!([{"field": "prompt", "rule": "too_long", "params": {"max": 2500, "count": 2501}}])
         );
         assert_eq!(value["detail"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn the_money_verdict_is_decided_here() {
+        let verdict = |error: AppError| serde_json::to_value(&error).unwrap()["billing"].clone();
+        assert_eq!(verdict(AppError::new(ErrorCode::OverLimit)), "not_billed");
+        assert_eq!(verdict(AppError::new(ErrorCode::Network)), "unsaid");
+        assert_eq!(verdict(AppError::new(ErrorCode::Io)), "unsaid");
+        let maybe = AppError {
+            may_be_billed: true,
+            ..AppError::new(ErrorCode::Network)
+        };
+        assert_eq!(verdict(maybe.clone()), "may_be_billed");
+        // A paid call without a card (a voice): what did not reach Segmind cost nothing.
+        let paid = |code| verdict(AppError::new(code).in_a_paid_call());
+        assert_eq!(paid(ErrorCode::Network), "not_billed");
+        assert_eq!(paid(ErrorCode::JobFailed), "not_billed_failed");
+        assert_eq!(paid(ErrorCode::Busy), "unsaid");
+        assert_eq!(verdict(maybe.in_a_paid_call()), "may_be_billed");
     }
 
     /// A new code fails to compile here until it is listed in `ALL` too (and so

@@ -147,10 +147,7 @@ pub fn run() {
                 Studio::start(paths, config, PollPolicy::default(), KEYRING_SERVICE).await
             });
             let studio = match started {
-                Ok(studio) => {
-                    desktop::log_start_step("library opened");
-                    studio
-                }
+                Ok(studio) => studio,
                 Err(error) if library_lock::is_held_elsewhere(&error) => {
                     desktop::say_already_open_and_exit(app.handle());
                     return Ok(());

@@ -40,7 +40,7 @@ impl JobManager {
     /// A change made by a job's drive, kept whatever the disk does: when the record
     /// cannot be written (disk full), the change lives in memory, the job goes on,
     /// the card says why, and the write is tried again at the drive's next step
-    /// (`store_unsaved`). A paid job's request id is never dropped for a failed write.
+    /// and every few seconds (`save_unsaved`). A paid job's request id is never dropped for a failed write.
     pub(super) async fn advance(
         &self,
         id: &str,
@@ -91,15 +91,13 @@ impl JobManager {
     }
 
     pub(super) fn save_unsaved(&self) {
-        for id in self.library.unsaved() {
-            let saved = self.library.update(&id, |r| {
-                if r.error.as_ref().is_some_and(is_disk_error) {
-                    r.error = None;
-                }
-            });
-            if let Ok(record) = saved {
-                self.announce(record);
+        let stored = self.library.store_unsaved(|r| {
+            if r.error.as_ref().is_some_and(is_disk_error) {
+                r.error = None;
             }
+        });
+        for record in stored {
+            self.announce(record);
         }
     }
 }

@@ -91,18 +91,15 @@ impl JobRecord {
                 Billing::NotBilled
             });
         }
-        let implied = match self.status {
-            RecordStatus::Failed => Some(AppError::new(ErrorCode::JobFailed)),
-            RecordStatus::Expired => Some(AppError::new(ErrorCode::JobExpired)),
-            RecordStatus::Unknown => Some(AppError {
-                may_be_billed: true,
-                ..AppError::new(ErrorCode::Timeout)
-            }),
-            _ => None,
+        // A job ended by Segmind's word carries no error of its own: its status says it.
+        let (money, may_be_billed) = match (&self.error, self.status) {
+            (Some(error), _) => (error.code.money(), error.may_be_billed),
+            (None, RecordStatus::Failed) => (CodeMoney::NotForFailures, false),
+            (None, RecordStatus::Expired) => (CodeMoney::DependsOnTheJob, false),
+            (None, RecordStatus::Unknown) => (CodeMoney::DependsOnTheJob, true),
+            (None, _) => return None,
         };
-        let error = self.error.as_ref().or(implied.as_ref())?;
-        let money = error.code.money();
-        Some(if error.may_be_billed {
+        Some(if may_be_billed {
             Billing::MayBeBilled
         } else if money == CodeMoney::NotForFailures {
             Billing::NotBilledFailed

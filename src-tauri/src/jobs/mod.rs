@@ -259,12 +259,9 @@ impl JobManager {
     /// Drives every unfinished job that is not driven yet, oldest first. Safe to call
     /// at any time: a job that has a drive (one being sent, say) is left to it.
     pub fn drive_all(self: &Arc<Self>) {
-        let mut unfinished: Vec<JobRecord> = self
+        let mut unfinished = self
             .library
-            .list()
-            .into_iter()
-            .filter(|r| r.status.is_active() && r.status != RecordStatus::Sending)
-            .collect();
+            .list_where(|r| r.status.is_active() && r.status != RecordStatus::Sending);
         unfinished.sort_by_key(|r| r.created_at_ms);
         for record in unfinished {
             self.spawn(&record.id, Attempt::Fresh);

@@ -10,10 +10,10 @@ impl JobManager {
     /// At start, before any drive: a job found mid-send may have been billed, and
     /// is never sent again.
     pub fn recover_interrupted(&self) {
-        for record in self.library.list() {
-            if record.status != RecordStatus::Sending {
-                continue;
-            }
+        for record in self
+            .library
+            .list_where(|r| r.status == RecordStatus::Sending)
+        {
             log::warn!(
                 "job {}: found being sent at start; may have been billed, never re-sent",
                 record.id
@@ -35,7 +35,7 @@ impl JobManager {
     /// At start: a finished job whose kept answer this version can read now (a
     /// newer version reads more shapes) goes on to its download.
     pub fn reread_kept_answers(&self) {
-        for record in self.library.list() {
+        for record in self.library.list_where(|r| r.unread_answer.is_some()) {
             let Some(unread) = &record.unread_answer else {
                 continue;
             };

@@ -204,6 +204,15 @@ impl<T: Record> RecordStore<T> {
         self.unsaved_ids().iter().cloned().collect()
     }
 
+    /// Writes again every change the disk refused, each passed through `settle`
+    /// first (jobs drop their "library not writable" note); answers those stored.
+    pub fn store_unsaved(&self, settle: impl Fn(&mut T)) -> Vec<T> {
+        self.unsaved()
+            .iter()
+            .filter_map(|id| self.update(id, &settle).ok())
+            .collect()
+    }
+
     pub fn get(&self, id: &str) -> AppResult<T> {
         self.records()
             .get(id)
@@ -228,7 +237,18 @@ impl<T: Record> RecordStore<T> {
 
     /// Every record, newest first.
     pub fn list(&self) -> Vec<T> {
-        let mut all: Vec<T> = self.records().values().cloned().collect();
+        self.list_where(|_| true)
+    }
+
+    /// The records that are such, newest first: only those are copied (at start,
+    /// the few a crash left mid-step, not the whole library).
+    pub fn list_where(&self, such: impl Fn(&T) -> bool) -> Vec<T> {
+        let mut all: Vec<T> = self
+            .records()
+            .values()
+            .filter(|r| such(r))
+            .cloned()
+            .collect();
         all.sort_by(|a, b| {
             b.created_at_ms()
                 .cmp(&a.created_at_ms())
@@ -408,9 +428,13 @@ mod tests {
         assert_eq!(kept.text, "request id");
         assert_eq!(store.get("paid-1").unwrap().text, "request id");
         assert_eq!(store.unsaved(), ["paid-1"]);
-        // The disk takes writes again: the next change stores both.
+        // Still refused: the saver stores nothing and keeps it in memory.
+        assert!(store.store_unsaved(|_| {}).is_empty());
+        assert_eq!(store.unsaved(), ["paid-1"]);
+        // The disk takes writes again: the saver (or the next change) stores it.
         fs::remove_dir(&file).unwrap();
-        store.update("paid-1", |n| n.at = 5).unwrap();
+        let stored = store.store_unsaved(|n| n.at = 5);
+        assert_eq!(stored.len(), 1);
         assert!(store.unsaved().is_empty());
         let on_disk = open(dir.path()).get("paid-1").unwrap();
         assert_eq!((on_disk.text.as_str(), on_disk.at), ("request id", 5));

@@ -145,7 +145,7 @@ fn keep(
     changed: &VoiceChanged,
     change: impl Fn(&mut VoiceRecord),
 ) -> AppResult<VoiceRecord> {
-    let record = book.update_or_remember(id, change)?;
+    let (record, _) = book.update_or_remember(id, change)?;
     changed(VoiceChange::Stored(&record));
     Ok(record)
 }
@@ -242,35 +242,33 @@ pub async fn follow(
 /// A voice found "sending" at start-up: the app stopped while its paid call was on
 /// the way, so Segmind may have made (and billed) it, with no id to ask after.
 pub fn recover_interrupted(book: &VoiceBook) {
-    for record in book.list() {
-        if record.status == VoiceStatus::Sending {
-            log::warn!(
-                "voice {}: found being sent at start; may have been billed",
-                record.id
-            );
-            let marked = book.update(&record.id, |r| {
-                r.status = VoiceStatus::Failed;
-                r.error = Some(AppError {
-                    may_be_billed: true,
-                    ..AppError::new(ErrorCode::Network).because("interrupted")
-                });
+    for record in book.list_where(|r| r.status == VoiceStatus::Sending) {
+        log::warn!(
+            "voice {}: found being sent at start; may have been billed",
+            record.id
+        );
+        // A disk that refuses: memory says so, and the next write stores it.
+        let marked = book.update_or_remember(&record.id, |r| {
+            r.status = VoiceStatus::Failed;
+            r.error = Some(AppError {
+                may_be_billed: true,
+                ..AppError::new(ErrorCode::Network).because("interrupted")
             });
-            if let Err(error) = marked {
-                log::error!(
-                    "voice {}: could not be marked: {}",
-                    record.id,
-                    crate::logging::error_line(&error)
-                );
-            }
+        });
+        if let Err(error) = marked {
+            log::error!(
+                "voice {}: could not be marked: {}",
+                record.id,
+                crate::logging::error_line(&error)
+            );
         }
     }
 }
 
 /// The voices still being made, to follow again at start-up.
 pub fn being_made(book: &VoiceBook) -> Vec<String> {
-    book.list()
+    book.list_where(|r| r.status == VoiceStatus::Making && r.job.is_some())
         .into_iter()
-        .filter(|r| r.status == VoiceStatus::Making && r.job.is_some())
         .map(|r| r.id)
         .collect()
 }

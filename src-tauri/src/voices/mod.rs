@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::SubmittedJob;
 use crate::clock::now_ms;
 use crate::error::{AppError, AppResult, Billing, ErrorCode, FieldError};
-use crate::records::{is_plain_id, write_atomically, DamagedEntry, Record, RecordStore};
+use crate::records::{is_plain_id, write_atomically, Record, RecordStore};
 use clip::{ClipFormat, ClipInfo, ClipProblem};
 
 /// Kling's own API limits a voice name to this many characters.
@@ -184,14 +184,6 @@ impl VoiceBook {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        self.records.dir()
-    }
-
-    pub fn damaged(&self) -> &[DamagedEntry] {
-        self.records.damaged()
-    }
-
     /// Checks a chosen clip's bytes and keeps them for the create step. Nothing is
     /// sent: a clip that breaks a rule is refused here, naming the rule.
     pub fn stage(&self, bytes: &[u8]) -> AppResult<StagedClip> {
@@ -291,37 +283,6 @@ impl VoiceBook {
         }
     }
 
-    /// Writes the record to disk, then to memory.
-    pub fn put(&self, record: VoiceRecord) -> AppResult<VoiceRecord> {
-        self.records.put(record)
-    }
-
-    pub fn get(&self, id: &str) -> AppResult<VoiceRecord> {
-        self.records.get(id)
-    }
-
-    /// Changes a voice, read and written under one lock: a rename racing the
-    /// arrival of the voice id never writes back a copy without the paid id.
-    pub fn update(
-        &self,
-        id: &str,
-        change: impl FnOnce(&mut VoiceRecord),
-    ) -> AppResult<VoiceRecord> {
-        self.records.update(id, change)
-    }
-
-    /// Changes a paid voice's record; when the disk refuses, keeps the change in
-    /// memory (the next write stores it), so nothing Segmind answered is dropped.
-    pub fn update_or_remember(
-        &self,
-        id: &str,
-        change: impl Fn(&mut VoiceRecord),
-    ) -> AppResult<VoiceRecord> {
-        self.records
-            .update_or_remember(id, change)
-            .map(|(record, _)| record)
-    }
-
     /// The voices whose paid create call is on its way or whose id is still to
     /// come: quitting asks first.
     pub fn being_made_count(&self) -> usize {
@@ -333,16 +294,6 @@ impl VoiceBook {
     pub fn sending_count(&self) -> usize {
         self.records
             .count_where(|r| r.status == VoiceStatus::Sending)
-    }
-
-    /// How many voices there are (no copy, no sort).
-    pub fn count(&self) -> usize {
-        self.records.count()
-    }
-
-    /// Every voice, newest first.
-    pub fn list(&self) -> Vec<VoiceRecord> {
-        self.records.list()
     }
 
     pub fn rename(&self, id: &str, name: &str) -> AppResult<VoiceRecord> {
@@ -391,6 +342,17 @@ impl VoiceBook {
             cost: None,
             unknown: serde_json::Map::new(),
         }
+    }
+}
+
+impl std::ops::Deref for VoiceBook {
+    type Target = RecordStore<VoiceRecord>;
+
+    /// `book.get(id)`, `book.update(…)`: the store's calls, on voices. A change
+    /// is read and written under the store's one lock, so a rename racing the
+    /// arrival of the voice id never writes back a copy without the paid id.
+    fn deref(&self) -> &Self::Target {
+        &self.records
     }
 }
 
