@@ -7,6 +7,8 @@
 // Every command's name, arguments and answer are typed by ui/contract.d.ts, generated
 // from the Rust types (tsc checks this file in make test).
 
+import { takeEarly } from './early.js';
+
 /** @typedef {import('./contract').Command} Command */
 /** @typedef {import('./contract').AppError} AppError */
 /** @typedef {import('./contract').FieldError} FieldError */
@@ -85,7 +87,9 @@ async function call(cmd, args, options) {
     throw toAppError({ code: 'internal', detail: `The app's engine is not available (command ${cmd}).` });
   }
   try {
-    return /** @type {T} */ (await c.invoke(cmd, /** @type {any} */ (args), options));
+    // A question early.js already asked at start is answered from there, once.
+    const asked = args === undefined ? takeEarly(cmd) : null;
+    return /** @type {T} */ (await (asked ?? c.invoke(cmd, /** @type {any} */ (args), options)));
   } catch (err) {
     throw toAppError(err);
   }
@@ -111,6 +115,9 @@ export const loadSettings = () => call('load_settings');
 export const rememberRequest = (request) => call('remember_request', { request });
 /** @type {() => Promise<KeyStatus>} */
 export const keyStatus = () => call('key_status');
+// Start-up's last step: the page is drawn and answers clicks (logged by Rust).
+/** @type {() => Promise<void>} */
+export const pageShown = () => call('page_shown');
 // The key goes straight to Rust and is never logged or kept by the UI.
 /** @type {(key: string, sessionOnly?: boolean) => Promise<import('./contract').SavedKey>} */
 export const saveApiKey = (key, sessionOnly) => call('save_api_key', { key, sessionOnly: !!sessionOnly });

@@ -568,6 +568,8 @@ async function boot() {
   }
   syncTicker();
   document.body.classList.add('ready');
+  // Start-up's last step for the log, once the next frame is drawn.
+  requestAnimationFrame(() => setTimeout(() => api.pageShown().catch(() => {}), 0));
 }
 
 boot().catch((err) => {

@@ -38,4 +38,5 @@ pub const COMMANDS: &[&str] = &[
     "support_details",
     "menu_keys",
     "choose_menu_item",
+    "page_shown",
 ];

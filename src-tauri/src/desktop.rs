@@ -294,11 +294,18 @@ pub fn logs_dir(app: &AppHandle) -> AppResult<std::path::PathBuf> {
 }
 
 /// With `BENCH_REPORT_READY` set, the first answered command prints one marker
-/// line: the start-up benchmark's "form interactive" (the tauri-hello reference
-/// app prints the same marker the same way).
+/// line: the start-up benchmark's "first command" (the tauri-hello reference app
+/// prints the same marker the same way).
 pub fn report_first_command() {
     static ANSWERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     report_once(&ANSWERED, "first-command-answered");
+}
+
+/// The page says it is drawn and answers clicks: logged as start-up's last step,
+/// and, with `BENCH_REPORT_READY` set, the start-up benchmark's "page shown".
+pub fn report_page_shown() {
+    static SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    report_once(&SHOWN, "page-shown");
 }
 
 /// With `BENCH_REPORT_READY` set, the first library handed to the page prints a

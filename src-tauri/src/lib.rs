@@ -212,6 +212,7 @@ pub fn run() {
             commands::support::support_details,
             commands::window::menu_keys,
             commands::window::choose_menu_item,
+            commands::window::page_shown,
         ])
         .build(tauri::generate_context!())
         .unwrap_or_else(|error| desktop::start_again_or_fail(error))

@@ -13,7 +13,7 @@ use crate::request::GenerationRequest;
 use crate::studio::form_rules::{form_rules as rules, FormRules};
 use crate::studio::{LibrarySnapshot, Order, Studio};
 
-/// The page's first call at start-up.
+/// Asked at start-up, before the page's modules load (ui/early.js).
 #[tauri::command]
 pub fn form_rules() -> FormRules {
     crate::desktop::report_first_command();

@@ -41,3 +41,9 @@ pub fn menu_keys() -> Vec<crate::app_menu::PageKey> {
 pub fn choose_menu_item(app: AppHandle, action: crate::app_menu::MenuAction) {
     crate::app_menu::choose(&app, action);
 }
+
+/// The page is drawn and answers clicks: start-up's last step, in the log.
+#[tauri::command]
+pub fn page_shown() {
+    crate::desktop::report_page_shown();
+}

@@ -15,13 +15,32 @@ const RUNS: usize = 10;
 /// A running app, killed (by its own PID) when dropped.
 pub struct Running {
     child: Child,
+    started: Instant,
+    lines: mpsc::Receiver<(String, Instant)>,
     pub ready_after: Duration,
+}
+
+impl Running {
+    /// Waits for a later marker line; the time from launch to it.
+    pub fn then(&self, marker: &str) -> Duration {
+        wait_for(&self.lines, marker) - self.started
+    }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+fn wait_for(lines: &mpsc::Receiver<(String, Instant)>, marker: &str) -> Instant {
+    loop {
+        match lines.recv_timeout(Duration::from_secs(60)) {
+            Ok((line, at)) if line == marker => return at,
+            Ok(_) => {}
+            Err(_) => panic!("the app never printed {marker}"),
+        }
     }
 }
 
@@ -41,19 +60,17 @@ pub fn launch_until(binary: &Path, home: &Home, marker: &'static str) -> Running
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
     let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
+    let (tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.trim() == marker {
-                let _ = tx.send(Instant::now());
-            }
+            let _ = tx.send((line.trim().to_string(), Instant::now()));
         }
     });
-    let ready = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("{} never answered", binary.display()));
+    let ready = wait_for(&lines, marker);
     Running {
         child,
+        started,
+        lines,
         ready_after: ready - started,
     }
 }
@@ -65,21 +82,37 @@ pub fn startup() -> Vec<Row> {
     // One warm-up each: the first run also builds WebKit's caches in the HOME.
     drop(launch(&app, &app_home));
     drop(launch(&hello, &hello_home));
-    let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    let (mut ours, mut shown, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        ours.push(ms(launch(&app, &app_home).ready_after));
+        let running = launch(&app, &app_home);
+        ours.push(ms(running.ready_after));
+        shown.push(ms(running.then("page-shown")));
+        drop(running);
         floor.push(ms(launch(&hello, &hello_home).ready_after));
     }
-    let (figure, reference) = (median(ours), median(floor));
-    vec![Row {
-        name: "Start-up to first command (median of 10)",
-        figure,
-        reference,
-        unit: "ms",
-        reference_name: "tauri-hello",
-        budget: "≤ 1.25× the floor".into(),
-        within: figure <= 1.25 * reference,
-    }]
+    let (figure, shown, reference) = (median(ours), median(shown), median(floor));
+    vec![
+        Row {
+            name: "Start-up to first command (median of 10)",
+            figure,
+            reference,
+            unit: "ms",
+            reference_name: "tauri-hello",
+            budget: "≤ 1.25× the floor".into(),
+            within: figure <= 1.25 * reference,
+        },
+        // The hello app's page is shown when it asks; ours has its words, form
+        // rules, settings and key status to take in and its form to draw first.
+        Row {
+            name: "Start-up to the page drawn and answering clicks (median of 10)",
+            figure: shown,
+            reference,
+            unit: "ms",
+            reference_name: "tauri-hello's first command",
+            budget: "≤ 1.5× the floor".into(),
+            within: shown <= 1.5 * reference,
+        },
+    ]
 }
 
 /// Proportional set size of a process and everything below it, in MiB: shared
