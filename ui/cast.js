@@ -7,15 +7,15 @@ import { describeError } from './errors.js';
 import { problemText } from './form.js';
 import { clipLength } from './voice-maker.js';
 import { t, formatDate, sentences, onLanguageChange } from './i18n.js';
-import { $ } from './dom.js';
+import { $, $as } from './dom.js';
 
 export function createCast({ voices, maker }) {
   const el = {
-    dialog: $('voices-dialog'), close: $('voices-close'), list: $('voice-list'), empty: $('voices-empty'),
-    player: $('voice-player'), add: $('voice-new'), status: $('voices-status'),
-    rename: $('voice-rename-dialog'), renameName: $('voice-rename-name'), renameError: $('voice-rename-error'),
+    dialog: $as('voices-dialog', HTMLDialogElement), close: $('voices-close'), list: $('voice-list'), empty: $('voices-empty'),
+    player: $as('voice-player', HTMLAudioElement), add: $('voice-new'), status: $('voices-status'),
+    rename: $as('voice-rename-dialog', HTMLDialogElement), renameName: $as('voice-rename-name', HTMLInputElement), renameError: $('voice-rename-error'),
     renameSave: $('voice-rename-save'), renameCancel: $('voice-rename-cancel'),
-    del: $('voice-delete-dialog'), delTitle: $('voice-delete-title'), delConfirm: $('voice-delete-confirm'), delCancel: $('voice-delete-cancel'),
+    del: $as('voice-delete-dialog', HTMLDialogElement), delTitle: $('voice-delete-title'), delConfirm: $('voice-delete-confirm'), delCancel: $('voice-delete-cancel'),
   };
   let playing = null; // the id of the voice whose clip plays
   let loaded = null;  // the id of the voice whose clip is in the player

@@ -24,7 +24,7 @@ export function choose(dialog, buttons, focus) {
       dialog.removeEventListener('click', backdrop);
       dialog.removeEventListener('close', onClose);
       // Back to where the creator was, if that is still on the page.
-      if (opener instanceof HTMLElement && opener.isConnected && !opener.closest('[hidden]') && !opener.disabled) opener.focus();
+      if (opener instanceof HTMLElement && opener.isConnected && !opener.closest('[hidden]') && !(/** @type {HTMLElement & { disabled?: boolean }} */ (opener)).disabled) opener.focus();
       resolve(answer);
     };
     dialog.addEventListener('click', backdrop);

@@ -4,7 +4,7 @@
 // beside the fields they belong to.
 import * as api from './api.js';
 import { t, sentences, formatSeconds, formatSecondsShort, onLanguageChange } from './i18n.js';
-import { $ } from './dom.js';
+import { $, $as } from './dom.js';
 
 // Catalogue keys (whole, so a test can find them) for the model's own values.
 const RATIO_NAMES = { '16:9': 'form.ratio.wide', '9:16': 'form.ratio.tall', '1:1': 'form.ratio.square' };
@@ -83,12 +83,13 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   let lastSentAt = 0;
 
   const el = {
-    prompt: $('prompt'), promptCount: $('prompt-count'), negative: $('negative-prompt'), negativeCount: $('negative-count'),
-    duration: $('duration'), aspect: $('aspect-ratio'), frames: $('frames'), cfg: $('cfg-scale'), cfgValue: $('cfg-value'),
-    panel: $('form-panel'), audio: $('generate-audio'), voice1: $('voice-id-1'), voice2: $('voice-id-2'), more: $('more'),
-    picks: [$('voice-pick-1'), $('voice-pick-2')], legend: $('voice-legend'), missing: $('voice-missing'),
-    multi: $('multi-shot'), storyboard: $('storyboard'), shotType: $('shot-type'), shots: $('shots'),
-    addShot: $('add-shot'), planFill: $('plan-fill'), planText: $('plan-text'),
+    prompt: $as('prompt', HTMLTextAreaElement), promptCount: $('prompt-count'), negative: $as('negative-prompt', HTMLTextAreaElement), negativeCount: $('negative-count'),
+    duration: $as('duration', HTMLSelectElement), aspect: $as('aspect-ratio', HTMLSelectElement), frames: $('frames'), cfg: $as('cfg-scale', HTMLInputElement), cfgValue: $('cfg-value'),
+    panel: $('form-panel'), audio: $as('generate-audio', HTMLInputElement), voice1: $as('voice-id-1', HTMLInputElement), voice2: $as('voice-id-2', HTMLInputElement),
+    more: $as('more', HTMLDetailsElement),
+    picks: [$as('voice-pick-1', HTMLSelectElement), $as('voice-pick-2', HTMLSelectElement)], legend: $('voice-legend'), missing: $('voice-missing'),
+    multi: $as('multi-shot', HTMLInputElement), storyboard: $('storyboard'), shotType: $as('shot-type', HTMLSelectElement), shots: $('shots'),
+    addShot: $as('add-shot', HTMLButtonElement), planFill: $('plan-fill'), planText: $('plan-text'),
   };
 
   // ---------- building the controls from Rust's rules ----------
@@ -203,7 +204,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   function syncDisplays() {
     el.cfgValue.textContent = state.cfg_scale.toFixed(2);
-    for (const b of el.frames.querySelectorAll('.frame')) {
+    for (const b of /** @type {NodeListOf<HTMLButtonElement>} */ (el.frames.querySelectorAll('.frame'))) {
       b.classList.toggle('selected', b.dataset.ratio === state.aspect_ratio);
     }
     el.storyboard.hidden = !state.multiShot;
@@ -532,12 +533,12 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   function renderErrors() {
     document.querySelectorAll('[data-testid="field-error"]').forEach((n) => n.remove());
-    document.querySelectorAll('[aria-invalid="true"]').forEach((n) => {
+    /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[aria-invalid="true"]')).forEach((n) => {
       n.removeAttribute('aria-invalid');
       if (n.dataset.describedby !== undefined) n.setAttribute('aria-describedby', n.dataset.describedby);
     });
     const slots = new Map();
-    document.querySelectorAll('[data-slot]').forEach((s) => slots.set(s.dataset.slot, s));
+    /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-slot]')).forEach((s) => slots.set(s.dataset.slot, s));
     const grouped = new Map();
     for (const problem of errors) {
       if (!grouped.has(problem.field)) grouped.set(problem.field, []);
@@ -587,7 +588,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     // A single shot that filled the old length keeps filling the new one.
     if (state.multiShot && state.shots.length === 1 && state.shots[0].duration === before) {
       state.shots[0].duration = state.duration;
-      const sel = $('shot-duration-1');
+      const sel = /** @type {HTMLSelectElement | null} */ ($('shot-duration-1')); // made by renderShots
       if (sel) sel.value = state.duration;
     }
     changed();

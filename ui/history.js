@@ -12,7 +12,7 @@ import { describeError } from './errors.js';
 import { ask } from './dialogs.js';
 import { isActive, isResumable, statusGroup, shortStatus, elapsed, mmss, when, firstLine, cost, takeText } from './status.js';
 import { t, sentences, formatNumber, formatSecondsShort, onLanguageChange } from './i18n.js';
-import { $ } from './dom.js';
+import { $, $as } from './dom.js';
 
 function make(tag, className, text) {
   const node = document.createElement(tag);
@@ -76,9 +76,9 @@ const GAP = 10;
 export function createHistory({ library, stills, onSelect, onRerun, announce }) {
   const el = {
     section: $('history'), list: $('history-list'), count: $('history-count'), empty: $('history-empty'),
-    filter: $('history-filter'), search: $('history-search'), message: $('history-message'),
+    filter: $as('history-filter', HTMLSelectElement), search: $as('history-search', HTMLInputElement), message: $('history-message'),
     damaged: $('history-damaged'), damagedText: $('history-damaged-text'), damagedList: $('history-damaged-list'),
-    deleteDialog: $('delete-dialog'), deleteExtra: $('delete-extra'), deleteConfirm: $('delete-confirm'), deleteCancel: $('delete-cancel'),
+    deleteDialog: $as('delete-dialog', HTMLDialogElement), deleteExtra: $('delete-extra'), deleteConfirm: $('delete-confirm'), deleteCancel: $('delete-cancel'),
   };
   const cards = new Map(); // job id → { li, parts… }
   // Cards that scrolled away wait here to show another job: scrolling a long

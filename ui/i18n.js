@@ -65,10 +65,10 @@ export const has = (key) => words[key] !== undefined;
 // data-i18n-title, data-i18n-aria-label.
 const ATTRIBUTES = [['i18nPlaceholder', 'placeholder'], ['i18nTitle', 'title'], ['i18nAriaLabel', 'aria-label']];
 export function applyWords(root = document) {
-  for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll('[data-i18n]'))) node.textContent = t(node.dataset.i18n);
   for (const [data, attribute] of ATTRIBUTES) {
     const selector = `[data-${attribute === 'aria-label' ? 'i18n-aria-label' : `i18n-${attribute}`}]`;
-    for (const node of root.querySelectorAll(selector)) node.setAttribute(attribute, t(node.dataset[data]));
+    for (const node of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll(selector))) node.setAttribute(attribute, t(node.dataset[data]));
   }
   document.documentElement.lang = lang;
   document.title = t('app.title');

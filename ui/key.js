@@ -5,7 +5,7 @@
 import * as api from './api.js';
 import { describeKeyError, keychainProblemText } from './errors.js';
 import { t, onLanguageChange } from './i18n.js';
-import { $, focusSoon } from './dom.js';
+import { $, $as, focusSoon } from './dom.js';
 
 function normalizeStatus(s) {
   const state = s && ['missing', 'keychain', 'session'].includes(s.state) ? s.state : 'missing';
@@ -18,9 +18,9 @@ function normalizeStatus(s) {
 
 export function createKey({ onSaved, onRemoved, setCredits }) {
   const el = {
-    status: $('api-key-status'), form: $('key-form'), input: $('api-key-input'), save: $('api-key-save'),
-    getKey: $('get-key'), problem: $('keychain-problem'), problemText: $('keychain-problem-text'), sessionOnly: $('session-only'),
-    manage: $('key-manage'), replace: $('replace-key'), remove: $('remove-key'),
+    status: $('api-key-status'), form: $('key-form'), input: $as('api-key-input', HTMLInputElement), save: $as('api-key-save', HTMLButtonElement),
+    getKey: $('get-key'), problem: $('keychain-problem'), problemText: $('keychain-problem-text'), sessionOnly: $as('session-only', HTMLButtonElement),
+    manage: $('key-manage'), replace: $('replace-key'), remove: $as('remove-key', HTMLButtonElement),
     setupSlot: $('setup-key-slot'), headerSlot: $('header-key-slot'),
     settingsStatusSlot: $('settings-key-status-slot'), settingsFormSlot: $('settings-key-form-slot'), parking: $('key-parking'),
   };

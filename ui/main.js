@@ -18,20 +18,20 @@ import { forwardConsole } from './log.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
 import { loadWords, t, formatNumber, numberChoices, onLanguageChange, setLanguage, availableLanguages, language, statusLine, sentences } from './i18n.js';
-import { $, closeOnBackdrop, focusSoon } from './dom.js';
+import { $, $as, closeOnBackdrop, focusSoon } from './dom.js';
 
 const REMEMBER_DELAY_MS = 500;
 const NOTICE_MS = 9000;
 
 const el = {
   setup: $('setup-view'), studio: $('studio-view'), account: $('account'), credits: $('credits'),
-  topUp: $('top-up'), openSettings: $('open-settings'), settings: $('settings-dialog'), settingsClose: $('settings-close'),
-  generate: $('generate'), reason: $('generate-reason'), notice: $('form-notice'), announcer: $('announcer'),
-  prompt: $('prompt'), more: $('more'), formScroll: document.querySelector('.form-scroll'),
+  topUp: $('top-up'), openSettings: $('open-settings'), settings: $as('settings-dialog', HTMLDialogElement), settingsClose: $('settings-close'),
+  generate: $as('generate', HTMLButtonElement), reason: $('generate-reason'), notice: $('form-notice'), announcer: $('announcer'),
+  prompt: $as('prompt', HTMLTextAreaElement), more: $as('more', HTMLDetailsElement), formScroll: document.querySelector('.form-scroll'),
   folderRow: $('folder-row'), stageFolderSlot: $('stage-folder-slot'), settingsFolderSlot: $('settings-folder-slot'),
-  maxRunning: $('max-running-jobs'), maxRunningStatus: $('max-running-status'),
-  language: $('language'), languageStatus: $('language-status'),
-  closeDialog: $('close-dialog'), closeTitle: $('close-title'), closeText: $('close-text'),
+  maxRunning: $as('max-running-jobs', HTMLSelectElement), maxRunningStatus: $('max-running-status'),
+  language: $as('language', HTMLSelectElement), languageStatus: $('language-status'),
+  closeDialog: $as('close-dialog', HTMLDialogElement), closeTitle: $('close-title'), closeText: $('close-text'),
   closeKeep: $('close-keep'), closeQuit: $('close-quit'),
 };
 
@@ -484,7 +484,7 @@ onLanguageChange(redrawWords);
 window.addEventListener('focus', updateTitle);
 
 // Clicking the dimmed backdrop closes Settings and the voice dialogs, as Esc does.
-for (const dialog of [el.settings, $('voices-dialog'), $('voice-dialog')]) closeOnBackdrop(dialog);
+for (const dialog of [el.settings, $as('voices-dialog', HTMLDialogElement), $as('voice-dialog', HTMLDialogElement)]) closeOnBackdrop(dialog);
 
 // The menu's shortcuts the web view keeps from the menu on this system (Windows):
 // passed on to the same menu item. Empty elsewhere, where the menu sees them first.
@@ -501,7 +501,7 @@ document.addEventListener('keydown', (e) => {
     if (!e.repeat) generate();
   } else if (e.key === 'Escape') {
     // <dialog> closes itself on Esc; this covers webviews that do not.
-    const open = document.querySelector('dialog[open]');
+    const open = /** @type {HTMLDialogElement | null} */ (document.querySelector('dialog[open]'));
     if (open) {
       e.preventDefault();
       open.close();

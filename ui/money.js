@@ -5,17 +5,17 @@
 import * as api from './api.js';
 import { ask } from './dialogs.js';
 import { t, formatMoney, formatDate, numberChoices, onLanguageChange, statusLine } from './i18n.js';
-import { $ } from './dom.js';
+import { $, $as } from './dom.js';
 
 const PRICE_DELAY_MS = 200;
 
 export function createMoney({ getRequest }) {
   const el = {
-    price: $('price'), takes: $('takes'), generate: $('generate'),
-    dialog: $('money-dialog'), title: $('money-title'), text: $('money-text'),
+    price: $('price'), takes: $as('takes', HTMLSelectElement), generate: $('generate'),
+    dialog: $as('money-dialog', HTMLDialogElement), title: $('money-title'), text: $('money-text'),
     confirm: $('money-confirm'), cancel: $('money-cancel'),
     spend: $('spend'), spendNote: $('spend-note'),
-    limit: $('monthly-limit'), limitSave: $('monthly-limit-save'), limitStatus: $('monthly-limit-status'),
+    limit: $as('monthly-limit', HTMLInputElement), limitSave: $('monthly-limit-save'), limitStatus: $('monthly-limit-status'),
   };
   let last = null;     // the latest price Rust gave
   let asked = 0;       // answers older than the newest question are ignored

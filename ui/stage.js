@@ -11,7 +11,7 @@ import {
   isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, cost, num,
 } from './status.js';
 import { t, formatBytes, language, onLanguageChange } from './i18n.js';
-import { $ } from './dom.js';
+import { $, $as } from './dom.js';
 
 
 export function createStage({ library, getAspect, onErrorAction, onSelect, setCredits, announce }) {
@@ -29,12 +29,12 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   const el = {
     stage: document.querySelector('.stage'), screen: $('screen'), empty: $('empty-state'), placeholder: $('placeholder'), card: $('job-card'),
     status: $('job-status'), elapsed: $('job-elapsed'), progress: $('job-progress'), progressFill: $('job-progress-fill'),
-    note: $('job-note'), extra: $('job-extra'), stop: $('stop-following'), fetchStopped: $('fetch-stopped'),
-    errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $('error-retry'), errorButtons: $('error-buttons'),
-    errorDetails: $('error-details'), errorDetailText: $('error-detail-text'),
-    save: $('save-video'), saveAs: $('save-video-as'), show: $('show-in-folder'), savedPath: $('saved-path'),
-    folder: $('output-folder'), changeFolder: $('change-folder'),
-    stopDialog: $('stop-dialog'), stopTitle: $('stop-title'), stopText: $('stop-text'),
+    note: $('job-note'), extra: $('job-extra'), stop: $as('stop-following', HTMLButtonElement), fetchStopped: $as('fetch-stopped', HTMLButtonElement),
+    errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $as('error-retry', HTMLButtonElement), errorButtons: $('error-buttons'),
+    errorDetails: $as('error-details', HTMLDetailsElement), errorDetailText: $('error-detail-text'),
+    save: $as('save-video', HTMLButtonElement), saveAs: $as('save-video-as', HTMLButtonElement), show: $as('show-in-folder', HTMLButtonElement), savedPath: $('saved-path'),
+    folder: $('output-folder'), changeFolder: $as('change-folder', HTMLButtonElement),
+    stopDialog: $as('stop-dialog', HTMLDialogElement), stopTitle: $('stop-title'), stopText: $('stop-text'),
     stopConfirm: $('stop-confirm'), stopCancel: $('stop-cancel'),
   };
 
@@ -230,7 +230,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       return;
     }
     shownVideoKey = key;
-    const old = el.screen.querySelector('video.preview');
+    const old = /** @type {HTMLVideoElement | null} */ (el.screen.querySelector('video.preview'));
     if (old) {
       old.pause();
       old.removeAttribute('src');

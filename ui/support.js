@@ -6,11 +6,11 @@ import * as api from './api.js';
 import { copySelected } from './clipboard.js';
 import { shortError } from './errors.js';
 import { t, statusLine } from './i18n.js';
-import { $ } from './dom.js';
+import { $, $as } from './dom.js';
 
 
 export function createSupport() {
-  const el = { openLogs: $('open-logs'), copy: $('copy-support'), details: $('support-details'), status: $('support-status') };
+  const el = { openLogs: $('open-logs'), copy: $('copy-support'), details: $as('support-details', HTMLTextAreaElement), status: $('support-status') };
   const say = statusLine(el.status);
 
   // What only the page knows: its engine, and whether it can play the videos.

@@ -6,15 +6,15 @@ import * as api from './api.js';
 import { describeError } from './errors.js';
 import { problemText } from './form.js';
 import { t, formatBytes, formatMoney, formatSeconds, sentences, onLanguageChange } from './i18n.js';
-import { $ } from './dom.js';
+import { $, $as } from './dom.js';
 
 
 export function createVoiceMaker({ voices, onUse, onMade }) {
   const el = {
-    dialog: $('voice-dialog'), close: $('voice-dialog-close'), cancel: $('voice-cancel'), create: $('voice-create'),
-    file: $('voice-file'), clipHelp: $('voice-clip-help'), clipStatus: $('voice-clip-status'), clipError: $('voice-clip-error'),
-    preview: $('voice-preview'), name: $('voice-name'), nameCount: $('voice-name-count'), nameError: $('voice-name-error'),
-    cost: $('voice-cost'), working: $('voice-working'), bar: $('voice-progress-bar'), progress: $('voice-progress'),
+    dialog: $as('voice-dialog', HTMLDialogElement), close: $('voice-dialog-close'), cancel: $('voice-cancel'), create: $as('voice-create', HTMLButtonElement),
+    file: $as('voice-file', HTMLInputElement), clipHelp: $('voice-clip-help'), clipStatus: $('voice-clip-status'), clipError: $('voice-clip-error'),
+    preview: $as('voice-preview', HTMLAudioElement), name: $as('voice-name', HTMLInputElement), nameCount: $('voice-name-count'), nameError: $('voice-name-error'),
+    cost: $('voice-cost'), working: $('voice-working'), bar: $as('voice-progress-bar', HTMLProgressElement), progress: $('voice-progress'),
     error: $('voice-error'), done: $('voice-done'), doneText: $('voice-done-text'), use1: $('voice-use-1'), use2: $('voice-use-2'),
     stepClip: $('voice-step-clip'), stepListen: $('voice-step-listen'), stepName: $('voice-step-name'),
   };
