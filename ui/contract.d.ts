@@ -21,49 +21,27 @@ export type Shot = { prompt: string, duration: string, };
 
 export type RecordStatus = "waiting" | "sending" | "unknown" | "queued" | "processing" | "downloading" | "ready" | "failed" | "expired" | "stopped" | "unrecognized";
 
-export type JobRecord = { id: string, createdAtMs: number, updatedAtMs: number, request: GenerationRequest, status: RecordStatus, requestId: string | null, statusUrl: string | null, responseUrl: string | null, 
+export type Take = { set: string, n: number, of: number, };
+
+export type Metrics = { cost: number | null, remaining_credits: number | null, inference_time: number | null, queue_time: number | null, total_time: number | null, };
+
+export type JobView = { id: string, createdAtMs: number, updatedAtMs: number, request: GenerationRequest, status: RecordStatus, 
 /**
- * Where the finished video is downloaded from (kept to resume a download).
+ * One of several takes of the same request: which set, which one.
  */
-outputUrl: string | null, metrics: Metrics | null, error: AppError | null, 
+take: Take | null, 
+/**
+ * What Segmind said it cost, once it said.
+ */
+metrics: Metrics | null, 
+/**
+ * The problem it stopped on.
+ */
+error: AppError | null, 
 /**
  * Size of the finished video in the library, once it is there.
  */
 bytes: number | null, 
-/**
- * When Segmind accepted the job (Unix ms): a 404 soon after is Segmind lagging.
- */
-sentAtMs: number | null, 
-/**
- * One of several takes of the same request ("Takes: 3"): which set, which one.
- */
-take?: Take | null, 
-/**
- * Segmind said the job was done, and its answer named no video this version
- * can read: kept, so that a newer version reads it again at start and support
- * can see it, with every web address it holds.
- */
-unreadAnswer?: UnreadAnswer | null, };
-
-export type Take = { set: string, n: number, of: number, };
-
-export type UnreadAnswer = { 
-/**
- * When it was first seen (Unix ms).
- */
-firstSeenMs: number, 
-/**
- * The answer as Segmind sent it, cut at `UNREAD_ANSWER_MAX` bytes.
- */
-answer: string, 
-/**
- * Every web address in it: one of them may be the video.
- */
-addresses: Array<string>, };
-
-export type Metrics = { cost: number | null, remaining_credits: number | null, inference_time: number | null, queue_time: number | null, total_time: number | null, };
-
-export type JobView = { 
 /**
  * Where the preview plays the video from, once it is in the library.
  */
@@ -113,29 +91,7 @@ fetchable: boolean,
 /**
  * What its problem means for the creator's money (`JobRecord::billing`).
  */
-billing: Billing | null, id: string, createdAtMs: number, updatedAtMs: number, request: GenerationRequest, status: RecordStatus, requestId: string | null, statusUrl: string | null, responseUrl: string | null, 
-/**
- * Where the finished video is downloaded from (kept to resume a download).
- */
-outputUrl: string | null, metrics: Metrics | null, error: AppError | null, 
-/**
- * Size of the finished video in the library, once it is there.
- */
-bytes: number | null, 
-/**
- * When Segmind accepted the job (Unix ms): a 404 soon after is Segmind lagging.
- */
-sentAtMs: number | null, 
-/**
- * One of several takes of the same request ("Takes: 3"): which set, which one.
- */
-take?: Take | null, 
-/**
- * Segmind said the job was done, and its answer named no video this version
- * can read: kept, so that a newer version reads it again at start and support
- * can see it, with every web address it holds.
- */
-unreadAnswer?: UnreadAnswer | null, };
+billing: Billing | null, };
 
 export type StudioEvent = { "kind": "job", job: JobView, } | { "kind": "deleted", jobId: string, } | { "kind": "closeRequested", activeJobs: number, voicesBeingMade: number, } | { "kind": "voice", voice: VoiceView, } | { "kind": "voiceDeleted", id: string, } | { "kind": "settingsAsked" };
 

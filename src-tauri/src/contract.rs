@@ -25,8 +25,23 @@ impl TS for AppError {
     }
 }
 
+/// A `JobView` reaches the page as `JobOnTheWire`, its own fields borrowed
+/// from the record and the live state.
+impl TS for crate::jobs::JobView {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &Config) -> String {
+        "JobView".into()
+    }
+
+    fn inline(cfg: &Config) -> String {
+        crate::jobs::JobOnTheWire::inline(cfg)
+    }
+}
+
 fn declarations(cfg: &Config) -> Vec<String> {
-    use crate::jobs::library::{JobRecord, RecordStatus, Take, UnreadAnswer};
+    use crate::jobs::library::{RecordStatus, Take};
     use crate::studio::{LoadedSettings, Order, PriceView, SavedKey, SpendView};
     vec![
         serde_json::Value::decl(cfg),
@@ -37,11 +52,9 @@ fn declarations(cfg: &Config) -> Vec<String> {
         crate::request::GenerationRequest::decl(cfg),
         crate::request::Shot::decl(cfg),
         RecordStatus::decl(cfg),
-        JobRecord::decl(cfg),
         Take::decl(cfg),
-        UnreadAnswer::decl(cfg),
         crate::client::Metrics::decl(cfg),
-        crate::jobs::JobView::decl(cfg),
+        crate::jobs::JobOnTheWire::decl(cfg),
         crate::jobs::StudioEvent::decl(cfg),
         crate::voices::VoiceStatus::decl(cfg),
         crate::voices::VoiceView::decl(cfg),

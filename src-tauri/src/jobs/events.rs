@@ -7,44 +7,115 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::JobManager;
+use crate::client::Metrics;
 use crate::error::{AppError, Billing};
-use crate::jobs::library::{JobRecord, RecordStatus};
+use crate::jobs::library::{JobRecord, RecordStatus, Take};
 use crate::mutex::lock;
+use crate::request::GenerationRequest;
 
-/// What the window is told: a job as it is now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
+/// What the window is told: a job as it is now. It reaches the page as
+/// `JobOnTheWire`: what the page shows and may do, not the record on disk (no
+/// Segmind addresses, no fields a newer version wrote).
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobView {
-    #[serde(flatten)]
     pub record: JobRecord,
-    /// Where the preview plays the video from, once it is in the library.
     pub video_url: Option<String>,
-    /// The video's still for the history's card, once one is made.
     pub still_url: Option<String>,
-    /// Download progress in bytes, while downloading.
     pub received: Option<u64>,
     pub total: Option<u64>,
-    /// Segmind asked us to slow down: submissions wait until then (Unix ms).
     pub waiting_until_ms: Option<i64>,
-    /// Place in the line of jobs waiting for a free slot (1 = next).
     pub queue_position: Option<usize>,
-    /// A passing problem the app is riding out by itself (no click needed).
     pub trouble: Option<AppError>,
-    /// A paid job left with a problem is looked at again then, by itself (Unix ms).
     pub next_look_at_ms: Option<i64>,
-    /// The app still has work to do for it (`RecordStatus::is_active`).
     pub active: bool,
+    pub resumable: bool,
+    pub stoppable: bool,
+    pub fetchable: bool,
+    pub billing: Option<Billing>,
+}
+
+impl Serialize for JobView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JobOnTheWire::from(self).serialize(serializer)
+    }
+}
+
+/// A job as the page receives it (`JobView` in ui/contract.d.ts), borrowed
+/// from the view as it is sent.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "JobView"))]
+#[serde(rename_all = "camelCase")]
+pub struct JobOnTheWire<'a> {
+    id: &'a str,
+    created_at_ms: i64,
+    updated_at_ms: i64,
+    request: &'a GenerationRequest,
+    status: RecordStatus,
+    /// One of several takes of the same request: which set, which one.
+    take: Option<&'a Take>,
+    /// What Segmind said it cost, once it said.
+    metrics: Option<&'a Metrics>,
+    /// The problem it stopped on.
+    error: Option<&'a AppError>,
+    /// Size of the finished video in the library, once it is there.
+    bytes: Option<u64>,
+    /// Where the preview plays the video from, once it is in the library.
+    video_url: Option<&'a str>,
+    /// The video's still for the history's card, once one is made.
+    still_url: Option<&'a str>,
+    /// Download progress in bytes, while downloading.
+    received: Option<u64>,
+    total: Option<u64>,
+    /// Segmind asked us to slow down: submissions wait until then (Unix ms).
+    waiting_until_ms: Option<i64>,
+    /// Place in the line of jobs waiting for a free slot (1 = next).
+    queue_position: Option<usize>,
+    /// A passing problem the app is riding out by itself (no click needed).
+    trouble: Option<&'a AppError>,
+    /// A paid job left with a problem is looked at again then, by itself (Unix ms).
+    next_look_at_ms: Option<i64>,
+    /// The app still has work to do for it (`RecordStatus::is_active`).
+    active: bool,
     /// It stopped on a problem and "Try again" goes on where it was
     /// (`JobRecord::is_resumable`).
-    pub resumable: bool,
+    resumable: bool,
     /// "Stop following" applies (`JobRecord::is_stoppable`).
-    pub stoppable: bool,
+    stoppable: bool,
     /// "Fetch it after all" applies (`JobRecord::is_fetchable`). The page asks
     /// these four, never the statuses, for what a job may do.
-    pub fetchable: bool,
+    fetchable: bool,
     /// What its problem means for the creator's money (`JobRecord::billing`).
-    pub billing: Option<Billing>,
+    billing: Option<Billing>,
+}
+
+impl<'a> From<&'a JobView> for JobOnTheWire<'a> {
+    fn from(view: &'a JobView) -> Self {
+        let record = &view.record;
+        Self {
+            id: &record.id,
+            created_at_ms: record.created_at_ms,
+            updated_at_ms: record.updated_at_ms,
+            request: &record.request,
+            status: record.status,
+            take: record.take.as_ref(),
+            metrics: record.metrics.as_ref(),
+            error: record.error.as_ref(),
+            bytes: record.bytes,
+            video_url: view.video_url.as_deref(),
+            still_url: view.still_url.as_deref(),
+            received: view.received,
+            total: view.total,
+            waiting_until_ms: view.waiting_until_ms,
+            queue_position: view.queue_position,
+            trouble: view.trouble.as_ref(),
+            next_look_at_ms: view.next_look_at_ms,
+            active: view.active,
+            resumable: view.resumable,
+            stoppable: view.stoppable,
+            fetchable: view.fetchable,
+            billing: view.billing,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -223,18 +294,21 @@ pub(super) fn log_change(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::GenerationRequest;
     use serde_json::json;
 
     #[test]
     fn events_carry_the_job_as_it_is_now() {
-        let record = JobRecord::new(
+        let mut record = JobRecord::new(
             "j-1".into(),
             GenerationRequest {
                 prompt: "p".into(),
                 ..Default::default()
             },
         );
+        record.request_id = Some("r-1".into());
+        record.status_url = Some("https://api.segmind.com/v1/requests/r-1".into());
+        record.sent_at_ms = Some(3);
+        record.extra.insert("fromANewerVersion".into(), json!(true));
         let view = JobView {
             record,
             video_url: None,
@@ -265,6 +339,27 @@ mod tests {
         assert_eq!(value["job"]["resumable"], false);
         assert_eq!(value["job"]["billing"], serde_json::Value::Null);
         assert_eq!(value["job"]["request"]["duration"], "5");
+        // The page gets its own fields, not the record on disk.
+        let sent: Vec<&str> = value["job"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for kept_home in [
+            "requestId",
+            "statusUrl",
+            "responseUrl",
+            "outputUrl",
+            "sentAtMs",
+            "unreadAnswer",
+            "fromANewerVersion",
+        ] {
+            assert!(
+                !sent.contains(&kept_home),
+                "{kept_home} reached the page: {sent:?}"
+            );
+        }
         let deleted = serde_json::to_value(StudioEvent::Deleted {
             job_id: "j-1".into(),
         })

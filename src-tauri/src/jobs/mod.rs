@@ -38,7 +38,7 @@ pub mod slots;
 
 use keeping::disk_error;
 
-pub use events::{JobView, Listener, StudioEvent, Subscriber};
+pub use events::{JobOnTheWire, JobView, Listener, StudioEvent, Subscriber};
 pub use policy::PollPolicy;
 
 #[derive(Default)]
