@@ -109,8 +109,8 @@ pub fn startup() -> Vec<Row> {
             reference,
             unit: "ms",
             reference_name: "tauri-hello's first command",
-            budget: "≤ 1.5× the floor".into(),
-            within: shown <= 1.5 * reference,
+            budget: "(no budget; for the trend)".into(),
+            within: true,
         },
     ]
 }
