@@ -5,13 +5,19 @@ export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in
 
 export type ErrorCode = "invalid_request" | "bad_request" | "auth" | "forbidden" | "not_found" | "job_expired" | "method_not_allowed" | "insufficient_credits" | "invalid_content_type" | "model_retired" | "job_failed" | "rate_limited" | "server_error" | "transient" | "network" | "timeout" | "download_incomplete" | "keychain_unavailable" | "keychain" | "no_api_key" | "duplicate_submission" | "over_limit" | "busy" | "job_not_found" | "voice_not_found" | "io" | "library_not_writable" | "unexpected_response" | "not_a_video" | "link_expired" | "internal" | "other";
 
-export type AppError = { code: ErrorCode, reason: string | null, params: { [key in string]: JsonValue }, serverMessage: string | null, detail: string | null, fields: Array<FieldError>, retryAtMs: number | null, mayBeBilled: boolean, billing: Billing, };
+export type Reason = "job_stopped" | "no_longer_waiting" | "being_sent" | "downloading_paid" | "voice_being_made" | "nothing_to_fetch" | "not_ready" | "save_first" | "not_in_library" | "outside_library" | "still_not_kept" | "clip_gone" | "closed_while_sending" | "follow_deadline" | "no_video" | "unreadable_result" | "unusable_address" | "redirect_refused" | "upload" | "no_voice_id" | "voice_still_making" | "interrupted" | "certificate_refused" | "base_url_not_url" | "base_url_not_https" | "key_missing" | "below_estimate" | "record_job" | "delete_job" | "delete_video" | "record_voice" | "delete_voice" | "keep_clip" | "keep_still" | "write_video" | "save_video" | "save_video_as" | "remember_settings" | "open_folder" | "open_browser";
+
+export type Rule = "prompt_required" | "too_long" | "duration_range" | "aspect_ratio_choice" | "cfg_scale_range" | "shot_type_choice" | "too_many_voices" | "voice_id_empty" | "voice_id_spaces" | "voices_need_sound" | "voice_reference" | "shots_required" | "too_many_shots" | "shot_prompt_required" | "shots_too_long" | "shots_too_short" | "takes_range" | "clip_not_audio" | "clip_damaged" | "clip_no_sound" | "clip_too_large" | "clip_too_short" | "clip_too_long" | "name_required" | "name_taken";
+
+export type KeptAsWritten<T> = T | string;
+
+export type AppError = { code: ErrorCode, reason: KeptAsWritten<Reason> | null, params: { [key in string]: JsonValue }, serverMessage: string | null, detail: string | null, fields: Array<FieldError>, retryAtMs: number | null, mayBeBilled: boolean, billing: Billing, };
 
 export type FieldError = { 
 /**
  * A path into the request: `prompt`, `multi_prompt[2].prompt`, `voice_ids[0]`.
  */
-field: string, rule: string, params: JsonValue, };
+field: string, rule: KeptAsWritten<Rule>, params: JsonValue, };
 
 export type Billing = "not_billed" | "not_billed_failed" | "accepted" | "may_be_billed" | "unsaid";
 

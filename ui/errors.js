@@ -63,7 +63,9 @@ const CODES = {
 // Reasons name the case of a code more closely: their words replace the code's
 // headline (and its next step, when they have one of their own). speaksOfMoney:
 // the words already say what it may cost.
-/** @type {Record<string, { headline: string, next?: string, speaksOfMoney?: boolean } | undefined>} */
+// Keyed by every Reason Rust has (tsc fails on one without words); a reason from
+// a newer version finds none and the code's own words stand.
+/** @type {Record<import('./contract').Reason, { headline: string, next?: string, speaksOfMoney?: boolean }>} */
 const REASONS = {
   job_stopped: { headline: 'reason.job_stopped' },
   no_longer_waiting: { headline: 'reason.no_longer_waiting' },
@@ -167,7 +169,9 @@ export function describeError(err, ctx = {}) {
   /** @type {keyof typeof CODES} */
   const code = typeof e.code === 'string' && e.code in CODES ? /** @type {keyof typeof CODES} */ (e.code) : 'internal';
   const entry = CODES[code];
-  const reason = typeof e.reason === 'string' ? REASONS[e.reason] : undefined;
+  const reason = typeof e.reason === 'string' && Object.hasOwn(REASONS, e.reason)
+    ? REASONS[/** @type {import('./contract').Reason} */ (e.reason)]
+    : undefined;
   const params = { ...(e.params && typeof e.params === 'object' ? e.params : {}) };
   // Amounts Rust sends as dollars are written as money, the creator's way.
   for (const name of MONEY_PARAMS) if (typeof params[name] === 'number') params[name] = formatMoney(params[name]);

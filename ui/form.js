@@ -15,7 +15,9 @@ const FIELD_NAMES = {
   multi_prompt: 'field.name.multi_prompt', shot_type: 'field.name.shot_type', voice_ids: 'field.name.voice_ids',
   takes: 'field.name.takes', voice_clip: 'field.name.voice_clip', voice_name: 'field.name.voice_name',
 };
-// Rust's validation rules (request.rs), each with the numbers its words need.
+// Rust's validation rules (Rule in error/rule.rs), each with the numbers its words
+// need; keyed by every Rule, so tsc fails on one without words.
+/** @type {Record<import('./contract').Rule, string>} */
 const RULES = {
   prompt_required: 'field.rule.prompt_required',
   too_long: 'field.rule.too_long',
@@ -50,7 +52,7 @@ const chars = (s) => Array.from(String(s ?? '')).length; // Rust counts characte
 // The words for one problem Rust found; a rule this version does not know still
 // names its field.
 export function problemText(problem) {
-  const key = RULES[problem.rule];
+  const key = Object.hasOwn(RULES, problem.rule) ? RULES[problem.rule] : null;
   return key ? t(key, problem.params || {}) : t('field.rule.unknown');
 }
 

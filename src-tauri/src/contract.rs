@@ -46,6 +46,9 @@ fn declarations(cfg: &Config) -> Vec<String> {
     vec![
         serde_json::Value::decl(cfg),
         crate::error::ErrorCode::decl(cfg),
+        crate::error::Reason::decl(cfg),
+        crate::error::Rule::decl(cfg),
+        crate::error::KeptAsWritten::<crate::error::Reason>::decl(cfg),
         AppErrorOnTheWire::decl(cfg),
         crate::error::FieldError::decl(cfg),
         crate::error::Billing::decl(cfg),

@@ -9,7 +9,7 @@ use tauri::{AppHandle, Manager, Window, WindowEvent};
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::i18n;
 use crate::jobs::library::RecordStatus;
 use crate::jobs::StudioEvent;
@@ -276,10 +276,10 @@ pub fn on_run_event(app: &AppHandle, event: tauri::RunEvent) {
 /// The folder the app writes its logs to, opened in the system's file manager.
 pub fn open_logs_folder(app: &AppHandle) -> AppResult<()> {
     let dir = logs_dir(app)?;
-    std::fs::create_dir_all(&dir).map_err(|e| AppError::io("open_folder", &e))?;
+    std::fs::create_dir_all(&dir).map_err(|e| AppError::io(Reason::OpenFolder, &e))?;
     tauri_plugin_opener::open_path(&dir, None::<&str>).map_err(|e| {
         AppError::new(ErrorCode::Io)
-            .because("open_folder")
+            .because(Reason::OpenFolder)
             .with_detail(e.to_string())
     })
 }

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone};
 use serde::Serialize;
 
+use crate::error::Reason;
 use crate::jobs::library::{JobRecord, RecordStatus};
 use crate::request::GenerationRequest;
 
@@ -400,7 +401,7 @@ impl SpentLedger {
         let Some(bill) = bill else {
             return Ok(());
         };
-        let io = |e: &std::io::Error| crate::error::AppError::io("record_job", e);
+        let io = |e: &std::io::Error| crate::error::AppError::io(Reason::RecordJob, e);
         let mut ledger = crate::mutex::lock(&self.bills);
         if ledger.unread {
             ledger.bills = Self::read(&self.path).map_err(|e| io(&e))?;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::error::FieldError;
+use crate::error::{FieldError, Rule};
 
 pub const PROMPT_MAX_CHARS: usize = 2500;
 pub const SHOT_PROMPT_MAX_CHARS: usize = 512;
@@ -116,17 +116,17 @@ impl GenerationRequest {
     /// Lengths count characters, not bytes: Chinese prompts are supported.
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let mut push = |field: String, rule: &str, params: serde_json::Value| {
+        let mut push = |field: String, rule: Rule, params: serde_json::Value| {
             errors.push(FieldError::new(field, rule, params))
         };
 
         let prompt_chars = self.prompt.chars().count();
         if self.prompt.trim().is_empty() {
-            push("prompt".into(), "prompt_required", json!({}));
+            push("prompt".into(), Rule::PromptRequired, json!({}));
         } else if prompt_chars > PROMPT_MAX_CHARS {
             push(
                 "prompt".into(),
-                "too_long",
+                Rule::TooLong,
                 json!({"max": PROMPT_MAX_CHARS, "count": prompt_chars}),
             );
         }
@@ -136,7 +136,7 @@ impl GenerationRequest {
             if chars > PROMPT_MAX_CHARS {
                 push(
                     "negative_prompt".into(),
-                    "too_long",
+                    Rule::TooLong,
                     json!({"max": PROMPT_MAX_CHARS, "count": chars}),
                 );
             }
@@ -147,20 +147,20 @@ impl GenerationRequest {
         if duration.is_none() {
             push(
                 "duration".into(),
-                "duration_range",
+                Rule::DurationRange,
                 json!({"min": MIN_DURATION_SECS, "max": MAX_DURATION_SECS}),
             );
         }
 
         if !ASPECT_RATIOS.contains(&self.aspect_ratio.as_str()) {
-            push("aspect_ratio".into(), "aspect_ratio_choice", json!({}));
+            push("aspect_ratio".into(), Rule::AspectRatioChoice, json!({}));
         }
 
         // NaN fails both comparisons, infinities fail one: all are rejected here.
         if !(self.cfg_scale >= 0.0 && self.cfg_scale <= 1.0) {
             push(
                 "cfg_scale".into(),
-                "cfg_scale_range",
+                Rule::CfgScaleRange,
                 json!({"min": 0, "max": 1}),
             );
         }
@@ -171,7 +171,7 @@ impl GenerationRequest {
 
         if let Some(shot_type) = &self.shot_type {
             if !SHOT_TYPES.contains(&shot_type.as_str()) {
-                push("shot_type".into(), "shot_type_choice", json!({}));
+                push("shot_type".into(), Rule::ShotTypeChoice, json!({}));
             }
         }
 
@@ -180,7 +180,7 @@ impl GenerationRequest {
             if voices.len() > MAX_VOICES {
                 push(
                     "voice_ids".into(),
-                    "too_many_voices",
+                    Rule::TooManyVoices,
                     json!({"max": MAX_VOICES, "count": voices.len()}),
                 );
             }
@@ -188,19 +188,19 @@ impl GenerationRequest {
                 if id.trim().is_empty() {
                     push(
                         format!("voice_ids[{i}]"),
-                        "voice_id_empty",
+                        Rule::VoiceIdEmpty,
                         json!({"n": i + 1}),
                     );
                 } else if id.trim() != id {
                     push(
                         format!("voice_ids[{i}]"),
-                        "voice_id_spaces",
+                        Rule::VoiceIdSpaces,
                         json!({"n": i + 1}),
                     );
                 }
             }
             if !voices.is_empty() && !self.generate_audio {
-                push("generate_audio".into(), "voices_need_sound", json!({}));
+                push("generate_audio".into(), Rule::VoicesNeedSound, json!({}));
             }
         }
 
@@ -219,7 +219,7 @@ impl GenerationRequest {
                 if highest > voice_count {
                     push(
                         field,
-                        "voice_reference",
+                        Rule::VoiceReference,
                         json!({"n": highest, "count": voice_count}),
                     );
                 }
@@ -233,16 +233,16 @@ impl GenerationRequest {
 fn validate_shots(
     shots: &[Shot],
     video_secs: Option<u32>,
-    push: &mut impl FnMut(String, &str, serde_json::Value),
+    push: &mut impl FnMut(String, Rule, serde_json::Value),
 ) {
     if shots.is_empty() {
-        push("multi_prompt".into(), "shots_required", json!({}));
+        push("multi_prompt".into(), Rule::ShotsRequired, json!({}));
         return;
     }
     if shots.len() > MAX_SHOTS {
         push(
             "multi_prompt".into(),
-            "too_many_shots",
+            Rule::TooManyShots,
             json!({"max": MAX_SHOTS, "count": shots.len()}),
         );
     }
@@ -253,13 +253,13 @@ fn validate_shots(
         if shot.prompt.trim().is_empty() {
             push(
                 format!("multi_prompt[{i}].prompt"),
-                "shot_prompt_required",
+                Rule::ShotPromptRequired,
                 json!({"n": n}),
             );
         } else if chars > SHOT_PROMPT_MAX_CHARS {
             push(
                 format!("multi_prompt[{i}].prompt"),
-                "too_long",
+                Rule::TooLong,
                 json!({"max": SHOT_PROMPT_MAX_CHARS, "count": chars}),
             );
         }
@@ -270,7 +270,7 @@ fn validate_shots(
                 total = None;
                 push(
                     format!("multi_prompt[{i}].duration"),
-                    "duration_range",
+                    Rule::DurationRange,
                     json!({"min": MIN_SHOT_SECS, "max": MAX_DURATION_SECS}),
                 );
             }
@@ -279,9 +279,9 @@ fn validate_shots(
     if let (Some(total), Some(video)) = (total, video_secs) {
         if total != video {
             let rule = if total > video {
-                "shots_too_long"
+                Rule::ShotsTooLong
             } else {
-                "shots_too_short"
+                Rule::ShotsTooShort
             };
             push(
                 "multi_prompt".into(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Reason};
 use crate::records::write_atomically;
 use crate::request::GenerationRequest;
 
@@ -62,7 +62,7 @@ impl SettingsFile {
     pub fn store(&self, settings: &Settings) -> AppResult<()> {
         let json =
             serde_json::to_vec_pretty(settings).map_err(|e| AppError::internal(e.to_string()))?;
-        write_atomically(&self.path, &json).map_err(|e| AppError::io("remember_settings", &e))
+        write_atomically(&self.path, &json).map_err(|e| AppError::io(Reason::RememberSettings, &e))
     }
 
     /// Loads, changes and stores in one step.

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use kling_studio::error::ErrorCode;
+use kling_studio::error::{ErrorCode, Reason, Rule, WireName};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -202,24 +202,8 @@ fn every_error_code_and_reason_rust_sends_has_words() {
             "errors.js has no words for {name}"
         );
     }
-    // `.because("…")` and `AppError::io("…"` in Rust name a reason; so do the
-    // actions a record store names for a refused write or delete.
-    let mut reasons = BTreeSet::new();
-    for (_, text) in sources("src-tauri/src", "rs") {
-        let markers = [
-            ".because(\"",
-            "AppError::io(\"",
-            "_ACTION: &'static str = \"",
-            ".delete(id, \"",
-        ];
-        for marker in markers {
-            for piece in text.split(marker).skip(1) {
-                reasons.insert(piece.split('"').next().unwrap().to_string());
-            }
-        }
-    }
-    assert!(reasons.len() > 10, "{reasons:?}");
-    for reason in reasons {
+    for reason in Reason::ALL {
+        let reason = reason.name();
         assert!(
             en.contains_key(&format!("reason.{reason}")),
             "no words for reason {reason}"
@@ -235,27 +219,8 @@ fn every_error_code_and_reason_rust_sends_has_words() {
 fn every_validation_rule_has_words() {
     let en = english();
     let form_js = std::fs::read_to_string(root().join("ui/form.js")).unwrap();
-    let request_rs = std::fs::read_to_string(root().join("src-tauri/src/request.rs")).unwrap();
-    let voices_rs = std::fs::read_to_string(root().join("src-tauri/src/voices/mod.rs")).unwrap();
-    // The rule is the literal just before the parameters: `push(field, "rule", json!(…))`
-    // (or chosen into `rule` first).
-    let body = request_rs.split("#[cfg(test)]").next().unwrap();
-    let mut rules = BTreeSet::new();
-    for source in [body, voices_rs.split("#[cfg(test)]").next().unwrap()] {
-        for piece in source.split("\",").collect::<Vec<_>>().windows(2) {
-            let (before, after) = (piece[0], piece[1]);
-            let after = after.trim_start().trim_start_matches("serde_json::");
-            if after.starts_with("json!(") {
-                rules.insert(before.rsplit('"').next().unwrap().to_string());
-            }
-        }
-    }
-    for chosen in ["\"shots_too_long\"", "\"shots_too_short\""] {
-        assert!(body.contains(chosen));
-        rules.insert(chosen.trim_matches('"').to_string());
-    }
-    assert!(rules.len() >= 24, "{rules:?}");
-    for rule in rules {
+    for rule in Rule::ALL {
+        let rule = rule.name();
         let key = format!("field.rule.{rule}");
         assert!(en.contains_key(&key), "no words for rule {rule}");
         assert!(

@@ -16,7 +16,7 @@ use url::Url;
 
 use super::answer::{error_for_status, server_message, Call};
 use super::transport_error;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 
 /// Told the bytes received so far and the total, when known: when the download
 /// starts, at most every `PROGRESS_EVERY` after, and when the last byte is in.
@@ -49,7 +49,7 @@ fn incomplete(received: u64, expected: Option<u64>) -> AppError {
 }
 
 fn io_error(err: std::io::Error) -> AppError {
-    AppError::io("write_video", &err)
+    AppError::io(Reason::WriteVideo, &err)
 }
 
 /// Where finished videos come from: any host `output` names, never with the key.
@@ -182,7 +182,7 @@ impl FileFetcher {
             if e.is_redirect() {
                 // Refused by the policy above: no connection problem, and no retry helps.
                 AppError::new(ErrorCode::UnexpectedResponse)
-                    .because("redirect_refused")
+                    .because(Reason::RedirectRefused)
                     .with_detail(format!("{e:#}"))
             } else {
                 transport_error(&e)
@@ -238,7 +238,7 @@ impl FileFetcher {
 fn video_address(text: &str) -> AppResult<Url> {
     let unusable = |detail: String| {
         AppError::new(ErrorCode::UnexpectedResponse)
-            .because("unusable_address")
+            .because(Reason::UnusableAddress)
             .with_detail(detail)
     };
     let url = Url::parse(text.trim()).map_err(|e| unusable(e.to_string()))?;

@@ -33,7 +33,7 @@ pub use retry::{parse_reset_at, RetryPolicy};
 pub use voice::{UploadProgress, VoiceAnswer, DEFAULT_UPLOAD_BASE, UPLOAD_BASE_ENV, VOICE_SLUG};
 
 use crate::api_key::ApiKey;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::request::GenerationRequest;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.segmind.com";
@@ -95,7 +95,7 @@ impl ClientConfig {
 pub fn parse_base_url(text: &str) -> AppResult<Url> {
     let url = Url::parse(text.trim()).map_err(|e| {
         AppError::new(ErrorCode::Internal)
-            .because("base_url_not_url")
+            .because(Reason::BaseUrlNotUrl)
             .with_detail(e.to_string())
     })?;
     // Plain http would put the key on the wire: only to this computer (the fake
@@ -103,7 +103,7 @@ pub fn parse_base_url(text: &str) -> AppResult<Url> {
     let allowed = url.scheme() == "https" || (url.scheme() == "http" && is_this_computer(&url));
     if !allowed || url.host().is_none() {
         return Err(AppError::new(ErrorCode::Internal)
-            .because("base_url_not_https")
+            .because(Reason::BaseUrlNotHttps)
             .with_detail(text.to_string()));
     }
     Ok(url)
@@ -463,7 +463,7 @@ fn transport_error(err: &reqwest::Error) -> AppError {
         AppError::new(ErrorCode::Timeout).with_detail(detail)
     } else if tls::certificate_refused(err) {
         AppError::new(ErrorCode::Network)
-            .because("certificate_refused")
+            .because(Reason::CertificateRefused)
             .with_detail(detail)
     } else {
         AppError::new(ErrorCode::Network).with_detail(detail)

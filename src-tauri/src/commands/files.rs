@@ -8,7 +8,7 @@ use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::i18n::{self};
 use crate::jobs::JobView;
 use crate::studio::Studio;
@@ -92,7 +92,7 @@ pub async fn show_in_folder(studio: State<'_, Studio>, path: PathBuf) -> AppResu
     let path = studio.revealable(&path)?;
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| {
         AppError::new(ErrorCode::Io)
-            .because("open_folder")
+            .because(Reason::OpenFolder)
             .with_detail(e.to_string())
     })
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use tauri::{AppHandle, State};
 
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::studio::Studio;
 
 /// Fixed pages the app may open in the browser; the webview cannot name a URL.
@@ -44,7 +44,7 @@ pub async fn open_help_link(link: HelpLink) -> AppResult<()> {
     };
     tauri_plugin_opener::open_url(url, None::<&str>).map_err(|e| {
         AppError::new(ErrorCode::Io)
-            .because("open_browser")
+            .because(Reason::OpenBrowser)
             .with("url", url.to_string())
             .with_detail(e.to_string())
     })

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use super::{disk_error, JobManager};
 use crate::client::{RetryNotice, SegmindClient, SubmittedJob};
 use crate::clock::now_ms;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::jobs::library::{JobRecord, RecordStatus};
 use crate::mutex::lock;
 
@@ -231,7 +231,7 @@ impl JobManager {
             let mut quitting = false;
             let sending = self.library.try_update(&record.id, |r| {
                 if r.status != RecordStatus::Waiting {
-                    return Err(AppError::new(ErrorCode::Busy).because("no_longer_waiting"));
+                    return Err(AppError::new(ErrorCode::Busy).because(Reason::NoLongerWaiting));
                 }
                 if self.closing.load(Ordering::SeqCst) {
                     quitting = true;
@@ -336,6 +336,6 @@ pub(super) enum Attempt {
 
 pub(super) fn no_video(job: &SubmittedJob) -> AppError {
     AppError::new(ErrorCode::UnexpectedResponse)
-        .because("no_video")
+        .because(Reason::NoVideo)
         .with_detail(format!("job {}", job.request_id))
 }

@@ -9,7 +9,7 @@ use super::drive::{Attempt, Next};
 use super::JobManager;
 use crate::client::{JobOutput, JobStatus, Metrics, SegmindClient, SubmittedJob};
 use crate::clock::now_ms;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::jobs::library::{JobRecord, RecordStatus, UnreadAnswer};
 
 impl JobManager {
@@ -110,12 +110,12 @@ impl JobManager {
                         may_be_billed: true,
                         detail: last_trouble.as_ref().map(|e| e.to_string().into()),
                         ..AppError::new(ErrorCode::Timeout)
-                            .because("follow_deadline")
+                            .because(Reason::FollowDeadline)
                             .with("minutes", self.poll.deadline.as_secs() / 60)
                     },
                 };
-                let said = current.error.as_ref().and_then(|e| e.reason.as_deref());
-                if said != error.reason.as_deref() {
+                let said = current.error.as_ref().and_then(|e| e.reason_name());
+                if said != error.reason_name() {
                     self.advance(&record.id, |r| r.error = Some(error.clone()))
                         .await?;
                 }
@@ -227,7 +227,7 @@ fn unreadable_result(job: &SubmittedJob, unread: &UnreadAnswer) -> AppError {
     AppError {
         may_be_billed: true,
         ..AppError::new(ErrorCode::UnexpectedResponse)
-            .because("unreadable_result")
+            .because(Reason::UnreadableResult)
             .with_detail(format!(
                 "job {}; web addresses in Segmind's answer: {addresses}",
                 job.request_id

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::events::log_change;
 use super::{JobManager, SAVE_RETRY};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::jobs::library::JobRecord;
 
 impl JobManager {
@@ -23,7 +23,7 @@ impl JobManager {
             .library
             .try_update(id, |r| {
                 if !r.status.is_active() {
-                    return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
+                    return Err(AppError::new(ErrorCode::Busy).because(Reason::JobStopped));
                 }
                 before = Some((r.status, r.error.clone()));
                 change(r);
@@ -56,7 +56,7 @@ impl JobManager {
             Err(error) if error.code == ErrorCode::Io => {
                 let remembered = self.library.remember(id, |r| {
                     if !r.status.is_active() {
-                        return Err(AppError::new(ErrorCode::Busy).because("job_stopped"));
+                        return Err(AppError::new(ErrorCode::Busy).because(Reason::JobStopped));
                     }
                     if r.error.as_ref().is_some_and(is_disk_error) {
                         r.error = None;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Metrics;
 use crate::clock::now_ms;
-use crate::error::{AppError, AppResult, Billing, CodeMoney, ErrorCode};
+use crate::error::{AppError, AppResult, Billing, CodeMoney, ErrorCode, Reason};
 use crate::records::{Record, RecordStore};
 use crate::request::GenerationRequest;
 
@@ -247,8 +247,8 @@ impl JobRecord {
 }
 
 impl Record for JobRecord {
-    const WRITE_ACTION: &'static str = "record_job";
-    const DELETE_ACTION: &'static str = "delete_job";
+    const WRITE_ACTION: Reason = Reason::RecordJob;
+    const DELETE_ACTION: Reason = Reason::DeleteJob;
 
     fn id(&self) -> &str {
         &self.id
@@ -260,7 +260,7 @@ impl Record for JobRecord {
 
     fn not_found(id: &str) -> AppError {
         AppError::new(ErrorCode::JobNotFound)
-            .because("not_in_library")
+            .because(Reason::NotInLibrary)
             .with_detail(format!("job {id}"))
     }
 
@@ -307,7 +307,7 @@ impl Library {
 
     /// Removes a job's record, its video (whole or part-downloaded) and its still.
     pub fn delete(&self, id: &str) -> AppResult<()> {
-        self.records.delete(id, "delete_video", |_| {
+        self.records.delete(id, Reason::DeleteVideo, |_| {
             Ok(vec![
                 self.video_path(id),
                 crate::client::part_path(&self.video_path(id)),

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
 use crate::client::{ClientConfig, FileFetcher, SegmindClient};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::jobs::library::{JobRecord, Library, RecordStatus};
 use crate::jobs::slots::{RateGate, Slots};
 use crate::media_server::MediaServer;
@@ -287,7 +287,7 @@ impl JobManager {
                 r.error = None;
                 Ok(true)
             }
-            _ => Err(AppError::new(ErrorCode::JobNotFound).because("nothing_to_fetch")),
+            _ => Err(AppError::new(ErrorCode::JobNotFound).because(Reason::NothingToFetch)),
         })?;
         if let Some(record) = record {
             self.announce(record);
@@ -326,9 +326,9 @@ impl JobManager {
 
     fn halt(&self, id: &str, deleting: bool) -> AppResult<JobView> {
         let decide = |r: &mut JobRecord| match r.status {
-            RecordStatus::Sending => Err(AppError::new(ErrorCode::Busy).because("being_sent")),
+            RecordStatus::Sending => Err(AppError::new(ErrorCode::Busy).because(Reason::BeingSent)),
             RecordStatus::Downloading if !deleting => {
-                Err(AppError::new(ErrorCode::Busy).because("downloading_paid"))
+                Err(AppError::new(ErrorCode::Busy).because(Reason::DownloadingPaid))
             }
             status if status.is_active() => {
                 r.status = RecordStatus::Stopped;

@@ -3,7 +3,7 @@
 //! job's answer that an older version could not read is read again.
 
 use super::JobManager;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{AppError, ErrorCode, Reason};
 use crate::jobs::library::{JobRecord, RecordStatus};
 
 impl JobManager {
@@ -22,7 +22,7 @@ impl JobManager {
                 r.status = RecordStatus::Unknown;
                 r.error = Some(AppError {
                     may_be_billed: true,
-                    ..AppError::new(ErrorCode::Timeout).because("closed_while_sending")
+                    ..AppError::new(ErrorCode::Timeout).because(Reason::ClosedWhileSending)
                 });
             };
             // A disk that refuses: memory says so, and the saver writes it later.

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 pub use disk::{remove_if_present, write_atomically};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Reason};
 use crate::mutex::lock;
 
 /// What a store keeps: a record with an id that is also its file's name.
@@ -34,8 +34,8 @@ pub trait Record: Clone + Serialize + DeserializeOwned {
     fn not_found(id: &str) -> AppError;
     /// The actions a refused write and a refused delete name (`AppError::io`),
     /// which the page words: `record_job`, `delete_job`…
-    const WRITE_ACTION: &'static str;
-    const DELETE_ACTION: &'static str;
+    const WRITE_ACTION: Reason;
+    const DELETE_ACTION: Reason;
     /// Stamps the record just before each write (jobs keep `updated_at_ms`).
     fn before_write(&mut self) {}
 }
@@ -262,7 +262,7 @@ impl<T: Record> RecordStore<T> {
     pub fn delete(
         &self,
         id: &str,
-        files_action: &'static str,
+        files_action: Reason,
         files_of: impl FnOnce(&T) -> AppResult<Vec<PathBuf>>,
     ) -> AppResult<()> {
         let _writing = self.writing();
@@ -345,8 +345,8 @@ mod tests {
     }
 
     impl Record for Note {
-        const WRITE_ACTION: &'static str = "record_job";
-        const DELETE_ACTION: &'static str = "delete_job";
+        const WRITE_ACTION: Reason = Reason::RecordJob;
+        const DELETE_ACTION: Reason = Reason::DeleteJob;
         fn id(&self) -> &str {
             &self.id
         }
@@ -470,13 +470,13 @@ mod tests {
         store.put(note("gone-1", 1)).unwrap();
         let video = dir.path().join("gone-1.mp4");
         fs::write(&video, b"v").unwrap();
-        let refused = store.delete("gone-1", "delete_video", |_| {
+        let refused = store.delete("gone-1", Reason::DeleteVideo, |_| {
             Err(AppError::new(ErrorCode::Busy))
         });
         assert_eq!(refused.unwrap_err().code, ErrorCode::Busy);
         assert!(store.get("gone-1").is_ok() && video.exists());
         store
-            .delete("gone-1", "delete_video", |_| Ok(vec![video.clone()]))
+            .delete("gone-1", Reason::DeleteVideo, |_| Ok(vec![video.clone()]))
             .unwrap();
         assert!(!video.exists());
         assert!(store.get("gone-1").is_err());

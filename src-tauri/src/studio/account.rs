@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::Studio;
 use crate::api_key::ApiKey;
 use crate::client::SegmindClient;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::keystore::{KeyStatus, KeyStore};
 use crate::mutex::lock;
 
@@ -39,7 +39,7 @@ impl Studio {
     /// Checks the key with Segmind's free credits call, then stores it.
     pub async fn save_api_key(&self, text: &str, session_only: bool) -> AppResult<SavedKey> {
         let key = ApiKey::parse(text)
-            .ok_or_else(|| AppError::new(ErrorCode::Auth).because("key_missing"))?;
+            .ok_or_else(|| AppError::new(ErrorCode::Auth).because(Reason::KeyMissing))?;
         let client = SegmindClient::new(self.client_config.clone(), key.clone())?;
         let credits = client.credits().await?;
         *lock(&self.balance) = Some(credits);
@@ -105,6 +105,6 @@ mod tests {
         let studio = studio_for_tests(dir.path()).await;
         let refused = studio.save_api_key("   ", false).await.unwrap_err();
         assert_eq!(refused.code, ErrorCode::Auth);
-        assert_eq!(refused.reason.as_deref(), Some("key_missing"));
+        assert_eq!(refused.reason_name(), Some("key_missing"));
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Local, TimeZone};
 
 use super::Studio;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::jobs::library::RecordStatus;
 use crate::jobs::JobView;
 use crate::mutex::lock;
@@ -22,7 +22,7 @@ impl Studio {
         let path = self.jobs.library().video_path(job_id);
         if record.status != RecordStatus::Ready || !path.is_file() {
             return Err(AppError::new(ErrorCode::JobNotFound)
-                .because("not_ready")
+                .because(Reason::NotReady)
                 .with_detail(format!("job {job_id}")));
         }
         let created = Local
@@ -42,7 +42,7 @@ impl Studio {
         self.refuse_library_destination(&dir.join("video.mp4"))?;
         let path = save::copy_without_overwrite(&video, &dir, &save::file_name(&prompt, created))
             .map_err(|e| {
-            AppError::io("save_video", &e).with("path", dir.display().to_string())
+            AppError::io(Reason::SaveVideo, &e).with("path", dir.display().to_string())
         })?;
         lock(&self.saved).insert(path.clone());
         Ok(path)
@@ -54,7 +54,7 @@ impl Studio {
         let (video, _, _) = self.video_of(job_id)?;
         self.refuse_library_destination(path)?;
         save::copy_replacing(&video, path).map_err(|e| {
-            AppError::io("save_video_as", &e).with("path", path.display().to_string())
+            AppError::io(Reason::SaveVideoAs, &e).with("path", path.display().to_string())
         })?;
         lock(&self.saved).insert(path.to_path_buf());
         Ok(path.to_path_buf())
@@ -70,7 +70,7 @@ impl Studio {
         };
         if path.parent().is_some_and(inside) {
             return Err(AppError::new(ErrorCode::Io)
-                .because("outside_library")
+                .because(Reason::OutsideLibrary)
                 .with_detail(path.display().to_string()));
         }
         Ok(())
@@ -83,12 +83,12 @@ impl Studio {
         let is_jpeg = jpeg.starts_with(&[0xFF, 0xD8, 0xFF]);
         if !is_jpeg || jpeg.len() > MAX_STILL_BYTES {
             return Err(AppError::new(ErrorCode::Internal)
-                .because("still_not_kept")
+                .because(Reason::StillNotKept)
                 .with_detail(format!("{} bytes, JPEG: {is_jpeg}", jpeg.len())));
         }
         let path = self.jobs.library().still_path(job_id);
         crate::records::write_atomically(&path, jpeg)
-            .map_err(|e| AppError::io("keep_still", &e))?;
+            .map_err(|e| AppError::io(Reason::KeepStill, &e))?;
         self.jobs.refresh(job_id)
     }
 
@@ -105,7 +105,7 @@ impl Studio {
         if in_library || lock(&self.saved).contains(path) {
             return Ok(path.to_path_buf());
         }
-        Err(AppError::new(ErrorCode::JobNotFound).because("save_first"))
+        Err(AppError::new(ErrorCode::JobNotFound).because(Reason::SaveFirst))
     }
 }
 
@@ -123,7 +123,7 @@ mod tests {
         let elsewhere = dir.path().join("secret.txt");
         std::fs::write(&elsewhere, b"x").unwrap();
         let refused = studio.revealable(&elsewhere).unwrap_err();
-        assert_eq!(refused.reason.as_deref(), Some("save_first"));
+        assert_eq!(refused.reason_name(), Some("save_first"));
     }
 
     #[tokio::test]
@@ -132,7 +132,7 @@ mod tests {
         let studio = studio_for_tests(dir.path()).await;
         let inside = studio.jobs.library().videos_dir().join("other-job.mp4");
         let refused = studio.refuse_library_destination(&inside).unwrap_err();
-        assert_eq!(refused.reason.as_deref(), Some("outside_library"));
+        assert_eq!(refused.reason_name(), Some("outside_library"));
         let outside = dir.path().join("Videos/boat.mp4");
         std::fs::create_dir_all(outside.parent().unwrap()).unwrap();
         studio.refuse_library_destination(&outside).unwrap();

@@ -5,7 +5,7 @@
 use super::Studio;
 use serde::Serialize;
 
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::jobs::library::JobRecord;
 use crate::mutex::lock;
 use crate::price;
@@ -105,7 +105,7 @@ impl Studio {
         }
         if price.short_of_balance {
             Err(AppError::new(ErrorCode::InsufficientCredits)
-                .because("below_estimate")
+                .because(Reason::BelowEstimate)
                 .with("balance", price.balance.unwrap_or_default())
                 .with("estimate", price.total))
         } else if price.over_limit && !past_limit_agreed {

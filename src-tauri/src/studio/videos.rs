@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::Studio;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError, Rule};
 use crate::jobs::library::{JobRecord, Take};
 use crate::jobs::JobView;
 use crate::mutex::lock;
@@ -62,7 +62,7 @@ impl Studio {
         if !(1..=MAX_TAKES).contains(&takes) {
             problems.push(FieldError::new(
                 "takes",
-                "takes_range",
+                Rule::TakesRange,
                 serde_json::json!({"min": 1, "max": MAX_TAKES}),
             ));
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::client::{JobStatus, SegmindClient};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::voices::{VoiceBook, VoiceRecord, VoiceStatus};
 
 /// What the dialog shows while a voice is made.
@@ -82,7 +82,7 @@ pub async fn make(
                 ..e
             };
             if e.reason.is_none() {
-                e.because("upload")
+                e.because(Reason::Upload)
             } else {
                 e
             }
@@ -190,7 +190,7 @@ pub async fn follow(
                     // Done and paid, but the id is not where the contract says.
                     let error = AppError {
                         may_be_billed: true,
-                        ..AppError::new(ErrorCode::UnexpectedResponse).because("no_voice_id")
+                        ..AppError::new(ErrorCode::UnexpectedResponse).because(Reason::NoVoiceId)
                     };
                     keep(book, id, &changed, |r| {
                         r.status = VoiceStatus::Failed;
@@ -233,7 +233,7 @@ pub async fn follow(
         if tokio::time::Instant::now() >= give_up {
             return Err(AppError {
                 may_be_billed: true,
-                ..AppError::new(ErrorCode::Timeout).because("voice_still_making")
+                ..AppError::new(ErrorCode::Timeout).because(Reason::VoiceStillMaking)
             });
         }
     }
@@ -252,7 +252,7 @@ pub fn recover_interrupted(book: &VoiceBook) {
             r.status = VoiceStatus::Failed;
             r.error = Some(AppError {
                 may_be_billed: true,
-                ..AppError::new(ErrorCode::Network).because("interrupted")
+                ..AppError::new(ErrorCode::Network).because(Reason::Interrupted)
             });
         });
         if let Err(error) = marked {

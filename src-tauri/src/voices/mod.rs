@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::SubmittedJob;
 use crate::clock::now_ms;
-use crate::error::{AppError, AppResult, Billing, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, Billing, ErrorCode, FieldError, Reason, Rule};
 use crate::records::{is_plain_id, write_atomically, Record, RecordStore};
 use clip::{ClipFormat, ClipInfo, ClipProblem};
 
@@ -120,8 +120,8 @@ pub struct StagedClip {
 }
 
 impl Record for VoiceRecord {
-    const WRITE_ACTION: &'static str = "record_voice";
-    const DELETE_ACTION: &'static str = "delete_voice";
+    const WRITE_ACTION: Reason = Reason::RecordVoice;
+    const DELETE_ACTION: Reason = Reason::DeleteVoice;
 
     fn id(&self) -> &str {
         &self.id
@@ -151,19 +151,19 @@ const MAX_STAGED: usize = 3;
 pub fn clip_error(problem: &ClipProblem) -> AppError {
     let seconds = |millis: u64| (millis as f64 / 100.0).round() / 10.0;
     let (rule, params) = match problem {
-        ClipProblem::NotAudio => ("clip_not_audio", serde_json::json!({})),
-        ClipProblem::Damaged => ("clip_damaged", serde_json::json!({})),
-        ClipProblem::NoAudioTrack => ("clip_no_sound", serde_json::json!({})),
+        ClipProblem::NotAudio => (Rule::ClipNotAudio, serde_json::json!({})),
+        ClipProblem::Damaged => (Rule::ClipDamaged, serde_json::json!({})),
+        ClipProblem::NoAudioTrack => (Rule::ClipNoSound, serde_json::json!({})),
         ClipProblem::TooShort { millis } => (
-            "clip_too_short",
+            Rule::ClipTooShort,
             serde_json::json!({ "min": clip::MIN_SECONDS, "seconds": seconds(*millis) }),
         ),
         ClipProblem::TooLong { millis } => (
-            "clip_too_long",
+            Rule::ClipTooLong,
             serde_json::json!({ "max": clip::MAX_SECONDS, "seconds": seconds(*millis) }),
         ),
         ClipProblem::TooLarge { bytes } => (
-            "clip_too_large",
+            Rule::ClipTooLarge,
             serde_json::json!({ "maxMb": clip::MAX_BYTES / (1024 * 1024), "bytes": bytes }),
         ),
     };
@@ -191,7 +191,7 @@ impl VoiceBook {
         self.drop_old_staged();
         let clip_id = uuid::Uuid::new_v4().to_string();
         let path = self.staged_path(&clip_id, info.format);
-        write_atomically(&path, bytes).map_err(|e| AppError::io("keep_clip", &e))?;
+        write_atomically(&path, bytes).map_err(|e| AppError::io(Reason::KeepClip, &e))?;
         Ok(StagedClip {
             clip_id,
             format: info.format.name(),
@@ -222,7 +222,7 @@ impl VoiceBook {
 
     /// A staged clip's bytes, checked again (the file could have been touched).
     pub fn staged(&self, clip_id: &str) -> AppResult<(PathBuf, Vec<u8>, ClipInfo)> {
-        let gone = || AppError::new(ErrorCode::VoiceNotFound).because("clip_gone");
+        let gone = || AppError::new(ErrorCode::VoiceNotFound).because(Reason::ClipGone);
         if !is_plain_id(clip_id) {
             return Err(gone());
         }
@@ -249,7 +249,8 @@ impl VoiceBook {
         format: ClipFormat,
     ) -> AppResult<String> {
         let name = format!("{voice_id}.{}", format.extension());
-        fs::rename(staged, self.dir().join(&name)).map_err(|e| AppError::io("keep_clip", &e))?;
+        fs::rename(staged, self.dir().join(&name))
+            .map_err(|e| AppError::io(Reason::KeepClip, &e))?;
         Ok(name)
     }
 
@@ -259,17 +260,17 @@ impl VoiceBook {
         let name = name.trim();
         let count = name.chars().count();
         let problem = if name.is_empty() {
-            Some(("name_required", serde_json::json!({})))
+            Some((Rule::NameRequired, serde_json::json!({})))
         } else if count > MAX_NAME_CHARS {
             Some((
-                "too_long",
+                Rule::TooLong,
                 serde_json::json!({ "max": MAX_NAME_CHARS, "count": count }),
             ))
         } else if self
             .records
             .any(|v| Some(v.id.as_str()) != except && v.name.to_lowercase() == name.to_lowercase())
         {
-            Some(("name_taken", serde_json::json!({})))
+            Some((Rule::NameTaken, serde_json::json!({})))
         } else {
             None
         };
@@ -304,16 +305,16 @@ impl VoiceBook {
     /// Forgets a record that surely cost nothing (its create call was refused).
     pub fn forget(&self, id: &str) {
         let clip = |r: &VoiceRecord| Ok(vec![self.dir().join(&r.clip_file)]);
-        let _ = self.records.delete(id, "delete_voice", clip);
+        let _ = self.records.delete(id, Reason::DeleteVoice, clip);
     }
 
     /// Removes a voice's record and its clip. Videos made with it keep their sound;
     /// Segmind keeps the voice itself (it has no delete call).
     pub fn delete(&self, id: &str) -> AppResult<()> {
-        self.records.delete(id, "delete_voice", |record| {
+        self.records.delete(id, Reason::DeleteVoice, |record| {
             if matches!(record.status, VoiceStatus::Sending | VoiceStatus::Making) {
                 // Paid for, or about to be: its id is still to come and must be kept.
-                return Err(AppError::new(ErrorCode::Busy).because("voice_being_made"));
+                return Err(AppError::new(ErrorCode::Busy).because(Reason::VoiceBeingMade));
             }
             let clip_is_its_own =
                 is_plain_id(record.clip_file.split('.').next().unwrap_or_default());

@@ -71,7 +71,7 @@ async fn a_balance_below_the_estimate_sends_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InsufficientCredits);
-    assert_eq!(err.reason.as_deref(), Some("below_estimate"));
+    assert_eq!(err.reason_name(), Some("below_estimate"));
     assert_eq!(err.params["balance"], 1.0);
     assert_eq!(err.params["estimate"], 1.68);
     assert_eq!(s.fake.count("POST", SUBMIT), 0, "nothing sent");

@@ -24,7 +24,7 @@ async fn start(studio: &kling_studio::studio::Studio, prompt: &str) -> String {
 }
 
 fn reason(job: &JobView) -> Option<&str> {
-    job.record.error.as_ref().and_then(|e| e.reason.as_deref())
+    job.record.error.as_ref().and_then(|e| e.reason_name())
 }
 
 fn assert_ready_and_whole(dir: &std::path::Path, job: &JobView) {

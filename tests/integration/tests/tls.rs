@@ -38,7 +38,7 @@ async fn the_systems_trust_store_decides_and_a_refused_certificate_sends_nothing
         .expect_err("a certificate from an unknown root is refused");
     assert_eq!(refused.code, ErrorCode::Network, "{refused:?}");
     assert_eq!(
-        refused.reason.as_deref(),
+        refused.reason_name(),
         Some("certificate_refused"),
         "{refused:?}"
     );
@@ -60,7 +60,7 @@ async fn the_systems_trust_store_decides_and_a_refused_certificate_sends_nothing
         .await
         .expect_err("with no trusted roots, nothing is trusted");
     assert_eq!(
-        refused.reason.as_deref(),
+        refused.reason_name(),
         Some("certificate_refused"),
         "{refused:?}"
     );

@@ -156,7 +156,7 @@ async fn every_refused_upload_says_nothing_was_spent_and_never_creates() {
         let (made, _) = make(&s, "Anna").await;
         let err = made.unwrap_err();
         assert_eq!(err.code, expected, "{code}");
-        assert_eq!(err.reason.as_deref(), Some("upload"), "{code}");
+        assert_eq!(err.reason_name(), Some("upload"), "{code}");
         assert!(!err.may_be_billed, "{code}");
         assert_eq!(s.fake.count("POST", CREATE), 0, "{code}");
         assert!(s.studio.voices().is_empty(), "{code}");

@@ -9,6 +9,84 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Declares an enum of names the page and the catalogues key their words by,
+/// its wire names and `ALL` in one list, so the three cannot drift.
+macro_rules! wire_names {
+    ($(#[$what:meta])* $enum:ident; $($(#[$doc:meta])* $variant:ident = $name:literal,)+) => {
+        $(#[$what])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(test, derive(ts_rs::TS))]
+        pub enum $enum {
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)+
+        }
+
+        impl $enum {
+            pub const ALL: &'static [$enum] = &[$($enum::$variant,)+];
+        }
+
+        impl crate::error::WireName for $enum {
+            fn name(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+mod reason;
+mod rule;
+pub use reason::{ErrorReason, Reason};
+pub use rule::{FieldRule, Rule};
+
+/// A name on the wire and in the catalogues.
+pub trait WireName: Copy {
+    fn name(self) -> &'static str;
+}
+
+/// A name as a record holds it: one this version knows, or one a newer version
+/// wrote, read and written back as it was, never dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(untagged)]
+pub enum KeptAsWritten<T> {
+    Known(T),
+    FromANewerVersion(Box<str>),
+}
+
+impl<T: WireName> KeptAsWritten<T> {
+    pub fn name(&self) -> &str {
+        match self {
+            KeptAsWritten::Known(known) => known.name(),
+            KeptAsWritten::FromANewerVersion(name) => name,
+        }
+    }
+}
+
+impl<T> From<T> for KeptAsWritten<T> {
+    fn from(known: T) -> Self {
+        KeptAsWritten::Known(known)
+    }
+}
+
+impl<T: PartialEq> PartialEq<T> for KeptAsWritten<T> {
+    fn eq(&self, other: &T) -> bool {
+        matches!(self, KeptAsWritten::Known(known) if known == other)
+    }
+}
+
+impl<T: WireName> PartialEq<&str> for KeptAsWritten<T> {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+impl<T: WireName> std::fmt::Display for KeptAsWritten<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
@@ -126,7 +204,7 @@ pub struct AppError {
     pub code: ErrorCode,
     /// Which case of the code, where one code covers several (`busy`:
     /// `being_sent`, `downloading_paid`…). The words are keyed by it.
-    pub reason: Option<Box<str>>,
+    pub reason: Option<ErrorReason>,
     /// Numbers and names the words need (`minutes`, `path`), as data.
     #[serde(default)]
     pub params: serde_json::Map<String, serde_json::Value>,
@@ -135,8 +213,10 @@ pub struct AppError {
     /// Status line, server message or OS error, for support. Never holds the key.
     pub detail: Option<Box<str>>,
     /// Field problems, for `InvalidRequest` (and a 400 we could map to a field).
+    /// A boxed slice, not a Vec: every `AppResult` carries this type, and it is
+    /// kept within 128 bytes.
     #[serde(default)]
-    pub fields: Vec<FieldError>,
+    pub fields: Box<[FieldError]>,
     /// When a rate limit lifts, as Unix milliseconds, if Segmind said.
     pub retry_at_ms: Option<i64>,
     /// The request may have reached Segmind, so it may be billed (and is never re-sent).
@@ -203,7 +283,7 @@ impl AppError {
             params: serde_json::Map::new(),
             server_message: None,
             detail: None,
-            fields: Vec::new(),
+            fields: Box::default(),
             retry_at_ms: None,
             may_be_billed: false,
             billing_known: None,
@@ -236,9 +316,14 @@ impl AppError {
     }
 
     /// Which case of the code this is (a key in the catalogues: `reason.<reason>`).
-    pub fn because(mut self, reason: &'static str) -> Self {
+    pub fn because(mut self, reason: Reason) -> Self {
         self.reason = Some(reason.into());
         self
+    }
+
+    /// The reason's name, whichever version wrote it.
+    pub fn reason_name(&self) -> Option<&str> {
+        self.reason.as_ref().map(|reason| reason.name())
     }
 
     /// A value the words need, such as `minutes` or `path`.
@@ -259,13 +344,13 @@ impl AppError {
 
     pub fn invalid_request(fields: Vec<FieldError>) -> Self {
         Self {
-            fields,
+            fields: fields.into_boxed_slice(),
             ..Self::new(ErrorCode::InvalidRequest)
         }
     }
 
     /// A file that could not be read or written; `reason` says which step.
-    pub fn io(reason: &'static str, err: &std::io::Error) -> Self {
+    pub fn io(reason: Reason, err: &std::io::Error) -> Self {
         Self::new(ErrorCode::Io)
             .because(reason)
             .with_detail(err.to_string())
@@ -295,11 +380,11 @@ impl AppError {
 #[serde(rename_all = "camelCase")]
 pub struct AppErrorOnTheWire {
     code: ErrorCode,
-    reason: Option<Box<str>>,
+    reason: Option<ErrorReason>,
     params: serde_json::Map<String, serde_json::Value>,
     server_message: Option<Box<str>>,
     detail: Option<Box<str>>,
-    fields: Vec<FieldError>,
+    fields: Box<[FieldError]>,
     retry_at_ms: Option<i64>,
     may_be_billed: bool,
     billing: Billing,
@@ -348,16 +433,16 @@ pub type AppResult<T> = Result<T, AppError>;
 pub struct FieldError {
     /// A path into the request: `prompt`, `multi_prompt[2].prompt`, `voice_ids[0]`.
     pub field: String,
-    pub rule: String,
+    pub rule: FieldRule,
     #[serde(default)]
     pub params: serde_json::Value,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, rule: &str, params: serde_json::Value) -> Self {
+    pub fn new(field: impl Into<String>, rule: Rule, params: serde_json::Value) -> Self {
         Self {
             field: field.into(),
-            rule: rule.to_string(),
+            rule: rule.into(),
             params,
         }
     }
@@ -390,7 +475,7 @@ mod tests {
             })
         );
         let timeout = AppError::new(ErrorCode::Timeout)
-            .because("follow_deadline")
+            .because(Reason::FollowDeadline)
             .with("minutes", 20)
             .with_server_message(Some("still PROCESSING"));
         let value = serde_json::to_value(&timeout).unwrap();
@@ -399,7 +484,7 @@ mod tests {
         assert_eq!(value["serverMessage"], "still PROCESSING");
         let invalid = AppError::invalid_request(vec![FieldError::new(
             "prompt",
-            "too_long",
+            Rule::TooLong,
             json!({"max": 2500, "count": 2501}),
         )]);
         let value = serde_json::to_value(&invalid).unwrap();
@@ -498,6 +583,7 @@ mod tests {
         .unwrap();
         assert_eq!(err.code, ErrorCode::Other);
         assert!(err.may_be_billed);
+        assert_eq!(err.reason_name(), Some("a_new_reason"));
     }
 
     /// Records written before errors carried reasons (with an English `message`)
