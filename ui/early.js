@@ -2,7 +2,7 @@
 // early.js: start-up's first questions, asked before the rest of the page loads.
 // index.html loads this module on its own, ahead of main.js: module scripts run in
 // document order, and this one imports nothing, so its questions leave while the
-// page's other modules are still being fetched and run (50-80 ms here). Each answer
+// page's other modules are still being fetched and run (about 100 ms here). Each answer
 // is taken once, by api.js; anything asked later is asked afresh.
 
 /** @typedef {import('./contract').Command} Command */

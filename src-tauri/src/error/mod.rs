@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! wire_names {
     ($(#[$what:meta])* $enum:ident; $($(#[$doc:meta])* $variant:ident = $name:literal,)+) => {
         $(#[$what])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(test, derive(ts_rs::TS))]
         pub enum $enum {
             $($(#[$doc])* #[serde(rename = $name)] $variant,)+

@@ -114,8 +114,8 @@ impl JobManager {
                             .with("minutes", self.poll.deadline.as_secs() / 60)
                     },
                 };
-                let said = current.error.as_ref().and_then(|e| e.reason_name());
-                if said != error.reason_name() {
+                let said = current.error.as_ref().and_then(|e| e.reason.as_ref());
+                if said != error.reason.as_ref() {
                     self.advance(&record.id, |r| r.error = Some(error.clone()))
                         .await?;
                 }
