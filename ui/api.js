@@ -134,8 +134,11 @@ export const saveStill = (jobId, jpeg) => call('save_still', jpeg, { headers: { 
 export const saveVideoAs = (jobId) => call('save_video_as', { jobId });
 /** @type {() => Promise<string | null>} */
 export const chooseOutputFolder = () => call('choose_output_folder');
-/** @type {(path: string) => Promise<void>} */
-export const showInFolder = (path) => call('show_in_folder', { path });
+// Reveals the job's saved copy (saving it into the output folder first if none).
+/** @type {(jobId: string) => Promise<void>} */
+export const showVideoFile = (jobId) => call('show_video_file', { jobId });
+/** @type {(on: boolean) => Promise<boolean>} */
+export const setSaveFinishedVideos = (on) => call('set_save_finished_videos', { on });
 /** @type {(link: import('./contract').HelpLink) => Promise<void>} */
 export const openHelpLink = (link) => call('open_help_link', { link });
 // Support: the log folder in the file manager, and the details to send (no key).

@@ -5,7 +5,7 @@ export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in
 
 export type ErrorCode = "invalid_request" | "bad_request" | "auth" | "forbidden" | "not_found" | "job_expired" | "method_not_allowed" | "insufficient_credits" | "invalid_content_type" | "model_retired" | "job_failed" | "rate_limited" | "server_error" | "transient" | "network" | "timeout" | "download_incomplete" | "keychain_unavailable" | "keychain" | "no_api_key" | "duplicate_submission" | "over_limit" | "busy" | "job_not_found" | "voice_not_found" | "io" | "library_not_writable" | "unexpected_response" | "not_a_video" | "link_expired" | "internal" | "other";
 
-export type Reason = "job_stopped" | "no_longer_waiting" | "being_sent" | "downloading_paid" | "voice_being_made" | "nothing_to_fetch" | "not_ready" | "save_first" | "not_in_library" | "outside_library" | "still_not_kept" | "clip_gone" | "closed_while_sending" | "follow_deadline" | "no_video" | "unreadable_result" | "unusable_address" | "redirect_refused" | "upload" | "no_voice_id" | "voice_still_making" | "interrupted" | "certificate_refused" | "base_url_not_url" | "base_url_not_https" | "key_missing" | "below_estimate" | "record_job" | "delete_job" | "delete_video" | "record_voice" | "delete_voice" | "keep_clip" | "keep_still" | "write_video" | "save_video" | "save_video_as" | "remember_settings" | "open_folder" | "open_browser";
+export type Reason = "job_stopped" | "no_longer_waiting" | "being_sent" | "downloading_paid" | "voice_being_made" | "nothing_to_fetch" | "not_ready" | "not_in_library" | "outside_library" | "still_not_kept" | "clip_gone" | "closed_while_sending" | "follow_deadline" | "no_video" | "unreadable_result" | "unusable_address" | "redirect_refused" | "upload" | "no_voice_id" | "voice_still_making" | "interrupted" | "certificate_refused" | "base_url_not_url" | "base_url_not_https" | "key_missing" | "below_estimate" | "record_job" | "delete_job" | "delete_video" | "record_voice" | "delete_voice" | "keep_clip" | "keep_still" | "write_video" | "save_video" | "save_video_as" | "remember_settings" | "open_folder" | "open_browser";
 
 export type Rule = "prompt_required" | "too_long" | "duration_range" | "aspect_ratio_choice" | "cfg_scale_range" | "shot_type_choice" | "too_many_voices" | "voice_id_empty" | "voice_id_spaces" | "voices_need_sound" | "voice_reference" | "shots_required" | "too_many_shots" | "shot_prompt_required" | "shots_too_long" | "shots_too_short" | "takes_range" | "clip_not_audio" | "clip_damaged" | "clip_no_sound" | "clip_too_large" | "clip_too_short" | "clip_too_long" | "name_required" | "name_taken";
 
@@ -48,6 +48,10 @@ error: AppError | null,
  * Size of the finished video in the library, once it is there.
  */
 bytes: number | null, 
+/**
+ * Where the app last saved a copy of it, by itself or by Save.
+ */
+savedTo: string | null, 
 /**
  * Where the preview plays the video from, once it is in the library.
  */
@@ -163,7 +167,12 @@ maxRunningJobs: number,
 /**
  * The largest choice the settings offer.
  */
-maxRunningJobsLimit: number, };
+maxRunningJobsLimit: number, 
+/**
+ * Each finished video is saved into `output_dir` by itself (on unless the
+ * creator turned it off).
+ */
+saveFinishedVideos: boolean, };
 
 export type LibrarySnapshot = { jobs: Array<JobView>, 
 /**
@@ -234,4 +243,4 @@ export type HelpLink = "api_keys" | "top_up";
 export type SavedFile = { path: string, };
 
 /** Every command the page may `invoke`. */
-export type Command = "form_rules" | "validate_request" | "key_status" | "save_api_key" | "remove_api_key" | "get_credits" | "load_settings" | "remember_request" | "set_max_running_jobs" | "watch_jobs" | "start_job" | "stop_following" | "resume_job" | "delete_job" | "quit_app" | "run_in_background" | "save_video" | "save_still" | "save_video_as" | "choose_output_folder" | "show_in_folder" | "open_help_link" | "words" | "set_language" | "estimate_price" | "spend_summary" | "set_monthly_limit" | "stage_voice_clip" | "make_voice" | "rename_voice" | "delete_voice" | "open_logs_folder" | "support_details" | "menu_keys" | "choose_menu_item" | "page_shown";
+export type Command = "form_rules" | "validate_request" | "key_status" | "save_api_key" | "remove_api_key" | "get_credits" | "load_settings" | "remember_request" | "set_max_running_jobs" | "watch_jobs" | "start_job" | "stop_following" | "resume_job" | "delete_job" | "quit_app" | "run_in_background" | "save_video" | "save_still" | "save_video_as" | "choose_output_folder" | "show_video_file" | "set_save_finished_videos" | "open_help_link" | "words" | "set_language" | "estimate_price" | "spend_summary" | "set_monthly_limit" | "stage_voice_clip" | "make_voice" | "rename_voice" | "delete_voice" | "open_logs_folder" | "support_details" | "menu_keys" | "choose_menu_item" | "page_shown";

@@ -73,7 +73,6 @@ const REASONS = {
   downloading_paid: { headline: 'reason.downloading_paid', speaksOfMoney: true },
   nothing_to_fetch: { headline: 'reason.nothing_to_fetch' },
   not_ready: { headline: 'reason.not_ready' },
-  save_first: { headline: 'reason.save_first' },
   not_in_library: { headline: 'reason.not_in_library' },
   outside_library: { headline: 'reason.outside_library' },
   closed_while_sending: { headline: 'reason.closed_while_sending', speaksOfMoney: true },

@@ -143,10 +143,10 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   // ---------- state ⇄ controls ----------
 
-  // A request from Rust (the last one, a Re-run, or Rust's defaults). A value
+  // A request from Rust (the last one, a card's Fill the form, or Rust's defaults). A value
   // this version does not offer any more falls back to Rust's default.
   function setRequest(req) {
-    if (!rules) return; // never built (see boot in main.js): a Re-run has no form to fill
+    if (!rules) return; // never built (see boot in main.js): Fill the form has no form to fill
     const d = rules.defaults;
     const r = req && typeof req === 'object' ? req : d;
     const pick = (k) => r[k] ?? d[k];
@@ -390,7 +390,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   };
 
   // Each picker: no voice, the creator's voices by name, a voice id that is not one
-  // of them (a Re-run of a voice deleted since, or one pasted under "advanced"),
+  // of them (a card's Fill the form with a voice deleted since, or one pasted under "advanced"),
   // and "Make a new voice…". Its value is the voice id the request carries.
   function renderPickers() {
     const ready = voices.ready();

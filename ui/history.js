@@ -1,7 +1,8 @@
 // history.js: every video in the library, newest first, as cards: a still (or a
 // calm placeholder while it is being made), the prompt's first line, length, shape,
 // status, date and cost. A filter and a search narrow the list. A card shows its
-// video on the stage when clicked, and offers Re-run, Copy prompt and Delete.
+// video on the stage when clicked, and offers Fill the form, Copy prompt, Show file,
+// Save as… and Delete.
 // Cards are kept and updated in place, so focus and stills survive every update.
 // Only the cards in view (plus a screen above and below) exist: a library of
 // thousands of videos costs what a screenful does. Cards show stills (images),
@@ -138,18 +139,24 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
       const b = make('button', 'btn btn-quiet btn-small');
       b.type = 'button';
       b.dataset.testid = testid;
-      b.setAttribute('aria-describedby', title.id); // "Re-run" — which video: the title says
+      b.setAttribute('aria-describedby', title.id); // "Fill the form" — from which video: the title says
       b.addEventListener('click', () => handler(library.get(card.jobId), b));
       actions.append(b);
       return b;
     };
     const rerun = button('history-rerun', (j) => j && onRerun?.(j));
     const copy = button('history-copy-prompt', (j) => copyPrompt(j, card));
+    const show = button('history-show-file', (j) => fileAction(j, () => api.showVideoFile(j.id)));
+    const saveAs = button('history-save-as', (j) => fileAction(j, async () => {
+      const res = await api.saveVideoAs(j.id);
+      // null: the creator closed the window without choosing.
+      if (res && res.path) say(() => t('stage.announce.savedTo', { path: res.path }));
+    }));
     const del = button('history-delete', askDelete);
     del.classList.add('h-delete');
     del.setAttribute('aria-haspopup', 'dialog');
     li.append(pick, actions);
-    Object.assign(card, { pick, poster, canvas, title, facts, status, date, rerun, copy, del, copied: false, copiedTimer: 0 });
+    Object.assign(card, { pick, poster, canvas, title, facts, status, date, rerun, show, saveAs, copy, del, copied: false, copiedTimer: 0 });
     labelButtons(card);
     return card;
   }
@@ -157,6 +164,8 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   // The card's button words (again when the language changes).
   function labelButtons(card) {
     card.rerun.textContent = t('history.card.rerun');
+    card.show.textContent = t('stage.showFile');
+    card.saveAs.textContent = t('stage.saveAs');
     card.copy.textContent = card.copied ? t('history.card.copied') : t('history.card.copyPrompt');
     card.del.textContent = t('history.card.delete');
   }
@@ -250,6 +259,12 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     card.facts.textContent = factsText(job);
     card.status.textContent = statusLine(job);
     card.date.textContent = when(job.createdAtMs);
+    // A file to show or save exists once the video is in the library. Held in
+    // place while there is none (invisible, so not focusable either): every card
+    // keeps one height, which the list's positions are computed from.
+    const noFile = job.status !== 'ready';
+    card.show.classList.toggle('h-absent', noFile);
+    card.saveAs.classList.toggle('h-absent', noFile);
     updatePoster(card, job);
     markSelected(card, job.id === selectedId);
   }
@@ -400,6 +415,16 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   }
 
   // ---------- card actions ----------
+
+  // Show file / Save as… from a card; a refusal is said under the list, in words.
+  async function fileAction(job, work) {
+    if (!job || job.status !== 'ready') return;
+    try {
+      await work();
+    } catch (err) {
+      say(() => describeError(err).headline, 'error');
+    }
+  }
 
   async function copyPrompt(job, card) {
     if (!job) return;

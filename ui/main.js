@@ -17,7 +17,7 @@ import { createSupport } from './support.js';
 import { forwardConsole } from './log.js';
 import { choose } from './dialogs.js';
 import { isActive, shortStatus, elapsed, mmss } from './status.js';
-import { loadWords, t, formatNumber, numberChoices, onLanguageChange, setLanguage, availableLanguages, language, statusLine, sentences } from './i18n.js';
+import { loadWords, t, formatMoney, numberChoices, onLanguageChange, setLanguage, availableLanguages, language, statusLine, sentences } from './i18n.js';
 import { $, $as, closeOnBackdrop, focusSoon } from './dom.js';
 
 const REMEMBER_DELAY_MS = 500;
@@ -30,6 +30,7 @@ const el = {
   prompt: $as('prompt', HTMLTextAreaElement), more: $as('more', HTMLDetailsElement), formScroll: document.querySelector('.form-scroll'),
   folderRow: $('folder-row'), stageFolderSlot: $('stage-folder-slot'), settingsFolderSlot: $('settings-folder-slot'),
   maxRunning: $as('max-running-jobs', HTMLSelectElement), maxRunningStatus: $('max-running-status'),
+  saveEach: $as('save-finished-videos', HTMLInputElement), saveEachStatus: $('save-finished-status'),
   language: $as('language', HTMLSelectElement), languageStatus: $('language-status'),
   closeDialog: $as('close-dialog', HTMLDialogElement), closeTitle: $('close-title'), closeText: $('close-text'),
   closeKeep: $('close-keep'), closeQuit: $('close-quit'),
@@ -62,7 +63,7 @@ function announce(text) {
 function drawBalance() {
   const { state, value, err } = balance;
   if (state === 'value') {
-    el.credits.textContent = t('balance.credits', { count: value, credits: formatNumber(value, { maximumFractionDigits: 2 }) });
+    el.credits.textContent = t('balance.amount', { amount: formatMoney(value) });
     el.credits.title = '';
   } else if (state === 'checking') {
     el.credits.textContent = t('balance.checking');
@@ -328,7 +329,7 @@ async function generate() {
   }
 }
 
-// ---------- Re-run: the form gets exactly that video's settings; nothing is sent ----------
+// ---------- Fill the form (a card): the form gets exactly that video's settings; nothing is sent ----------
 
 function rerun(job) {
   if (!job || !job.request) return;
@@ -386,6 +387,7 @@ function openSettings({ replace = false } = {}) {
   key.mountSettings();
   el.settingsFolderSlot.append(el.folderRow);
   sayMaxRunning(null);
+  saySaveEach(null);
   sayLanguage(null);
   fillLanguages();
   money.showSpend();
@@ -402,6 +404,29 @@ const sayMaxRunning = statusLine(el.maxRunningStatus);
 function setMaxRunning(n) {
   el.maxRunning.value = String(n);
   el.maxRunning.dataset.saved = String(n);
+}
+
+// "Each finished video is saved here": Rust keeps the choice; the stage's folder
+// label follows it.
+const saySaveEach = statusLine(el.saveEachStatus);
+
+function setSaveEach(on) {
+  el.saveEach.checked = on;
+  stage.setSavesEach(on);
+}
+
+async function changeSaveEach() {
+  const wanted = el.saveEach.checked;
+  el.saveEach.disabled = true;
+  try {
+    setSaveEach(await api.setSaveFinishedVideos(wanted));
+    saySaveEach(() => t(wanted ? 'settings.folder.saveEachOn' : 'settings.folder.saveEachOff'));
+  } catch (err) {
+    setSaveEach(!wanted);
+    saySaveEach(() => t('settings.jobs.failed', { problem: describeError(err).headline }), 'error');
+  } finally {
+    el.saveEach.disabled = false;
+  }
 }
 
 async function changeMaxRunning() {
@@ -479,6 +504,7 @@ el.openSettings.addEventListener('click', () => openSettings());
 el.topUp.addEventListener('click', () => api.openHelpLink('top_up').catch(() => {}));
 el.generate.addEventListener('click', generate);
 el.maxRunning.addEventListener('change', changeMaxRunning);
+el.saveEach.addEventListener('change', changeSaveEach);
 el.language.addEventListener('change', changeLanguage);
 onLanguageChange(redrawWords);
 window.addEventListener('focus', updateTitle);
@@ -552,6 +578,7 @@ async function boot() {
     announce(t('notice.startFailed'));
   }
   stage.setOutputDir(saved.outputDir);
+  if (typeof saved.saveFinishedVideos === 'boolean') setSaveEach(saved.saveFinishedVideos);
   if (saved.maxRunningJobsLimit) {
     numberChoices(el.maxRunning, saved.maxRunningJobsLimit);
     setMaxRunning(saved.maxRunningJobs);

@@ -17,13 +17,13 @@ import { $, $as } from './dom.js';
 export function createStage({ library, getAspect, onErrorAction, onSelect, setCredits, announce }) {
   let selection = null;   // { id } for a library job, or { pending } while a Generate click is on its way
   const session = [];     // ids of jobs started in this session, oldest first
-  const savedPaths = new Map(); // job id → where "Save" put it this session
   const playErrors = new Set();
   let actionError = null; // { err, jobId }: a failed save / folder / stop / retry, shown for its own job only
   let busyAction = '';    // 'save' | 'as' | 'show' | 'folder' | 'resume' | 'stop' | 'fetch' while a step runs
   let shownVideoKey = null;
   let shownErrorKey = null;
   let outputDir = null;   // the folder shown ('' while none is chosen), null until Rust said
+  let savesEach = true;   // each finished video is saved into it by itself (Settings)
   let stopKeys = null;    // [title key, text key] while the stop question is open
 
   const el = {
@@ -33,7 +33,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $as('error-retry', HTMLButtonElement), errorButtons: $('error-buttons'),
     errorDetails: $as('error-details', HTMLDetailsElement), errorDetailText: $('error-detail-text'),
     save: $as('save-video', HTMLButtonElement), saveAs: $as('save-video-as', HTMLButtonElement), show: $as('show-in-folder', HTMLButtonElement), savedPath: $('saved-path'),
-    folder: $('output-folder'), changeFolder: $as('change-folder', HTMLButtonElement),
+    folder: $('output-folder'), folderLabel: $('folder-label'), changeFolder: $as('change-folder', HTMLButtonElement),
     stopDialog: $as('stop-dialog', HTMLDialogElement), stopTitle: $('stop-title'), stopText: $('stop-text'),
     stopConfirm: $('stop-confirm'), stopCancel: $('stop-cancel'),
   };
@@ -107,7 +107,6 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   function libraryChanged(change) {
     const shown = current();
     if (change.type === 'deleted') {
-      savedPaths.delete(change.id);
       if (selection && selection.id === change.id) select(fallback());
       return;
     }
@@ -293,9 +292,12 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   function renderActions() {
     const job = current();
     const ready = !!job && !job.pending && job.status === 'ready';
-    const saved = ready ? savedPaths.get(job.id) || '' : '';
-    // Save and friends appear with a video to save, not as dead buttons before.
+    // Rust says where it last saved a copy (by itself as it finished, or Save).
+    const saved = ready ? job.savedTo || '' : '';
+    // Save and friends appear with a video to save, not as dead buttons before;
+    // Save goes once the video is in the folder (another copy is "Save as…").
     el.save.parentElement.hidden = !ready;
+    el.save.hidden = !!saved;
     el.save.disabled = !ready || !!busyAction;
     el.saveAs.disabled = !ready || !!busyAction;
     el.show.disabled = !ready || !!busyAction;
@@ -341,25 +343,18 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     runAction(kind, async () => {
       const res = kind === 'as' ? await api.saveVideoAs(job.id) : await api.saveVideo(job.id);
       // null from "Save as…" means the creator closed the window: nothing to report.
+      // The job's view, with its new savedTo, comes through the library.
       if (res && typeof res.path === 'string' && res.path) {
-        savedPaths.set(job.id, res.path);
         announce?.(t('stage.announce.savedTo', { path: res.path }));
       }
     });
   }
 
-  // Rust only reveals files the creator saved, so an unsaved video is saved first.
-  function showInFolder() {
+  // Rust reveals the job's saved copy, saving one into the folder first if none.
+  function showFile() {
     const job = readyJob();
     if (!job) return;
-    runAction('show', async () => {
-      if (!savedPaths.get(job.id)) {
-        const res = await api.saveVideo(job.id);
-        if (res && typeof res.path === 'string' && res.path) savedPaths.set(job.id, res.path);
-      }
-      const path = savedPaths.get(job.id);
-      if (path) await api.showInFolder(path);
-    });
+    runAction('show', () => api.showVideoFile(job.id));
   }
 
   function setOutputDir(dir) {
@@ -367,6 +362,12 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     const text = outputDir || t('stage.folder.notChosen');
     el.folder.textContent = text;
     el.folder.title = text;
+  }
+
+  // The folder's label says whether finished videos land there by themselves.
+  function setSavesEach(on) {
+    savesEach = on;
+    el.folderLabel.textContent = t(on ? 'stage.folder.labelEach' : 'stage.folder.label');
   }
 
   function changeFolder() {
@@ -442,7 +443,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   el.fetchStopped.addEventListener('click', fetchStopped);
   el.save.addEventListener('click', () => save('save'));
   el.saveAs.addEventListener('click', () => save('as'));
-  el.show.addEventListener('click', showInFolder);
+  el.show.addEventListener('click', showFile);
   el.changeFolder.addEventListener('click', changeFolder);
   el.errorRetry.addEventListener('click', resume);
   el.errorAction.addEventListener('click', () => onErrorAction?.(el.errorAction.dataset.action));
@@ -451,9 +452,11 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   onLanguageChange(() => {
     render();
     if (outputDir !== null) setOutputDir(outputDir);
+    setSavesEach(savesEach);
     drawStopWords();
   });
 
+  setSavesEach(savesEach);
   render();
 
   return {
@@ -467,6 +470,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     tick,
     render,
     setOutputDir,
+    setSavesEach,
     refreshShape: renderScreen,
   };
 }

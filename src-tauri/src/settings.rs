@@ -25,6 +25,10 @@ pub struct Settings {
     /// A monthly spending limit in dollars: a generation that would pass it asks first.
     #[serde(default)]
     pub monthly_limit_usd: Option<f64>,
+    /// Each finished video is copied into the output folder as it finishes; none:
+    /// yes (a creator who opens the folder finds what they paid for).
+    #[serde(default)]
+    pub save_finished_videos: Option<bool>,
     /// The language the creator chose in Settings; none: the system's.
     #[serde(default)]
     pub language: Option<String>,

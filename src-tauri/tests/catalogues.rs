@@ -1,7 +1,8 @@
 //! The catalogues (`ui/locales/*.json`) against each other and against the code:
 //! every language has every key with the same placeholders; every key the code
 //! uses exists; every key exists because the code uses it; every error code,
-//! reason and validation rule Rust sends has words.
+//! reason and validation rule Rust sends has words; each idea has one word in each
+//! language (`ui/locales/glossary.md`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -228,4 +229,79 @@ fn every_validation_rule_has_words() {
             "form.js does not map rule {rule}"
         );
     }
+}
+
+/// One row of `ui/locales/glossary.md`: the words each language must not use for
+/// its idea, and the keys where they may appear anyway.
+struct GlossaryRow {
+    idea: String,
+    not_in: BTreeMap<&'static str, Vec<String>>,
+    except: Vec<String>,
+}
+
+fn glossary() -> Vec<GlossaryRow> {
+    let text = std::fs::read_to_string(root().join("ui/locales/glossary.md")).unwrap();
+    let list = |cell: &str| -> Vec<String> {
+        cell.split(['、', ','])
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    text.lines()
+        .filter(|line| line.starts_with('|') && !line.starts_with("|---"))
+        .skip(1) // the header
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 6, "a glossary row has six cells: {line}");
+            GlossaryRow {
+                idea: cells[0].to_string(),
+                not_in: BTreeMap::from([("en", list(cells[3])), ("zh-CN", list(cells[4]))]),
+                except: list(cells[5]),
+            }
+        })
+        .collect()
+}
+
+/// Every (key, word) where a catalogue uses a word it should not (any case).
+fn competing_words(
+    words: &serde_json::Map<String, Value>,
+    not: &[String],
+    except: &[String],
+) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (key, value) in words.iter().filter(|(k, _)| !except.contains(k)) {
+        let text = value.to_string().to_lowercase();
+        for word in not {
+            if text.contains(&word.to_lowercase()) {
+                found.push((key.clone(), word.clone()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn each_idea_has_one_word_in_each_language() {
+    let all = catalogues();
+    let rows = glossary();
+    assert!(rows.len() >= 5, "the glossary table was not read");
+    for row in &rows {
+        for (lang, not) in &row.not_in {
+            let found = competing_words(&all[*lang], not, &row.except);
+            assert!(
+                found.is_empty(),
+                "{lang}: {} is said one way (ui/locales/glossary.md); these keys say it another: {found:?}",
+                row.idea
+            );
+        }
+    }
+    // The check itself finds a competing word, whatever its case, outside the exceptions.
+    let sample =
+        serde_json::json!({"a.b": "Top up your Credits", "settings.money.unit": "one credit"});
+    let sample = sample.as_object().unwrap();
+    assert_eq!(
+        competing_words(sample, &["credit".into()], &["settings.money.unit".into()]),
+        vec![("a.b".to_string(), "credit".to_string())]
+    );
 }

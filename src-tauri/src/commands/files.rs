@@ -1,6 +1,6 @@
-//! A finished video as a file: Save, Save as…, its still, Show in folder. Native
-//! dialogs and the file manager are opened here, so the webview needs no
-//! permission of its own for them.
+//! A finished video as a file: Save, Save as…, its still, Show file, and whether
+//! each one is saved by itself. Native dialogs and the file manager are opened
+//! here, so the webview needs no permission of its own for them.
 
 use std::path::PathBuf;
 
@@ -87,12 +87,19 @@ pub(super) async fn chosen_path(
     }
 }
 
+/// Reveals the job's saved copy in the system's file manager, saving it into the
+/// output folder first when there is none.
 #[tauri::command]
-pub async fn show_in_folder(studio: State<'_, Studio>, path: PathBuf) -> AppResult<()> {
-    let path = studio.revealable(&path)?;
+pub async fn show_video_file(studio: State<'_, Studio>, job_id: String) -> AppResult<()> {
+    let path = crate::blocking::run(|| studio.video_file_to_show(&job_id))?;
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| {
         AppError::new(ErrorCode::Io)
             .because(Reason::OpenFolder)
             .with_detail(e.to_string())
     })
+}
+
+#[tauri::command]
+pub async fn set_save_finished_videos(studio: State<'_, Studio>, on: bool) -> AppResult<bool> {
+    crate::blocking::run(|| studio.set_save_finished_videos(on))
 }

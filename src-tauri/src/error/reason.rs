@@ -20,7 +20,6 @@ wire_names! {
     // Not found, or not there yet.
     NothingToFetch = "nothing_to_fetch",
     NotReady = "not_ready",
-    SaveFirst = "save_first",
     NotInLibrary = "not_in_library",
     OutsideLibrary = "outside_library",
     StillNotKept = "still_not_kept",

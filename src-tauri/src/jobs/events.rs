@@ -59,6 +59,8 @@ pub struct JobOnTheWire<'a> {
     error: Option<&'a AppError>,
     /// Size of the finished video in the library, once it is there.
     bytes: Option<u64>,
+    /// Where the app last saved a copy of it, by itself or by Save.
+    saved_to: Option<&'a std::path::PathBuf>,
     /// Where the preview plays the video from, once it is in the library.
     video_url: Option<&'a str>,
     /// The video's still for the history's card, once one is made.
@@ -101,6 +103,7 @@ impl<'a> From<&'a JobView> for JobOnTheWire<'a> {
             metrics: record.metrics.as_ref(),
             error: record.error.as_ref(),
             bytes: record.bytes,
+            saved_to: record.saved_to.as_ref(),
             video_url: view.video_url.as_deref(),
             still_url: view.still_url.as_deref(),
             received: view.received,

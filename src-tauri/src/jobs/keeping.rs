@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::events::log_change;
-use super::{JobManager, SAVE_RETRY};
+use super::{JobManager, JobView, SAVE_RETRY};
 use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::jobs::library::JobRecord;
 
@@ -91,14 +91,29 @@ impl JobManager {
     }
 
     pub(super) fn save_unsaved(&self) {
-        let stored = self.library.store_unsaved(|r| {
-            if r.error.as_ref().is_some_and(is_disk_error) {
-                r.error = None;
-            }
-        });
-        for record in stored {
+        for record in self.library.store_unsaved(drop_disk_note) {
             self.announce(record);
         }
+    }
+
+    /// Changes a job's record from outside its drive (where a copy of its video was
+    /// saved) and tells the window. A change the disk had refused is stored with
+    /// it, so the job's "library not writable" note goes too, as when the saver
+    /// stores it.
+    pub fn amend(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> AppResult<JobView> {
+        let record = self.library.update(id, |r| {
+            change(r);
+            drop_disk_note(r);
+        })?;
+        self.announce(record.clone());
+        Ok(self.view(record))
+    }
+}
+
+/// Once a record is on disk, the note that the disk refused it is no longer true.
+fn drop_disk_note(record: &mut JobRecord) {
+    if record.error.as_ref().is_some_and(is_disk_error) {
+        record.error = None;
     }
 }
 

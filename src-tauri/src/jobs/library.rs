@@ -173,6 +173,10 @@ pub struct JobRecord {
     /// can see it, with every web address it holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_answer: Option<UnreadAnswer>,
+    /// Where the app last saved a copy of the finished video (by itself as it
+    /// finished, or by Save): "Show file" opens that folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_to: Option<std::path::PathBuf>,
     /// Fields a newer version of the app wrote: kept as they are when rewritten.
     #[serde(flatten)]
     #[cfg_attr(test, ts(skip))]
@@ -241,6 +245,7 @@ impl JobRecord {
             sent_at_ms: None,
             take: None,
             unread_answer: None,
+            saved_to: None,
             extra: serde_json::Map::new(),
         }
     }

@@ -52,7 +52,7 @@ pub struct Studio {
     _library_lock: LibraryLock,
     paths: StudioPaths,
     keys: Arc<KeyStore>,
-    settings: SettingsFile,
+    settings: Arc<SettingsFile>,
     client_config: ClientConfig,
     jobs: Arc<JobManager>,
     /// Every Generate click's id, so a repeated click or shortcut never sends twice.
@@ -61,8 +61,9 @@ pub struct Studio {
     balance: Mutex<Option<f64>>,
     /// What deleted videos cost: still spent.
     spent_ledger: price::SpentLedger,
-    /// Files saved this session: the only ones "Show in folder" will reveal.
-    saved: Mutex<HashSet<PathBuf>>,
+    /// Saving finished videos as files (shared with the saver that saves each
+    /// one as it finishes).
+    files: files::VideoFiles,
     voices: Arc<VoiceBook>,
     voice_polling: VoicePolling,
     /// Voices whose create job a task is following now: never two at once.
@@ -101,7 +102,7 @@ impl Studio {
             max_pause: poll.max_retry_pause,
             deadline: poll.deadline,
         };
-        let settings = SettingsFile::new(&paths.config_dir);
+        let settings = Arc::new(SettingsFile::new(&paths.config_dir));
         let max_running = max_running_jobs(&settings.load());
         let jobs = JobManager::new(library, media, &client_config, max_running, poll)
             .map_err(std::io::Error::other)?;
@@ -109,6 +110,13 @@ impl Studio {
         jobs.recover_interrupted();
         jobs.reread_kept_answers();
         jobs.keep_saving();
+        let files = files::VideoFiles {
+            jobs: Arc::clone(&jobs),
+            settings: Arc::clone(&settings),
+            library_dir: paths.library_dir.clone(),
+            default_output_dir: paths.default_output_dir.clone(),
+        };
+        files.save_each_as_it_finishes();
         let spent_ledger = price::SpentLedger::open(&paths.library_dir);
         log::info!(
             "library opened: {} videos, {} voices, {} damaged records set aside",
@@ -126,7 +134,7 @@ impl Studio {
             submissions: Mutex::new(HashSet::new()),
             balance: Mutex::new(None),
             spent_ledger,
-            saved: Mutex::new(HashSet::new()),
+            files,
             voices,
             voice_polling,
             following_voices: Arc::new(Mutex::new(HashSet::new())),

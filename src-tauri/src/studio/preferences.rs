@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::files::output_dir;
 use super::Studio;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, PageWords};
@@ -24,6 +25,9 @@ pub struct LoadedSettings {
     pub max_running_jobs: usize,
     /// The largest choice the settings offer.
     pub max_running_jobs_limit: usize,
+    /// Each finished video is saved into `output_dir` by itself (on unless the
+    /// creator turned it off).
+    pub save_finished_videos: bool,
 }
 
 /// How many jobs may run at once: the creator's choice, kept within the limit
@@ -41,10 +45,24 @@ impl Studio {
         LoadedSettings {
             max_running_jobs: max_running_jobs(&settings),
             max_running_jobs_limit: MAX_RUNNING_JOBS_LIMIT,
-            request: settings.last_request.unwrap_or_default(),
-            output_dir: settings
-                .output_dir
-                .unwrap_or_else(|| self.paths.default_output_dir.clone()),
+            output_dir: output_dir(&settings, &self.paths.default_output_dir),
+            save_finished_videos: settings.save_finished_videos.unwrap_or(true),
+            request: settings
+                .last_request
+                .unwrap_or_else(|| self.first_request()),
+        }
+    }
+
+    /// The form before anything was sent: the model page's defaults, with the
+    /// "things to avoid" in the language the app speaks.
+    fn first_request(&self) -> GenerationRequest {
+        GenerationRequest {
+            negative_prompt: Some(i18n::tr(
+                self.language(),
+                "form.negativePrompt.default",
+                &[],
+            )),
+            ..GenerationRequest::default()
         }
     }
 
@@ -123,5 +141,29 @@ mod tests {
         assert!(studio.set_language("xx").is_err());
         studio.set_language("zh-CN").unwrap();
         assert_eq!(studio.language(), "zh-CN");
+    }
+
+    #[tokio::test]
+    async fn the_first_forms_things_to_avoid_are_in_the_apps_language() {
+        let dir = tempfile::tempdir().unwrap();
+        let studio = studio_for_tests(dir.path()).await;
+        studio.set_language("en").unwrap();
+        let english = studio.load_settings().request.negative_prompt;
+        assert_eq!(
+            english.as_deref(),
+            Some(crate::request::DEFAULT_NEGATIVE_PROMPT),
+            "the model page's default"
+        );
+        studio.set_language("zh-CN").unwrap();
+        let chinese = studio.load_settings().request.negative_prompt.unwrap();
+        assert!(chinese.contains("模糊"), "{chinese}");
+        // Once a request was sent, the form is that request, in any language.
+        let sent = GenerationRequest {
+            negative_prompt: Some("rain".into()),
+            ..GenerationRequest::default()
+        };
+        studio.remember_request(sent).unwrap();
+        let kept = studio.load_settings().request.negative_prompt;
+        assert_eq!(kept.as_deref(), Some("rain"));
     }
 }

@@ -92,7 +92,7 @@ async fn a_key_is_checked_stored_in_the_keychain_and_shown_only_by_its_last_4() 
         env.fake.count("GET", "/v1/get-user-credits") >= 2,
         "both keys were checked with the free call"
     );
-    app.wait_text("credits", "100", Duration::from_secs(10))
+    app.wait_text("credits", "Balance: $100.00", Duration::from_secs(10))
         .await;
     app.screenshot("03-key-saved").await;
 
@@ -269,8 +269,21 @@ async fn one_double_click_makes_one_video_that_plays_inline_and_saves() {
         "the clip is 2 s, the player says {duration}"
     );
     app.screenshot("07-ready").await;
+    // One money unit on the screen: dollars in the header, the button and the
+    // result, never "credits" beside them.
+    let screen = app
+        .js("return document.body.innerText", vec![])
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !screen.to_lowercase().contains("credit") && screen.contains("Balance: $"),
+        "{screen}"
+    );
 
-    app.click("save-video").await;
+    // In the folder without a click (the setting is on by default), and the
+    // stage says so; Save has gone, Show file and Save as… stay.
     app.wait_text("saved-path", ".mp4", Duration::from_secs(10))
         .await;
     let folder = env.home.path().join("Videos/Kling Studio");
@@ -284,6 +297,14 @@ async fn one_double_click_makes_one_video_that_plays_inline_and_saves() {
         std::fs::read(&saved[0]).unwrap(),
         FakeSegmind::clip(),
         "the saved file is the clip, byte for byte"
+    );
+    let file_name = saved[0].file_name().unwrap().to_string_lossy().to_string();
+    assert!(app.text("saved-path").await.contains(&file_name));
+    assert!(!app.visible("save-video").await, "nothing left to save");
+    assert!(app.visible("show-in-folder").await);
+    assert!(
+        app.visible("history-show-file").await,
+        "the card offers the file too"
     );
     app.screenshot("08-saved").await;
 
@@ -314,7 +335,7 @@ async fn wrong_key_missing_credits_and_a_failed_job_each_say_what_happened() {
     env.fake.set_credits(1.0);
     let text = generate_and_wait_for_failure(&app, "A snowy owl takes off").await;
     assert!(
-        text.contains("balance is too low") && text.contains("No credits were used"),
+        text.contains("balance is too low") && text.contains("Nothing was charged"),
         "{text}"
     );
     app.screenshot("09-no-credits").await;
@@ -344,7 +365,7 @@ async fn wrong_key_missing_credits_and_a_failed_job_each_say_what_happened() {
     keychain_store("sk-revoked-key-0000");
     let text = generate_and_wait_for_failure(&app, "A quiet forest").await;
     assert!(
-        text.contains("API key") && text.contains("No credits were used"),
+        text.contains("API key") && text.contains("Nothing was charged"),
         "{text}"
     );
     app.screenshot("11-key-refused").await;

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,6 +95,18 @@ async fn one_click_makes_one_job_in_the_library_previewed_and_saved() {
     let in_library = s.dir.path().join(format!("data/library/videos/{id}.mp4"));
     assert_eq!(std::fs::read(&in_library).unwrap(), FakeSegmind::clip());
 
+    // Saved into the output folder by itself as it finished (the default), and
+    // the job says where: the window shows it and "Show file" opens it.
+    let folder = s.dir.path().join("Videos/Kling Studio");
+    let by_itself = until(&mut s.rx, &id, |job| job.record.saved_to.is_some())
+        .await
+        .record
+        .saved_to
+        .unwrap();
+    assert_eq!(by_itself.parent(), Some(folder.as_path()));
+    assert_eq!(std::fs::read(&by_itself).unwrap(), FakeSegmind::clip());
+    assert_eq!(s.studio.video_file_to_show(&id).unwrap(), by_itself);
+
     // The preview URL serves the file with Range (seeking), and nothing without the token.
     let video_url = ready.video_url.clone().expect("a preview URL");
     let http = reqwest::Client::new();
@@ -126,16 +137,23 @@ async fn one_click_makes_one_job_in_the_library_previewed_and_saved() {
     let first = s.studio.save_video(&id, None).unwrap();
     let second = s.studio.save_video(&id, None).unwrap();
     assert_ne!(first, second);
-    assert!(first.starts_with(s.dir.path().join("Videos/Kling Studio")));
-    let name = first.file_name().unwrap().to_string_lossy().to_string();
+    assert!(first.starts_with(&folder));
+    let name = by_itself.file_name().unwrap().to_string_lossy().to_string();
     assert!(
         name.starts_with("kling-") && name.ends_with("-a-lighthouse-at-dawn-waves-crashing.mp4"),
         "{name}"
     );
+    let taken = first.file_name().unwrap().to_string_lossy().to_string();
+    assert_eq!(
+        taken,
+        name.replace(".mp4", " (2).mp4"),
+        "a taken name is not reused"
+    );
     assert_eq!(std::fs::read(&first).unwrap(), FakeSegmind::clip());
     assert_eq!(std::fs::read(&second).unwrap(), FakeSegmind::clip());
-    assert_eq!(s.studio.revealable(&first).unwrap(), first);
-    assert!(s.studio.revealable(Path::new("/etc/passwd")).is_err());
+    // "Show file" opens the newest copy.
+    assert_eq!(s.studio.video_file_to_show(&id).unwrap(), second);
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 3);
 }
 
 #[tokio::test]
