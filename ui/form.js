@@ -86,7 +86,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   const el = {
     prompt: $as('prompt', HTMLTextAreaElement), promptCount: $('prompt-count'), negative: $as('negative-prompt', HTMLTextAreaElement), negativeCount: $('negative-count'),
-    duration: $as('duration', HTMLSelectElement), aspect: $as('aspect-ratio', HTMLSelectElement), frames: $('frames'), cfg: $as('cfg-scale', HTMLInputElement), cfgValue: $('cfg-value'),
+    duration: $as('duration', HTMLSelectElement), frames: $('aspect-ratio'), cfg: $as('cfg-scale', HTMLInputElement), cfgValue: $('cfg-value'),
     panel: $('form-panel'), audio: $as('generate-audio', HTMLInputElement), voice1: $as('voice-id-1', HTMLInputElement), voice2: $as('voice-id-2', HTMLInputElement),
     more: $as('more', HTMLDetailsElement),
     picks: [$as('voice-pick-1', HTMLSelectElement), $as('voice-pick-2', HTMLSelectElement)], legend: $('voice-legend'), missing: $('voice-missing'),
@@ -110,17 +110,25 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   function setup(r = rules) {
     rules = r;
     fillSelect(el.duration, rules.durations, formatSeconds);
-    fillSelect(el.aspect, rules.aspectRatios, (v) => (RATIO_NAMES[v] ? t('form.ratio.option', { ratio: v, name: t(RATIO_NAMES[v]) }) : v));
     fillSelect(el.shotType, rules.shotTypes, (v) => (SHOT_TYPE_NAMES[v] ? t(SHOT_TYPE_NAMES[v]) : v));
     el.duration.value = state.duration;
-    el.aspect.value = state.aspect_ratio;
     el.shotType.value = state.shot_type;
+    // The shape is one control: a radio group drawn as frames (arrow keys move
+    // between them, as in any radio group).
     el.frames.replaceChildren(...rules.aspectRatios.map((v) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.tabIndex = -1; // keyboard users get the select; these are a pointer shortcut
-      b.className = 'frame';
-      b.dataset.ratio = v;
+      const frame = document.createElement('label');
+      frame.className = 'frame';
+      frame.dataset.testid = `shape-${v.replace(':', '-')}`;
+      const input = document.createElement('input');
+      input.type = 'radio';
+      input.name = 'aspect-ratio';
+      input.value = v;
+      input.className = 'frame-input';
+      input.addEventListener('change', () => {
+        if (!input.checked) return;
+        state.aspect_ratio = v;
+        changed();
+      });
       const [w, h] = v.split(':').map(Number);
       const shape = document.createElement('span');
       shape.className = 'frame-shape';
@@ -130,13 +138,13 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
       const label = document.createElement('span');
       label.className = 'frame-label';
       label.textContent = RATIO_NAMES[v] ? t(RATIO_NAMES[v]) : v;
-      b.append(shape, label);
-      b.addEventListener('click', () => {
-        el.aspect.value = v;
-        el.aspect.dispatchEvent(new Event('change', { bubbles: true }));
-      });
-      return b;
+      const ratio = document.createElement('span');
+      ratio.className = 'frame-ratio';
+      ratio.textContent = v;
+      frame.append(input, shape, label, ratio);
+      return frame;
     }));
+    syncDisplays();
     updateCounters();
     renderPickers();
   }
@@ -171,7 +179,6 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     el.prompt.value = state.prompt;
     el.negative.value = state.negative_prompt;
     el.duration.value = state.duration;
-    el.aspect.value = state.aspect_ratio;
     el.cfg.value = String(state.cfg_scale);
     el.audio.checked = state.generate_audio;
     el.voice1.value = state.voices[0];
@@ -206,8 +213,9 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   function syncDisplays() {
     el.cfgValue.textContent = state.cfg_scale.toFixed(2);
-    for (const b of /** @type {NodeListOf<HTMLButtonElement>} */ (el.frames.querySelectorAll('.frame'))) {
-      b.classList.toggle('selected', b.dataset.ratio === state.aspect_ratio);
+    for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (el.frames.querySelectorAll('.frame-input'))) {
+      input.checked = input.value === state.aspect_ratio;
+      input.parentElement?.classList.toggle('selected', input.checked);
     }
     el.storyboard.hidden = !state.multiShot;
     el.addShot.disabled = state.shots.length >= rules.maxShots;
@@ -595,7 +603,6 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     }
     changed();
   });
-  el.aspect.addEventListener('change', () => { state.aspect_ratio = el.aspect.value; changed(); });
   onEdit(el.cfg, () => { state.cfg_scale = Number(el.cfg.value) || 0; });
   el.audio.addEventListener('change', () => { state.generate_audio = el.audio.checked; changed(); });
   onEdit(el.voice1, () => { state.voices[0] = el.voice1.value; renderPickers(); });

@@ -19,7 +19,7 @@ function normalizeStatus(s) {
 export function createKey({ onSaved, onRemoved, setCredits }) {
   const el = {
     status: $('api-key-status'), form: $('key-form'), input: $as('api-key-input', HTMLInputElement), save: $as('api-key-save', HTMLButtonElement),
-    getKey: $('get-key'), problem: $('keychain-problem'), problemText: $('keychain-problem-text'), sessionOnly: $as('session-only', HTMLButtonElement),
+    getKey: $('get-key'), problem: $('keychain-problem'), problemText: $('keychain-problem-text'), linuxSteps: $('keychain-linux'), sessionOnly: $as('session-only', HTMLButtonElement),
     manage: $('key-manage'), replace: $('replace-key'), remove: $as('remove-key', HTMLButtonElement),
     setupSlot: $('setup-key-slot'), headerSlot: $('header-key-slot'),
     settingsStatusSlot: $('settings-key-status-slot'), settingsFormSlot: $('settings-key-form-slot'), parking: $('key-parking'),
@@ -61,8 +61,12 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
   }
 
   // Why the keychain cannot keep the key (a code from Rust), in words; null: no problem.
+  // The words carry their code: "no keychain at all" also offers the Linux steps.
   function problemFor(code) {
-    return code ? () => keychainProblemText(code) : null;
+    if (!code) return null;
+    const words = () => keychainProblemText(code);
+    words.code = code;
+    return words;
   }
 
   // text: words, or a function giving them.
@@ -71,6 +75,9 @@ export function createKey({ onSaved, onRemoved, setCredits }) {
     const words = problemWords();
     el.problem.hidden = !words;
     el.problemText.textContent = words;
+    // Only a system without any keychain (Linux, in practice) needs the set-up
+    // steps, and they stay folded: the key comes first.
+    el.linuxSteps.hidden = !(text && typeof text === 'function' && text.code === 'keychain_unavailable');
   }
 
   // ---------- placing the shared pieces ----------

@@ -502,6 +502,7 @@ el.settings.addEventListener('close', () => {
 el.settingsClose.addEventListener('click', () => el.settings.close());
 el.openSettings.addEventListener('click', () => openSettings());
 el.topUp.addEventListener('click', () => api.openHelpLink('top_up').catch(() => {}));
+$('setup-top-up').addEventListener('click', () => api.openHelpLink('top_up').catch(() => {}));
 el.generate.addEventListener('click', generate);
 el.maxRunning.addEventListener('change', changeMaxRunning);
 el.saveEach.addEventListener('change', changeSaveEach);

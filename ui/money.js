@@ -11,13 +11,14 @@ const PRICE_DELAY_MS = 200;
 
 export function createMoney({ getRequest }) {
   const el = {
-    price: $('price'), takes: $as('takes', HTMLSelectElement), generate: $('generate'),
+    price: $('price'), takes: $as('takes', HTMLSelectElement), generate: $('generate'), soundPrice: $('sound-price'),
     dialog: $as('money-dialog', HTMLDialogElement), title: $('money-title'), text: $('money-text'),
     confirm: $('money-confirm'), cancel: $('money-cancel'),
     spend: $('spend'), spendNote: $('spend-note'),
     limit: $as('monthly-limit', HTMLInputElement), limitSave: $('monthly-limit-save'), limitStatus: $('monthly-limit-status'),
   };
   let last = null;     // the latest price Rust gave
+  let soundCost = 0;   // what sound adds to one video, 0 when unknown
   let asked = 0;       // answers older than the newest question are ignored
   let timer = 0;
 
@@ -50,6 +51,13 @@ export function createMoney({ getRequest }) {
     if (last.shortOfBalance) text = t('price.short', { line: text, balance: formatMoney(last.balance) });
     el.price.textContent = text;
     el.price.dataset.tone = last.shortOfBalance ? 'warning' : '';
+    drawSoundCost();
+  }
+
+  // Beside the Sound switch: what it adds to one video, either way it is set.
+  function drawSoundCost() {
+    el.soundPrice.textContent = soundCost > 0 ? t('form.sound.price', { amount: formatMoney(soundCost) }) : '';
+    el.soundPrice.hidden = !(soundCost > 0);
   }
 
   async function refresh() {
@@ -58,9 +66,14 @@ export function createMoney({ getRequest }) {
     const n = ++asked;
     el.price.setAttribute('aria-busy', 'true');
     try {
-      const price = await api.estimatePrice(getRequest(), takes());
+      const request = getRequest();
+      // The same video the other way round, for what the Sound switch costs.
+      const other = api.estimatePrice({ ...request, generate_audio: !request.generate_audio }, 1).catch(() => null);
+      const price = await api.estimatePrice(request, takes());
+      const flipped = await other;
       if (n === asked) {
         last = price;
+        soundCost = flipped ? Math.abs(price.each.usd - flipped.each.usd) : 0;
         drawPrice();
       }
     } catch {

@@ -654,6 +654,18 @@ impl App {
             == Some(true)
     }
 
+    /// The shape the form's frames say is chosen ("16:9"), or "" when none is.
+    pub async fn shape(&self) -> String {
+        self.js(
+            "const r = document.querySelector(\"[data-testid='aspect-ratio'] input:checked\"); return r ? r.value : ''",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
     pub async fn value(&self, id: &str) -> String {
         self.property(id, "value").await
     }

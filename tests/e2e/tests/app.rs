@@ -387,7 +387,7 @@ async fn after_a_restart_the_key_and_the_last_settings_are_still_there() {
     app.type_into("prompt", "Remember me: a red kite over green hills")
         .await;
     app.select("duration", "9").await;
-    app.select("aspect-ratio", "9:16").await;
+    app.click("shape-9-16").await;
     // Remembered when the settings file on disk says so.
     let settings = env
         .home
@@ -412,7 +412,7 @@ async fn after_a_restart_the_key_and_the_last_settings_are_still_there() {
     )
     .await;
     assert_eq!(app.value("duration").await, "9");
-    assert_eq!(app.value("aspect-ratio").await, "9:16");
+    assert_eq!(app.shape().await, "9:16");
     assert!(
         !app.visible("api-key-input").await,
         "no key setup: the keychain still has the key"

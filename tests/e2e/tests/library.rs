@@ -124,7 +124,7 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     app.type_into("prompt", "A hot-air balloon drifts over lavender fields")
         .await;
     app.select("duration", "7").await;
-    app.select("aspect-ratio", "9:16").await;
+    app.click("shape-9-16").await;
     app.type_into("negative-prompt", "text, watermark").await;
     wait_until("the form to be valid", Duration::from_secs(10), || async {
         app.el("generate").await.is_enabled().await.unwrap()
@@ -139,7 +139,7 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     // Change everything, then re-run the old job.
     app.type_into("prompt", "Something else entirely").await;
     app.select("duration", "12").await;
-    app.select("aspect-ratio", "1:1").await;
+    app.click("shape-1-1").await;
     app.type_into("negative-prompt", "").await;
     app.js("document.querySelector(\"[data-testid='history-rerun']\").scrollIntoView({block: 'center'})", vec![]).await;
     // The history places its cards on the next frame after a scroll: click then.
@@ -150,7 +150,7 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     })
     .await;
     assert_eq!(app.value("duration").await, "7");
-    assert_eq!(app.value("aspect-ratio").await, "9:16");
+    assert_eq!(app.shape().await, "9:16");
     assert_eq!(app.value("negative-prompt").await, "text, watermark");
     app.screenshot("history-rerun").await;
     assert_eq!(env.posts(), 1, "re-run fills the form; only Generate sends");
