@@ -5,6 +5,10 @@
 //! date it was last checked, kept in this one place; once the creator has finished
 //! videos whose cost Segmind reported (`metrics.cost` or `x-cost`), the estimate
 //! uses their own recent per-second cost for that tier instead.
+//!
+//! Over 400 lines before its tests, and kept whole on purpose: the dated table,
+//! the learned rates and the spend all read the same tiers and the same records,
+//! and each part would need the other two if split.
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone};
 use serde::Serialize;

@@ -3,6 +3,10 @@
 //! once its length matches what the server announced. Memory stays flat whatever
 //! the size: the body is never held whole. A cut connection resumes with `Range`
 //! where the server allows it.
+//!
+//! Over 400 lines before its tests, and kept whole on purpose: resuming, the
+//! length check and the disk writer's thread all keep one `.part` file's promise
+//! (never a file that looks complete and is not), which is checked in one place.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
