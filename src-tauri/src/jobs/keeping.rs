@@ -47,9 +47,7 @@ impl JobManager {
         change: impl Fn(&mut JobRecord),
     ) -> AppResult<JobRecord> {
         let outcome = self.advance_once(id, |r| {
-            if r.error.as_ref().is_some_and(is_disk_error) {
-                r.error = None;
-            }
+            drop_disk_note(r);
             change(r);
         });
         match outcome {
@@ -58,9 +56,7 @@ impl JobManager {
                     if !r.status.is_active() {
                         return Err(AppError::new(ErrorCode::Busy).because(Reason::JobStopped));
                     }
-                    if r.error.as_ref().is_some_and(is_disk_error) {
-                        r.error = None;
-                    }
+                    drop_disk_note(r);
                     change(r);
                     if r.error.is_none() {
                         r.error = Some(disk_error(&error));

@@ -39,6 +39,23 @@ pub(super) fn max_running_jobs(settings: &Settings) -> usize {
         .clamp(1, MAX_RUNNING_JOBS_LIMIT)
 }
 
+/// The language these settings speak: the creator's choice, else the system's.
+fn language_of(settings: &Settings) -> &'static str {
+    i18n::pick(
+        settings.language.as_deref(),
+        i18n::system_locale().as_deref(),
+    )
+}
+
+/// The form before anything was sent: the model page's defaults, with the
+/// "things to avoid" in the language the app speaks.
+fn first_request(lang: &str) -> GenerationRequest {
+    GenerationRequest {
+        negative_prompt: Some(i18n::tr(lang, "form.negativePrompt.default", &[])),
+        ..GenerationRequest::default()
+    }
+}
+
 impl Studio {
     pub fn load_settings(&self) -> LoadedSettings {
         let settings = self.settings.load();
@@ -47,22 +64,10 @@ impl Studio {
             max_running_jobs_limit: MAX_RUNNING_JOBS_LIMIT,
             output_dir: output_dir(&settings, &self.paths.default_output_dir),
             save_finished_videos: settings.save_finished_videos.unwrap_or(true),
-            request: settings
-                .last_request
-                .unwrap_or_else(|| self.first_request()),
-        }
-    }
-
-    /// The form before anything was sent: the model page's defaults, with the
-    /// "things to avoid" in the language the app speaks.
-    fn first_request(&self) -> GenerationRequest {
-        GenerationRequest {
-            negative_prompt: Some(i18n::tr(
-                self.language(),
-                "form.negativePrompt.default",
-                &[],
-            )),
-            ..GenerationRequest::default()
+            request: match settings.last_request {
+                Some(request) => request,
+                None => first_request(language_of(&settings)),
+            },
         }
     }
 
@@ -78,10 +83,7 @@ impl Studio {
 
     /// The language the app speaks: the creator's choice, else the system's.
     pub fn language(&self) -> &'static str {
-        i18n::pick(
-            self.settings.load().language.as_deref(),
-            i18n::system_locale().as_deref(),
-        )
+        language_of(&self.settings.load())
     }
 
     pub fn words(&self) -> PageWords {
