@@ -1,7 +1,7 @@
 //! Copying a finished video to where the creator wants it: a name made from the
 //! prompt and the time that is safe on every OS, and never over an existing file.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -45,10 +45,23 @@ pub fn file_name(prompt: &str, at: DateTime<Local>) -> String {
     )
 }
 
-/// Copies `source` into `dir` as `name`, or `name (2)`, `(3)`… when taken.
-/// The name is claimed with create-new, so two saves never share a file.
+/// Copies `source` into `dir` as `name`, or `name (2)`, `(3)`… when taken. The
+/// copy is made whole under a hidden name first, so a save cut short (the app
+/// killed mid-copy, a full disk) never leaves a partial video under a real name;
+/// the name is then claimed with a hard link, which never replaces a file, so two
+/// saves never share one.
 pub fn copy_without_overwrite(source: &Path, dir: &Path, name: &str) -> io::Result<PathBuf> {
     fs::create_dir_all(dir)?;
+    let temp = whole_copy_in(source, dir)?;
+    let claimed = claim_name(&temp, dir, name);
+    // After a hard link the hidden copy is a second name for the same file; after
+    // a rename (below) it is already gone.
+    let _ = fs::remove_file(&temp);
+    claimed
+}
+
+/// Gives the whole copy at `temp` the first free name of `name`, `name (2)`…
+fn claim_name(temp: &Path, dir: &Path, name: &str) -> io::Result<PathBuf> {
     let (stem, ext) = match name.rsplit_once('.') {
         Some((stem, ext)) => (stem.to_string(), format!(".{ext}")),
         None => (name.to_string(), String::new()),
@@ -59,23 +72,17 @@ pub fn copy_without_overwrite(source: &Path, dir: &Path, name: &str) -> io::Resu
         } else {
             dir.join(format!("{stem} ({n}){ext}"))
         };
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(mut target) => {
-                let copied = io::copy(&mut fs::File::open(source)?, &mut target)
-                    .and_then(|_| target.sync_all());
-                if let Err(err) = copied {
-                    drop(target);
-                    let _ = fs::remove_file(&candidate);
-                    return Err(err);
-                }
+        match fs::hard_link(temp, &candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            // A file system without hard links (FAT or exFAT on a USB stick, some
+            // network shares): the name is checked, then taken by renaming. Only
+            // there can two saves of the same moment race for one name.
+            Err(_) if !candidate.exists() => {
+                fs::rename(temp, &candidate)?;
                 return Ok(candidate);
             }
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(err) => return Err(err),
+            Err(_) => continue,
         }
     }
     Err(io::Error::new(
@@ -87,21 +94,35 @@ pub fn copy_without_overwrite(source: &Path, dir: &Path, name: &str) -> io::Resu
 /// Copies `source` to exactly `path`, replacing what is there only once the copy
 /// is whole: a copy that fails (disk full) leaves the old file as it was.
 pub fn copy_replacing(source: &Path, path: &Path) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let temp = whole_copy_in(source, dir)?;
+    let moved = fs::rename(&temp, path);
+    if moved.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    moved
+}
+
+/// A whole, synced copy of `source` in `dir` under a hidden name of its own, or
+/// nothing at all.
+fn whole_copy_in(source: &Path, dir: &Path) -> io::Result<PathBuf> {
     // A short name of its own, not the chosen one plus a suffix: a chosen name near
     // the 255-unit limit of NTFS and APFS would otherwise make one too long.
     static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temp = path.with_file_name(format!(".kling-studio-{}-{n}.part", std::process::id()));
+    let temp = dir.join(format!(".kling-studio-{}-{n}.part", std::process::id()));
     // Synced through a handle opened for writing: on Windows `sync_all` is
     // FlushFileBuffers, which "must have the GENERIC_WRITE access right" (Microsoft's
-    // FlushFileBuffers page), so a read-only handle fails every Save as.
+    // FlushFileBuffers page), so a read-only handle fails every save.
     let copied = fs::copy(source, &temp)
-        .and_then(|_| fs::OpenOptions::new().write(true).open(&temp)?.sync_all())
-        .and_then(|()| fs::rename(&temp, path));
-    if copied.is_err() {
-        let _ = fs::remove_file(&temp);
+        .and_then(|_| fs::OpenOptions::new().write(true).open(&temp)?.sync_all());
+    match copied {
+        Ok(()) => Ok(temp),
+        Err(err) => {
+            let _ = fs::remove_file(&temp);
+            Err(err)
+        }
     }
-    copied
 }
 
 #[cfg(test)]
@@ -231,5 +252,19 @@ mod tests {
         assert_eq!(second, out.join("clip (3).mp4"));
         assert_eq!(fs::read(out.join("clip.mp4")).unwrap(), b"old");
         assert_eq!(fs::read(first).unwrap(), b"new");
+        assert_eq!(
+            fs::read_dir(&out).unwrap().count(),
+            3,
+            "no hidden copy left"
+        );
+    }
+
+    #[test]
+    fn a_save_that_fails_leaves_nothing_under_any_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let missing = dir.path().join("missing.mp4");
+        assert!(copy_without_overwrite(&missing, &out, "clip.mp4").is_err());
+        assert_eq!(fs::read_dir(&out).unwrap().count(), 0);
     }
 }
