@@ -132,7 +132,12 @@ maxTakes: number, voiceMaking: VoiceMakingRules, defaults: GenerationRequest, };
 
 export type VoiceMakingRules = { nameMaxChars: number, clipMinSeconds: number, clipMaxSeconds: number, clipMaxBytes: number, costUsd: number, };
 
-export type PriceView = { each: Estimate, takes: number, total: number, 
+export type PriceView = { each: Estimate, 
+/**
+ * What the Sound switch changes in the price of one video, either way it
+ * is set (the same rates, the switch the other way round).
+ */
+soundCosts: number, takes: number, total: number, 
 /**
  * The balance Segmind last reported, if the app has asked.
  */

@@ -18,7 +18,6 @@ export function createMoney({ getRequest }) {
     limit: $as('monthly-limit', HTMLInputElement), limitSave: $('monthly-limit-save'), limitStatus: $('monthly-limit-status'),
   };
   let last = null;     // the latest price Rust gave
-  let soundCost = 0;   // what sound adds to one video, 0 when unknown
   let asked = 0;       // answers older than the newest question are ignored
   let timer = 0;
 
@@ -54,10 +53,12 @@ export function createMoney({ getRequest }) {
     drawSoundCost();
   }
 
-  // Beside the Sound switch: what it adds to one video, either way it is set.
+  // Beside the Sound switch: what it adds to one video (Rust's figure), either way
+  // it is set.
   function drawSoundCost() {
-    el.soundPrice.textContent = soundCost > 0 ? t('form.sound.price', { amount: formatMoney(soundCost) }) : '';
-    el.soundPrice.hidden = !(soundCost > 0);
+    const adds = last ? last.soundCosts : 0;
+    el.soundPrice.textContent = adds > 0 ? t('form.sound.price', { amount: formatMoney(adds) }) : '';
+    el.soundPrice.hidden = !(adds > 0);
   }
 
   async function refresh() {
@@ -66,14 +67,9 @@ export function createMoney({ getRequest }) {
     const n = ++asked;
     el.price.setAttribute('aria-busy', 'true');
     try {
-      const request = getRequest();
-      // The same video the other way round, for what the Sound switch costs.
-      const other = api.estimatePrice({ ...request, generate_audio: !request.generate_audio }, 1).catch(() => null);
-      const price = await api.estimatePrice(request, takes());
-      const flipped = await other;
+      const price = await api.estimatePrice(getRequest(), takes());
       if (n === asked) {
         last = price;
-        soundCost = flipped ? Math.abs(price.each.usd - flipped.each.usd) : 0;
         drawPrice();
       }
     } catch {

@@ -17,6 +17,9 @@ use crate::request::GenerationRequest;
 #[serde(rename_all = "camelCase")]
 pub struct PriceView {
     pub each: price::Estimate,
+    /// What the Sound switch changes in the price of one video, either way it
+    /// is set (the same rates, the switch the other way round).
+    pub sound_costs: f64,
     pub takes: u8,
     pub total: f64,
     /// The balance Segmind last reported, if the app has asked.
@@ -45,6 +48,10 @@ impl Studio {
         let library = self.jobs.library().list();
         let rates = price::Rates::learn(&library);
         let each = rates.estimate(request);
+        let other_way = rates.estimate(&GenerationRequest {
+            generate_audio: !request.generate_audio,
+            ..request.clone()
+        });
         let total = (each.usd * f64::from(takes.max(1)) * 100.0).round() / 100.0;
         let month = price::month_committed(&self.spend_now(&library, &rates), &library, &rates);
         let limit = self.settings.load().monthly_limit_usd;
@@ -57,6 +64,7 @@ impl Studio {
             month,
             limit,
             over_limit: limit.is_some_and(|l| month + total > l),
+            sound_costs: ((each.usd - other_way.usd).abs() * 100.0).round() / 100.0,
             each,
         }
     }
@@ -153,6 +161,25 @@ mod tests {
         let refused = studio.may_spend(&request(), 2, false).await.unwrap_err();
         assert_eq!(refused.code, ErrorCode::OverLimit);
         studio.may_spend(&request(), 2, true).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_price_says_what_sound_changes_either_way_it_is_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let studio = studio_for_tests(dir.path()).await;
+        let with_sound = GenerationRequest {
+            generate_audio: true,
+            ..request()
+        };
+        let without = GenerationRequest {
+            generate_audio: false,
+            ..request()
+        };
+        let (on, off) = (studio.price(&with_sound, 1), studio.price(&without, 1));
+        assert!(on.each.usd > off.each.usd, "{on:?} {off:?}");
+        let difference = ((on.each.usd - off.each.usd) * 100.0).round() / 100.0;
+        assert_eq!(on.sound_costs, difference);
+        assert_eq!(off.sound_costs, difference);
     }
 
     #[tokio::test]
