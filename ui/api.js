@@ -163,6 +163,12 @@ export const setMaxRunningJobs = (count) => call('set_max_running_jobs', { count
 /** @type {(request: GenerationRequest, submissionId: string, takes?: number, pastLimitAgreed?: boolean) => Promise<JobView[]>} */
 export const startJob = (request, submissionId, takes = 1, pastLimitAgreed = false) =>
   call('start_job', { order: /** @type {import('./contract').Order} */ ({ request, submissionId, takes, pastLimitAgreed }) });
+// "Another take" of a ready video: one more job of its request, in its set of takes.
+/** @type {(jobId: string, submissionId: string, pastLimitAgreed?: boolean) => Promise<JobView>} */
+export const anotherTake = (jobId, submissionId, pastLimitAgreed = false) =>
+  call('another_take', { order: /** @type {import('./contract').AnotherTake} */ ({ jobId, submissionId, pastLimitAgreed }) });
+/** @type {(jobId: string) => Promise<JobView>} */
+export const keepTake = (jobId) => call('keep_take', { jobId });
 /** @type {(jobId: string) => Promise<JobView>} */
 export const stopFollowing = (jobId) => call('stop_following', { jobId });
 /** @type {(jobId: string) => Promise<JobView>} */

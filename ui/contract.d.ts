@@ -37,6 +37,14 @@ export type JobView = { id: string, createdAtMs: number, updatedAtMs: number, re
  */
 take: Take | null, 
 /**
+ * The creator chose this take among its set ("Keep").
+ */
+kept: boolean, 
+/**
+ * Segmind billed quite another sum than the estimate (`JobRecord::estimate_miss`).
+ */
+estimateMiss: EstimateMiss | null, 
+/**
  * What Segmind said it cost, once it said.
  */
 metrics: Metrics | null, 
@@ -195,6 +203,8 @@ export type Order = { request: GenerationRequest, submissionId: string, takes: n
  */
 pastLimitAgreed: boolean, };
 
+export type AnotherTake = { jobId: string, submissionId: string, pastLimitAgreed: boolean, };
+
 export type Estimate = { 
 /**
  * For one video.
@@ -219,6 +229,12 @@ estimated: number, estimatedWeek: number, estimatedMonth: number, };
 export type Tier = "silent" | "sound" | "voice";
 
 export type Basis = { "kind": "table", checked: string, } | { "kind": "learned", videos: number, };
+
+export type EstimateMiss = { estimated: number, billed: number, 
+/**
+ * Estimates follow the creator's own bills from this many videos of a kind.
+ */
+learnsAfter: number, };
 
 export type KeyState = "missing" | "keychain" | "session";
 
@@ -248,4 +264,4 @@ export type HelpLink = "api_keys" | "top_up";
 export type SavedFile = { path: string, };
 
 /** Every command the page may `invoke`. */
-export type Command = "form_rules" | "validate_request" | "key_status" | "save_api_key" | "remove_api_key" | "get_credits" | "load_settings" | "remember_request" | "set_max_running_jobs" | "watch_jobs" | "start_job" | "stop_following" | "resume_job" | "delete_job" | "quit_app" | "run_in_background" | "save_video" | "save_still" | "save_video_as" | "choose_output_folder" | "show_video_file" | "set_save_finished_videos" | "open_help_link" | "words" | "set_language" | "estimate_price" | "spend_summary" | "set_monthly_limit" | "stage_voice_clip" | "make_voice" | "rename_voice" | "delete_voice" | "open_logs_folder" | "support_details" | "menu_keys" | "choose_menu_item" | "page_shown";
+export type Command = "form_rules" | "validate_request" | "key_status" | "save_api_key" | "remove_api_key" | "get_credits" | "load_settings" | "remember_request" | "set_max_running_jobs" | "watch_jobs" | "start_job" | "another_take" | "keep_take" | "stop_following" | "resume_job" | "delete_job" | "quit_app" | "run_in_background" | "save_video" | "save_still" | "save_video_as" | "choose_output_folder" | "show_video_file" | "set_save_finished_videos" | "open_help_link" | "words" | "set_language" | "estimate_price" | "spend_summary" | "set_monthly_limit" | "stage_voice_clip" | "make_voice" | "rename_voice" | "delete_voice" | "open_logs_folder" | "support_details" | "menu_keys" | "choose_menu_item" | "page_shown";

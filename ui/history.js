@@ -234,11 +234,12 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   function factsText(job) {
     const r = job.request || {};
     const parts = [];
+    // Takes share a title: which take (and the one kept) comes first, never cut off.
+    const take = takeText(job);
+    if (take) parts.push(job.kept ? t('stage.job.takeKept', { take }) : take);
     if (r.duration) parts.push(formatSecondsShort(r.duration));
     if (r.aspect_ratio) parts.push(r.aspect_ratio);
     if (Array.isArray(r.multi_prompt) && r.multi_prompt.length) parts.push(t('history.card.shots', { count: r.multi_prompt.length }));
-    const take = takeText(job);
-    if (take) parts.push(take);
     const billed = cost(job);
     if (billed) parts.push(billed);
     return parts.join(' · ');

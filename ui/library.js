@@ -23,11 +23,15 @@ function normalize(view) {
   };
 }
 
+const setOf = (job) => (job.take && typeof job.take.set === 'string' ? job.take.set : '');
+const takeNumber = (job) => num(job.take && job.take.n);
+
 export function createLibrary() {
   const jobs = new Map();
   const deleted = new Set();
   const listeners = new Set();
   let sorted = null;
+  const placeOf = new Map(); // job id → its index in `sorted`
   let damaged = [];
 
   function emit(change) {
@@ -47,7 +51,8 @@ export function createLibrary() {
     const prev = jobs.get(job.id) || null;
     if (prev && (onlyIfNew || job.updatedAtMs < prev.updatedAtMs)) return prev;
     jobs.set(job.id, job);
-    if (!prev || prev.createdAtMs !== job.createdAtMs) sorted = null;
+    if (!prev || prev.createdAtMs !== job.createdAtMs || setOf(prev) !== setOf(job)) sorted = null;
+    else if (sorted) sorted[placeOf.get(job.id)] = job; // the same place: the list holds the job as it is now
     if (!quiet) emit({ type: 'job', job, prev });
     return job;
   }
@@ -70,10 +75,25 @@ export function createLibrary() {
     emit({ type: 'reset' });
   }
 
-  // Newest first, as Rust lists them.
+  // Newest first, as Rust lists them, except that the takes of one set stay
+  // together in take order, where the set's newest take would be: a take made
+  // later ("Another take") sits beside the others, to compare.
   function all() {
     if (!sorted) {
-      sorted = [...jobs.values()].sort((a, b) => b.createdAtMs - a.createdAtMs || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      const newestOfSet = new Map();
+      for (const job of jobs.values()) {
+        const set = setOf(job);
+        if (set) newestOfSet.set(set, Math.max(newestOfSet.get(set) ?? 0, job.createdAtMs));
+      }
+      const placed = (job) => newestOfSet.get(setOf(job)) ?? job.createdAtMs;
+      const order = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
+      sorted = [...jobs.values()].sort((a, b) => placed(b) - placed(a)
+        || order(setOf(a), setOf(b))
+        || (setOf(a) ? takeNumber(a) - takeNumber(b) : 0)
+        || b.createdAtMs - a.createdAtMs
+        || order(b.id, a.id));
+      placeOf.clear();
+      sorted.forEach((job, i) => placeOf.set(job.id, i));
     }
     return sorted;
   }

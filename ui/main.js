@@ -6,6 +6,7 @@ import { shortError, describeError } from './errors.js';
 import { createForm } from './form.js';
 import { createLibrary } from './library.js';
 import { createStage } from './stage.js';
+import { createTakes } from './takes.js';
 import { createHistory } from './history.js';
 import { createStills } from './stills.js';
 import { createKey } from './key.js';
@@ -134,6 +135,8 @@ function createViews() {
 
   stage = createStage({
     library,
+    takes: createTakes({ library, announce }),
+    onAnotherTake: anotherTake,
     getAspect: () => form.aspect(),
     onErrorAction: (id) => {
       if (id === 'top_up') api.openHelpLink('top_up').catch(() => {});
@@ -321,6 +324,32 @@ async function generate() {
       } else {
         stage.submissionFailed(pending, err);
       }
+    }
+  } finally {
+    submitting = false;
+    refreshGenerate();
+    syncTicker();
+  }
+}
+
+// "Another take" of a ready video: a click like Generate (the same guard, the
+// same questions about money), for that video's own request, in its set of takes.
+async function anotherTake(job) {
+  if (submitting || !job) return;
+  submitting = true;
+  refreshGenerate();
+  syncTicker();
+  const submissionId = newSubmissionId();
+  try {
+    asking = true;
+    refreshGenerate();
+    const { go, pastLimitAgreed } = await money.confirmSpend(job.request, 1).finally(() => { asking = false; });
+    if (!go) return;
+    const pending = stage.beginSubmission(job.request);
+    try {
+      stage.submissionStarted(pending, await api.anotherTake(job.id, submissionId, pastLimitAgreed));
+    } catch (err) {
+      stage.submissionFailed(pending, err);
     }
   } finally {
     submitting = false;

@@ -3,18 +3,20 @@
 // (a creator who saw an empty stage after a restart would press Generate again and
 // pay twice), or the one picked in the history. The job
 // card (status in words, elapsed time, progress), the error box with "Try again",
-// the preview, Save / Save as / Show in folder, and the output folder live here.
+// the preview, Save / Save as / Show file, what to do next with a ready video
+// (Another take with its price, Compare takes, Keep) and the output folder live here.
 import * as api from './api.js';
 import { describeError, describeJobError } from './errors.js';
 import { ask } from './dialogs.js';
 import {
-  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, cost, num,
+  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, cost, num, takeText,
 } from './status.js';
-import { t, formatBytes, language, onLanguageChange } from './i18n.js';
+import { setOf } from './takes.js';
+import { t, formatBytes, formatMoney, language, onLanguageChange } from './i18n.js';
 import { $, $as } from './dom.js';
 
 
-export function createStage({ library, getAspect, onErrorAction, onSelect, setCredits, announce }) {
+export function createStage({ library, takes, getAspect, onErrorAction, onSelect, onAnotherTake, setCredits, announce }) {
   let selection = null;   // { id } for a library job, or { pending } while a Generate click is on its way
   const session = [];     // ids of jobs started in this session, oldest first
   const playErrors = new Set();
@@ -25,6 +27,7 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
   let outputDir = null;   // the folder shown ('' while none is chosen), null until Rust said
   let savesEach = true;   // each finished video is saved into it by itself (Settings)
   let stopKeys = null;    // [title key, text key] while the stop question is open
+  let takePrice = null;   // { id, usd }: what one more take of the shown video costs, as Rust estimated it
 
   const el = {
     stage: document.querySelector('.stage'), screen: $('screen'), empty: $('empty-state'), placeholder: $('placeholder'), card: $('job-card'),
@@ -32,6 +35,8 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     note: $('job-note'), extra: $('job-extra'), stop: $as('stop-following', HTMLButtonElement), fetchStopped: $as('fetch-stopped', HTMLButtonElement),
     errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $as('error-retry', HTMLButtonElement), errorButtons: $('error-buttons'),
     errorDetails: $as('error-details', HTMLDetailsElement), errorDetailText: $('error-detail-text'),
+    next: $('stage-next'), anotherTake: $as('another-take', HTMLButtonElement), compare: $as('compare-takes', HTMLButtonElement),
+    keep: $as('keep-take', HTMLButtonElement),
     save: $as('save-video', HTMLButtonElement), saveAs: $as('save-video-as', HTMLButtonElement), show: $as('show-in-folder', HTMLButtonElement), savedPath: $('saved-path'),
     folder: $('output-folder'), folderLabel: $('folder-label'), changeFolder: $as('change-folder', HTMLButtonElement),
     stopDialog: $as('stop-dialog', HTMLDialogElement), stopTitle: $('stop-title'), stopText: $('stop-text'),
@@ -198,7 +203,17 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
       const billed = cost(job);
       if (billed) parts.push(t('stage.job.cost', { cost: billed }));
       if (num(job.bytes)) parts.push(formatBytes(job.bytes));
+      const take = takeText(job);
+      if (take) parts.unshift(job.kept ? t('stage.job.takeKept', { take }) : take);
       let text = parts.join(' · ');
+      // A bill quite unlike its estimate says so, and how the estimate learns.
+      const miss = job.estimateMiss;
+      if (miss) {
+        const note = t(miss.billed > miss.estimated ? 'stage.job.billedMore' : 'stage.job.billedLess', {
+          estimated: formatMoney(miss.estimated), count: miss.learnsAfter,
+        });
+        text = text ? t('stage.job.factsThenNote', { facts: text, note }) : note;
+      }
       if (playErrors.has(job.id)) {
         const note = t('stage.job.cannotPlay');
         text = text ? t('stage.job.factsThenNote', { facts: text, note }) : note;
@@ -311,6 +326,39 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     else if (saved) text = t('stage.action.savedTo', { path: saved });
     el.savedPath.textContent = text;
     el.savedPath.hidden = !text;
+    renderNext(ready ? job : null);
+  }
+
+  // What next with a ready video: one more take (with its price), the takes
+  // side by side, and keeping this one among them.
+  function renderNext(job) {
+    el.next.hidden = !job;
+    if (!job) return;
+    const set = setOf(job);
+    const count = takes.count(set);
+    if (!takePrice || takePrice.id !== job.id) askTakePrice(job);
+    const price = takePrice && takePrice.id === job.id && takePrice.usd !== null ? formatMoney(takePrice.usd) : '';
+    el.anotherTake.textContent = price ? t('stage.next.anotherPriced', { price }) : t('stage.next.another');
+    el.anotherTake.disabled = !!busyAction;
+    el.compare.hidden = count < 2;
+    el.compare.textContent = t('stage.next.compare', { count });
+    el.keep.hidden = count < 2;
+    el.keep.disabled = !!job.kept || !!busyAction;
+    el.keep.textContent = job.kept ? t('stage.next.kept') : t('stage.next.keep');
+    el.keep.setAttribute('aria-pressed', String(!!job.kept));
+  }
+
+  // The price of one more take of this request, asked once per video shown.
+  function askTakePrice(job) {
+    takePrice = { id: job.id, usd: null };
+    api.estimatePrice(job.request, 1)
+      .then((price) => {
+        if (takePrice && takePrice.id === job.id) {
+          takePrice.usd = price.each.usd;
+          renderActions();
+        }
+      })
+      .catch(() => {}); // the button says "Another take" without a price
   }
 
   // ---------- actions ----------
@@ -439,6 +487,22 @@ export function createStage({ library, getAspect, onErrorAction, onSelect, setCr
     });
   }
 
+  el.anotherTake.addEventListener('click', () => {
+    const job = readyJob();
+    if (job) onAnotherTake?.(job);
+  });
+  el.compare.addEventListener('click', () => {
+    const job = readyJob();
+    if (job && setOf(job)) takes.open(setOf(job));
+  });
+  el.keep.addEventListener('click', () => {
+    const job = readyJob();
+    if (!job) return;
+    runAction('keep', async () => {
+      library.put(await api.keepTake(job.id));
+      announce?.(t('takes.announce.kept', { n: job.take ? job.take.n : 1 }));
+    });
+  });
   el.stop.addEventListener('click', askStop);
   el.fetchStopped.addEventListener('click', fetchStopped);
   el.save.addEventListener('click', () => save('save'));

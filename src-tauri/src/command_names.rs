@@ -14,6 +14,8 @@ pub const COMMANDS: &[&str] = &[
     "set_max_running_jobs",
     "watch_jobs",
     "start_job",
+    "another_take",
+    "keep_take",
     "stop_following",
     "resume_job",
     "delete_job",

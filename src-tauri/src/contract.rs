@@ -42,7 +42,7 @@ impl TS for crate::jobs::JobView {
 
 fn declarations(cfg: &Config) -> Vec<String> {
     use crate::jobs::library::{RecordStatus, Take};
-    use crate::studio::{LoadedSettings, Order, PriceView, SavedKey, SpendView};
+    use crate::studio::{AnotherTake, LoadedSettings, Order, PriceView, SavedKey, SpendView};
     vec![
         serde_json::Value::decl(cfg),
         crate::error::ErrorCode::decl(cfg),
@@ -72,10 +72,12 @@ fn declarations(cfg: &Config) -> Vec<String> {
         LoadedSettings::decl(cfg),
         crate::studio::LibrarySnapshot::decl(cfg),
         Order::decl(cfg),
+        AnotherTake::decl(cfg),
         crate::price::Estimate::decl(cfg),
         crate::price::Spend::decl(cfg),
         crate::price::Tier::decl(cfg),
         crate::price::Basis::decl(cfg),
+        crate::jobs::library::EstimateMiss::decl(cfg),
         crate::keystore::KeyState::decl(cfg),
         crate::keystore::KeyStatus::decl(cfg),
         crate::i18n::PageWords::decl(cfg),

@@ -193,6 +193,8 @@ pub fn run() {
             commands::money::set_monthly_limit,
             commands::videos::watch_jobs,
             commands::videos::start_job,
+            commands::videos::another_take,
+            commands::videos::keep_take,
             commands::videos::stop_following,
             commands::videos::resume_job,
             commands::videos::delete_job,

@@ -55,7 +55,7 @@ pub fn table_rate(tier: Tier) -> f64 {
 /// How many of the creator's own recent videos the learned rate looks at, and how
 /// many it needs before it is trusted over the table.
 const LEARN_FROM: usize = 10;
-const LEARN_AT_LEAST: usize = 3;
+const LEARN_AT_LEAST: usize = crate::jobs::library::BILLS_TO_LEARN_FROM;
 
 /// Where an estimate's rate comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -134,15 +134,6 @@ fn round_cents(usd: f64) -> f64 {
     (usd * 100.0).round() / 100.0
 }
 
-/// The billed cost of a video, if Segmind reported one.
-fn reported_cost(record: &JobRecord) -> Option<f64> {
-    record
-        .metrics
-        .as_ref()
-        .and_then(|m| m.cost)
-        .filter(|c| c.is_finite() && *c >= 0.0)
-}
-
 /// The median per-second cost of the creator's last videos of this tier: finished
 /// ones only (Segmind does not bill failures), and a median so one odd bill (a
 /// promotion, a price change mid-way) does not swing the estimate.
@@ -150,13 +141,13 @@ fn learned_rate(tier: Tier, library: &[JobRecord]) -> Option<(f64, usize)> {
     let mut recent: Vec<&JobRecord> = library
         .iter()
         .filter(|r| r.status == RecordStatus::Ready && Tier::of(&r.request) == tier)
-        .filter(|r| reported_cost(r).is_some_and(|c| c > 0.0) && seconds_of(&r.request) > 0)
+        .filter(|r| r.billed_usd().is_some_and(|c| c > 0.0) && seconds_of(&r.request) > 0)
         .collect();
     recent.sort_by_key(|r| std::cmp::Reverse(r.created_at_ms));
     let mut rates: Vec<f64> = recent
         .iter()
         .take(LEARN_FROM)
-        .filter_map(|r| Some(reported_cost(r)? / f64::from(seconds_of(&r.request))))
+        .filter_map(|r| Some(r.billed_usd()? / f64::from(seconds_of(&r.request))))
         .collect();
     if rates.len() < LEARN_AT_LEAST {
         return None;
@@ -229,7 +220,7 @@ fn may_have_been_billed(record: &JobRecord) -> bool {
 pub fn bill_of(record: &JobRecord, rates: &Rates) -> Option<Bill> {
     // Billed when Segmind accepted it; older records know only when made.
     let at_ms = record.sent_at_ms.unwrap_or(record.created_at_ms);
-    if let Some(cost) = reported_cost(record) {
+    if let Some(cost) = record.billed_usd() {
         return Some(Bill {
             at_ms,
             cost,

@@ -11,7 +11,7 @@ use crate::error::FieldError;
 use crate::jobs::{JobView, StudioEvent};
 use crate::request::GenerationRequest;
 use crate::studio::form_rules::{form_rules as rules, FormRules};
-use crate::studio::{LibrarySnapshot, Order, Studio};
+use crate::studio::{AnotherTake, LibrarySnapshot, Order, Studio};
 
 /// Asked at start-up, before the page's modules load (ui/early.js).
 #[tauri::command]
@@ -47,6 +47,23 @@ pub async fn start_job(studio: State<'_, Studio>, order: Order) -> AppResult<Vec
         order.takes
     );
     studio.start_takes(order).await
+}
+
+/// One "Another take" click: one more video of a job's request, in its set.
+#[tauri::command]
+pub async fn another_take(studio: State<'_, Studio>, order: AnotherTake) -> AppResult<JobView> {
+    log::info!(
+        "command another_take: click {}, of job {}",
+        order.submission_id,
+        order.job_id
+    );
+    studio.another_take(order).await
+}
+
+#[tauri::command]
+pub async fn keep_take(studio: State<'_, Studio>, job_id: String) -> AppResult<JobView> {
+    log::info!("command keep_take: job {job_id}");
+    crate::blocking::run(|| studio.keep_take(&job_id))
 }
 
 #[tauri::command]

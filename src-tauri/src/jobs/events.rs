@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::JobManager;
 use crate::client::Metrics;
 use crate::error::{AppError, Billing};
-use crate::jobs::library::{JobRecord, RecordStatus, Take};
+use crate::jobs::library::{EstimateMiss, JobRecord, RecordStatus, Take};
 use crate::mutex::lock;
 use crate::request::GenerationRequest;
 
@@ -53,6 +53,10 @@ pub struct JobOnTheWire<'a> {
     status: RecordStatus,
     /// One of several takes of the same request: which set, which one.
     take: Option<&'a Take>,
+    /// The creator chose this take among its set ("Keep").
+    kept: bool,
+    /// Segmind billed quite another sum than the estimate (`JobRecord::estimate_miss`).
+    estimate_miss: Option<EstimateMiss>,
     /// What Segmind said it cost, once it said.
     metrics: Option<&'a Metrics>,
     /// The problem it stopped on.
@@ -100,6 +104,8 @@ impl<'a> From<&'a JobView> for JobOnTheWire<'a> {
             request: &record.request,
             status: record.status,
             take: record.take.as_ref(),
+            kept: record.kept,
+            estimate_miss: record.estimate_miss(),
             metrics: record.metrics.as_ref(),
             error: record.error.as_ref(),
             bytes: record.bytes,

@@ -165,9 +165,18 @@ pub struct JobRecord {
     /// When Segmind accepted the job (Unix ms): a 404 soon after is Segmind lagging.
     #[serde(default)]
     pub sent_at_ms: Option<i64>,
-    /// One of several takes of the same request ("Takes: 3"): which set, which one.
+    /// One of several takes of the same request ("Takes: 3", or "Another take"
+    /// later): which set, which one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub take: Option<Take>,
+    /// The take the creator chose to keep among its set ("Keep"). A field of the
+    /// record, not of `Take`, so an older version keeps it when it rewrites one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kept: bool,
+    /// What the app estimated one video of this request would cost when it was
+    /// asked for, so the result can say when Segmind billed quite another sum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_usd: Option<f64>,
     /// Segmind said the job was done, and its answer named no video this version
     /// can read: kept, so that a newer version reads it again at start and support
     /// can see it, with every web address it holds.
@@ -217,7 +226,9 @@ impl UnreadAnswer {
     }
 }
 
-/// Takes of one request share a `set`; each is its own job, sent once.
+/// Takes of one request share a `set`; each is its own job, sent once. The set
+/// grows with "Another take": `n` is the take's place in it and `of` how many
+/// takes the set had when this record was last written (each member is told).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Take {
@@ -226,7 +237,41 @@ pub struct Take {
     pub of: u8,
 }
 
+/// Estimates follow the creator's own bills once this many videos of a kind
+/// were billed (`price::Rates`); a job's view says so when its bill missed.
+pub const BILLS_TO_LEARN_FROM: usize = 3;
+
+/// A bill quite unlike its estimate (off by more than a fifth, either way), so
+/// the result says so, and says the estimate learns from the creator's bills.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct EstimateMiss {
+    pub estimated: f64,
+    pub billed: f64,
+    /// Estimates follow the creator's own bills from this many videos of a kind.
+    pub learns_after: u32,
+}
+
 impl JobRecord {
+    /// What Segmind said the video cost, if it said.
+    pub fn billed_usd(&self) -> Option<f64> {
+        self.metrics
+            .as_ref()
+            .and_then(|m| m.cost)
+            .filter(|c| c.is_finite() && *c >= 0.0)
+    }
+
+    pub fn estimate_miss(&self) -> Option<EstimateMiss> {
+        let estimated = self.estimated_usd.filter(|e| e.is_finite() && *e > 0.0)?;
+        let billed = self.billed_usd()?;
+        ((billed - estimated).abs() > estimated / 5.0).then_some(EstimateMiss {
+            estimated,
+            billed,
+            learns_after: BILLS_TO_LEARN_FROM as u32,
+        })
+    }
+
     pub fn new(id: String, request: GenerationRequest) -> Self {
         let now = now_ms();
         Self {
@@ -244,6 +289,8 @@ impl JobRecord {
             bytes: None,
             sent_at_ms: None,
             take: None,
+            kept: false,
+            estimated_usd: None,
             unread_answer: None,
             saved_to: None,
             extra: serde_json::Map::new(),
@@ -577,5 +624,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::open(dir.path()).unwrap();
         assert!(library.put(record("../escape", "x")).is_err());
+    }
+
+    #[test]
+    fn a_bill_off_its_estimate_by_more_than_a_fifth_is_a_miss_either_way() {
+        let with = |estimated: Option<f64>, cost: Option<f64>| {
+            let mut r = record("a", "a fox");
+            r.status = RecordStatus::Ready;
+            r.metrics = Some(crate::client::Metrics {
+                cost,
+                ..Default::default()
+            });
+            r.estimated_usd = estimated;
+            r.estimate_miss()
+        };
+        let miss = with(Some(1.68), Some(3.0)).expect("billed far more");
+        assert_eq!(
+            (miss.estimated, miss.billed, miss.learns_after),
+            (1.68, 3.0, 3)
+        );
+        assert!(with(Some(3.0), Some(1.68)).is_some(), "billed far less");
+        assert_eq!(with(Some(1.68), Some(2.0)), None, "within a fifth");
+        assert_eq!(with(Some(1.68), Some(1.40)), None, "within a fifth");
+        assert_eq!(
+            with(None, Some(3.0)),
+            None,
+            "an older record: no estimate kept"
+        );
+        assert_eq!(with(Some(1.68), None), None, "no bill reported");
+        assert_eq!(with(Some(0.0), Some(3.0)), None);
     }
 }

@@ -22,7 +22,7 @@ use serde::Serialize;
 pub use account::SavedKey;
 pub use money::{PriceView, SpendView};
 pub use preferences::{LoadedSettings, DEFAULT_MAX_RUNNING_JOBS, MAX_RUNNING_JOBS_LIMIT};
-pub use videos::{Order, MAX_TAKES};
+pub use videos::{AnotherTake, Order, MAX_TAKES};
 
 use crate::client::ClientConfig;
 use crate::jobs::library::Library;

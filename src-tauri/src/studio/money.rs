@@ -101,7 +101,7 @@ impl Studio {
         request: &GenerationRequest,
         takes: u8,
         past_limit_agreed: bool,
-    ) -> AppResult<()> {
+    ) -> AppResult<PriceView> {
         let mut price = self.price(request, takes);
         if price.short_of_balance {
             // The balance seen last may be old (a top-up on Segmind's site): asking
@@ -122,7 +122,7 @@ impl Studio {
                 .with("month", price.month)
                 .with("estimate", price.total))
         } else {
-            Ok(())
+            Ok(price)
         }
     }
 

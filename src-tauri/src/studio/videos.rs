@@ -1,4 +1,5 @@
-//! Making videos: one Generate click (its takes, each sent once), following,
+//! Making videos: one Generate click (its takes, each sent once), another take
+//! and the one kept among them, following,
 //! stopping, trying again, and deleting a video (its cost stays spent).
 
 use serde::Deserialize;
@@ -26,6 +27,17 @@ pub struct Order {
     pub past_limit_agreed: bool,
 }
 
+/// One "Another take" click on a video.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct AnotherTake {
+    pub job_id: String,
+    pub submission_id: String,
+    #[serde(default)]
+    pub past_limit_agreed: bool,
+}
+
 impl Studio {
     /// Starts one job for one Generate click (see `start_takes`).
     pub async fn start_job(
@@ -44,9 +56,7 @@ impl Studio {
     }
 
     /// Starts `takes` jobs of one request for one Generate click, each sent once
-    /// through the queue. Refused before anything is recorded or sent: a repeated
-    /// `submission_id`, an invalid request, a balance Segmind said is below the
-    /// estimate, or spending past the monthly limit the creator has not agreed to.
+    /// through the queue (see `admit` for what refuses a click).
     pub async fn start_takes(&self, order: Order) -> AppResult<Vec<JobView>> {
         let Order {
             request,
@@ -54,7 +64,120 @@ impl Studio {
             takes,
             past_limit_agreed,
         } = order;
-        if submission_id.trim().is_empty() || !lock(&self.submissions).insert(submission_id.clone())
+        let estimated = self
+            .admit(&request, takes, &submission_id, past_limit_agreed)
+            .await?;
+        let set = uuid::Uuid::new_v4().to_string();
+        let records = (1..=takes)
+            .map(|n| {
+                let take = (takes > 1).then(|| Take {
+                    set: set.clone(),
+                    n,
+                    of: takes,
+                });
+                new_job(&request, take, estimated)
+            })
+            .collect();
+        self.jobs.create(records)
+    }
+
+    /// "Another take": one more video of a job's request, in that job's set of
+    /// takes (a set it starts, if the job was made alone). A click like Generate:
+    /// its own `submission_id`, the same checks, sent once.
+    pub async fn another_take(&self, order: AnotherTake) -> AppResult<JobView> {
+        let AnotherTake {
+            job_id,
+            submission_id,
+            past_limit_agreed,
+        } = order;
+        let first = self.jobs.library().get(&job_id)?;
+        let estimated = self
+            .admit(&first.request, 1, &submission_id, past_limit_agreed)
+            .await?;
+        let set = first
+            .take
+            .as_ref()
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |take| take.set.clone());
+        let members = self.jobs.library().list_where(|r| in_set(r, &set));
+        let last = members
+            .iter()
+            .filter_map(|r| r.take.as_ref())
+            .map(|t| t.n)
+            .max();
+        // A video made alone is take 1 of the set it now starts.
+        let Some(n) = last.unwrap_or(1).checked_add(1) else {
+            lock(&self.submissions).remove(&submission_id);
+            return Err(AppError::invalid_request(vec![FieldError::new(
+                "takes",
+                Rule::TakesRange,
+                serde_json::json!({"min": 1, "max": u8::MAX}),
+            )]));
+        };
+        let take = Take {
+            set: set.clone(),
+            n,
+            of: n,
+        };
+        let mut started = self
+            .jobs
+            .create(vec![new_job(&first.request, Some(take), estimated)])?;
+        // The others learn the set's new size; the new take is sent whatever
+        // happens here (a refused disk is noted on the job, as for any change).
+        let others = if members.is_empty() {
+            vec![first]
+        } else {
+            members
+        };
+        for other in others {
+            let told = self.jobs.amend(&other.id, |record| {
+                let place = record.take.as_ref().map_or(1, |t| t.n);
+                record.take = Some(Take {
+                    set: set.clone(),
+                    n: place,
+                    of: n,
+                });
+            });
+            if let Err(error) = told {
+                log::warn!(
+                    "take {}: the set's new size was not written: {error}",
+                    other.id
+                );
+            }
+        }
+        Ok(started.remove(0))
+    }
+
+    /// "Keep": this take is the one the creator chose among its set; the
+    /// set's other takes are no longer kept (a creator keeps one per set).
+    pub fn keep_take(&self, job_id: &str) -> AppResult<JobView> {
+        let chosen = self.jobs.library().get(job_id)?;
+        if let Some(take) = &chosen.take {
+            for other in self
+                .jobs
+                .library()
+                .list_where(|r| r.kept && in_set(r, &take.set))
+            {
+                if other.id != job_id {
+                    self.jobs.amend(&other.id, |record| record.kept = false)?;
+                }
+            }
+        }
+        self.jobs.amend(job_id, |record| record.kept = true)
+    }
+
+    /// Whether a click may spend: refused before anything is recorded or sent on
+    /// a repeated `submission_id`, an invalid request, a balance Segmind said is
+    /// below the estimate, or spending past the monthly limit the creator has not
+    /// agreed to. Answers the estimate of one video, kept with each job.
+    async fn admit(
+        &self,
+        request: &GenerationRequest,
+        takes: u8,
+        submission_id: &str,
+        past_limit_agreed: bool,
+    ) -> AppResult<f64> {
+        if submission_id.trim().is_empty()
+            || !lock(&self.submissions).insert(submission_id.to_string())
         {
             return Err(AppError::new(ErrorCode::DuplicateSubmission));
         }
@@ -67,33 +190,20 @@ impl Studio {
             ));
         }
         if !problems.is_empty() {
-            lock(&self.submissions).remove(&submission_id);
+            lock(&self.submissions).remove(submission_id);
             return Err(AppError::invalid_request(problems));
         }
-        let refusal = self
-            .may_spend(&request, takes, past_limit_agreed)
-            .await
-            .err();
-        if let Some(error) = refusal {
-            // Nothing was sent: the same click may be made again once settled.
-            lock(&self.submissions).remove(&submission_id);
-            return Err(error);
-        }
+        let price = match self.may_spend(request, takes, past_limit_agreed).await {
+            Ok(price) => price,
+            Err(error) => {
+                // Nothing was sent: the same click may be made again once settled.
+                lock(&self.submissions).remove(submission_id);
+                return Err(error);
+            }
+        };
         let client = self.client().await?;
         self.jobs.offer_client(client);
-        let set = uuid::Uuid::new_v4().to_string();
-        let records = (1..=takes)
-            .map(|n| {
-                let mut record = JobRecord::new(uuid::Uuid::new_v4().to_string(), request.clone());
-                record.take = (takes > 1).then(|| Take {
-                    set: set.clone(),
-                    n,
-                    of: takes,
-                });
-                record
-            })
-            .collect();
-        self.jobs.create(records)
+        Ok(price.each.usd)
     }
 
     /// Stops following a job. Segmind has no cancel: the job may still be billed.
@@ -136,6 +246,17 @@ impl Studio {
         self.keep_bill_of(job_id)?;
         self.jobs.delete(job_id)
     }
+}
+
+fn new_job(request: &GenerationRequest, take: Option<Take>, estimated_usd: f64) -> JobRecord {
+    let mut record = JobRecord::new(uuid::Uuid::new_v4().to_string(), request.clone());
+    record.take = take;
+    record.estimated_usd = Some(estimated_usd);
+    record
+}
+
+fn in_set(record: &JobRecord, set: &str) -> bool {
+    record.take.as_ref().is_some_and(|t| t.set == set)
 }
 
 #[cfg(test)]

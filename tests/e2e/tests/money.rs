@@ -1,6 +1,8 @@
 //! Money you can see, in the real window: the estimate beside Generate follows the
 //! length and the sound; a monthly limit asks first and "Cancel" sends nothing;
-//! two takes are two videos, two POSTs, two cards.
+//! two takes are two videos, two POSTs, two cards, compared side by side and
+//! playing together; one is kept; "Another take" adds a third to the set; a bill
+//! unlike its estimate says so.
 
 use std::time::Duration;
 
@@ -92,7 +94,7 @@ async fn the_estimate_follows_length_and_sound_and_a_limit_asks_before_spending(
 }
 
 #[tokio::test]
-async fn two_takes_are_two_videos_two_posts_and_two_cards() {
+async fn takes_are_sent_once_each_compared_side_by_side_kept_and_grown() {
     keychain_store(KEY);
     let env = Env::start("takes").await;
     let app = env.launch().await;
@@ -136,5 +138,102 @@ async fn two_takes_are_two_videos_two_posts_and_two_cards() {
         "the cost Segmind reported: {facts}"
     );
     app.screenshot("money-03-two-takes").await;
+
+    // The fake bills $3.00 against the $1.68 estimated: the result says so.
+    app.wait_text(
+        "job-extra",
+        "billed more than the $1.68",
+        Duration::from_secs(10),
+    )
+    .await;
+
+    // Side by side, both playing from one button.
+    app.wait_text("compare-takes", "2 takes", Duration::from_secs(10))
+        .await;
+    app.click("compare-takes").await;
+    app.wait_visible("takes-dialog").await;
+    let videos = "[...document.querySelectorAll(\"[data-testid='take-video']\")]";
+    wait_until("both takes to load", Duration::from_secs(20), || async {
+        app.js(
+            &format!(
+                "const v = {videos}; return v.length === 2 && v.every(x => x.readyState >= 2)"
+            ),
+            vec![],
+        )
+        .await
+            == true
+    })
+    .await;
+    app.click("takes-play").await;
+    wait_until("both takes to play", Duration::from_secs(10), || async {
+        app.js(
+            &format!("return {videos}.every(x => x.currentTime > 0.3 && (!x.paused || x.ended))"),
+            vec![],
+        )
+        .await
+            == true
+    })
+    .await;
+    let heard = app
+        .js(&format!("return {videos}.map(x => x.muted)"), vec![])
+        .await;
+    assert_eq!(heard, serde_json::json!([false, true]), "one take is heard");
+    app.screenshot("money-04-takes-side-by-side").await;
+
+    // Keep the second: the tile and the card say so.
+    app.js(
+        "document.querySelectorAll(\"[data-testid='take-keep']\")[1].click()",
+        vec![],
+    )
+    .await;
+    wait_until("take 2 to be kept", Duration::from_secs(10), || async {
+        app.js(
+            "return [...document.querySelectorAll(\"[data-testid='take-tile']\")].map(t => t.dataset.kept).join()",
+            vec![],
+        )
+        .await
+            == "false,true"
+    })
+    .await;
+    app.click("takes-close").await;
+    wait_until("the takes to close", Duration::from_secs(5), || async {
+        !app.visible("takes-dialog").await
+    })
+    .await;
+    let facts = app
+        .js(
+            "return [...document.querySelectorAll('.h-facts')].map(e => e.textContent).join(' | ')",
+            vec![],
+        )
+        .await;
+    assert!(
+        facts
+            .as_str()
+            .unwrap_or_default()
+            .contains("Take 2 of 2, kept"),
+        "{facts}"
+    );
+
+    // Another take of the video on the stage: its price on the button, one POST.
+    app.wait_text("another-take", "$1.68", Duration::from_secs(10))
+        .await;
+    app.click("another-take").await;
+    app.wait_for("the third take ready", JOB_LIMIT, || async {
+        app.history().await == ["ready", "ready", "ready"]
+    })
+    .await;
+    assert_eq!(env.posts(), 3, "one more POST, once");
+    app.wait_text("compare-takes", "3 takes", Duration::from_secs(10))
+        .await;
+    let facts = app
+        .js(
+            "return [...document.querySelectorAll('.h-facts')].map(e => e.textContent.split(' · ')[0]).join(' | ')",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        facts, "Take 1 of 3 | Take 2 of 3, kept | Take 3 of 3",
+        "the set stays together, in take order"
+    );
     app.quit().await;
 }

@@ -13,7 +13,7 @@ use kling_studio::error::ErrorCode;
 use kling_studio::jobs::library::RecordStatus;
 use kling_studio::jobs::{JobView, StudioEvent};
 use kling_studio::price::Basis;
-use kling_studio::studio::Order;
+use kling_studio::studio::{AnotherTake, Order};
 
 async fn priced(credits: f64) -> Setup {
     let s = setup_with(Config {
@@ -229,4 +229,85 @@ async fn a_deleted_video_still_counts_as_spent() {
     drop(s.studio);
     let studio = open_studio(&s.fake, s.dir.path()).await;
     assert_eq!(studio.spend().spend.total, 1.68);
+}
+
+#[tokio::test]
+async fn another_take_grows_the_set_with_one_post_and_one_take_is_kept() {
+    let mut s = priced(100.0).await;
+    let first = s
+        .studio
+        .start_takes(order("a heron", 1, false))
+        .await
+        .unwrap();
+    assert!(first[0].record.take.is_none(), "one video is no set yet");
+    assert_eq!(first[0].record.estimated_usd, Some(1.68));
+    all_ended(&mut s, &first).await;
+    let id = first[0].record.id.clone();
+    let another = |submission_id: &str| AnotherTake {
+        job_id: id.clone(),
+        submission_id: submission_id.into(),
+        past_limit_agreed: false,
+    };
+
+    let second = s.studio.another_take(another("more-1")).await.unwrap();
+    let repeat = s.studio.another_take(another("more-1")).await.unwrap_err();
+    assert_eq!(repeat.code, ErrorCode::DuplicateSubmission);
+    let third = s.studio.another_take(another("more-2")).await.unwrap();
+    let done = all_ended(&mut s, &[second.clone(), third.clone()]).await;
+    assert!(done.iter().all(|j| j.record.status == RecordStatus::Ready));
+    assert_eq!(s.fake.count("POST", SUBMIT), 3, "one POST per click, once");
+
+    let record = |job: &str| {
+        watch(&s.studio)
+            .0
+            .jobs
+            .into_iter()
+            .find(|j| j.record.id == job)
+            .unwrap()
+            .record
+    };
+    let set = record(&id).take.unwrap().set;
+    for (job, n) in [(&id, 1), (&second.record.id, 2), (&third.record.id, 3)] {
+        let t = record(job).take.unwrap();
+        assert_eq!((t.set.as_str(), t.n, t.of), (set.as_str(), n, 3), "{job}");
+        assert_eq!(record(job).request.prompt, "a heron");
+    }
+
+    // One take is kept per set: keeping another lets the first go.
+    assert!(s.studio.keep_take(&second.record.id).unwrap().record.kept);
+    s.studio.keep_take(&id).unwrap();
+    let kept: Vec<String> = watch(&s.studio)
+        .0
+        .jobs
+        .into_iter()
+        .filter(|j| j.record.kept)
+        .map(|j| j.record.id)
+        .collect();
+    assert_eq!(kept, [id]);
+}
+
+#[tokio::test]
+async fn another_take_past_the_limit_asks_first_and_sends_nothing() {
+    let mut s = priced(100.0).await;
+    let first = s
+        .studio
+        .start_takes(order("a wren", 1, false))
+        .await
+        .unwrap();
+    all_ended(&mut s, &first).await;
+    s.studio.set_monthly_limit(Some(2.0)).unwrap();
+    let refused = s
+        .studio
+        .another_take(AnotherTake {
+            job_id: first[0].record.id.clone(),
+            submission_id: "more".into(),
+            past_limit_agreed: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::OverLimit);
+    assert_eq!(s.fake.count("POST", SUBMIT), 1, "nothing more sent");
+    let jobs = watch(&s.studio).0.jobs;
+    assert_eq!(jobs.len(), 1, "nothing recorded");
+    assert!(jobs[0].record.take.is_none(), "no set was started");
 }
