@@ -7,6 +7,7 @@ import { createForm } from './form.js';
 import { createLibrary } from './library.js';
 import { createStage } from './stage.js';
 import { createTakes } from './takes.js';
+import { createAttention } from './attention.js';
 import { createHistory } from './history.js';
 import { createStills } from './stills.js';
 import { createKey } from './key.js';
@@ -51,6 +52,7 @@ let form = null;
 let stage = null;
 let stills = null;
 let historyView = null;
+let attention = null;
 let key = null;
 let money = null;
 
@@ -142,10 +144,14 @@ function createViews() {
       if (id === 'top_up') api.openHelpLink('top_up').catch(() => {});
       if (id === 'open_settings') openSettings({ replace: true });
     },
-    onSelect: (id) => historyView.setSelected(id),
+    onSelect: (id) => {
+      historyView.setSelected(id);
+      attention?.render();
+    },
     setCredits,
     announce,
   });
+  attention = createAttention({ library, shownId: () => stage.selectedId(), show: (id) => stage.select(id) });
 
   // A still for each finished video: the moment it arrives, and lazily for videos
   // already in the library when their card first shows.

@@ -9,7 +9,7 @@ import * as api from './api.js';
 import { describeError, describeJobError } from './errors.js';
 import { ask } from './dialogs.js';
 import {
-  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, cost, num, takeText,
+  isActive, isEnded, isResumable, dataStatus, statusText, spoken, elapsed, mmss, firstLine, num, takeText,
 } from './status.js';
 import { setOf } from './takes.js';
 import { t, formatBytes, formatMoney, language, onLanguageChange } from './i18n.js';
@@ -200,8 +200,9 @@ export function createStage({ library, takes, getAspect, onErrorAction, onSelect
   function extraText(job) {
     if (job.status === 'ready') {
       const parts = [];
-      const billed = cost(job);
-      if (billed) parts.push(t('stage.job.cost', { cost: billed }));
+      // "Cost: $3.00", or in a sentence of its own when Segmind did not say.
+      const billed = num(job.metrics && job.metrics.cost);
+      parts.push(billed === null ? t('stage.job.costUnknown') : t('stage.job.cost', { cost: formatMoney(billed) }));
       if (num(job.bytes)) parts.push(formatBytes(job.bytes));
       const take = takeText(job);
       if (take) parts.unshift(job.kept ? t('stage.job.takeKept', { take }) : take);

@@ -156,3 +156,62 @@ async fn re_run_from_history_fills_the_form_with_the_old_parameters_and_sends_no
     assert_eq!(env.posts(), 1, "re-run fills the form; only Generate sends");
     app.quit().await;
 }
+
+#[tokio::test]
+async fn a_video_that_needs_a_click_is_announced_above_the_fold_while_another_is_shown() {
+    keychain_store(KEY);
+    let env = Env::start("attention").await;
+    env.add_ready_video("older", "A lighthouse in a storm", 60_000);
+    // Segmind refuses the key once while the new video is being made: the job
+    // keeps its place and waits for a click (a key looked at again).
+    env.fake.push_fault(
+        Target::Status,
+        Fault::Status {
+            code: 401,
+            body: r#"{"error":"Invalid API key"}"#.into(),
+            content_type: "application/json",
+        },
+    );
+    let app = env.launch().await;
+    app.generate("A kite over the dunes").await;
+    app.wait_visible("try-again").await;
+    assert!(
+        !app.visible("attention").await,
+        "the stage itself shows the problem"
+    );
+
+    // The creator looks at the older video: the stage shows it, the library is
+    // below the fold, and the line at the top says what waits.
+    app.js(
+        "[...document.querySelectorAll(\"[data-testid='history-item']\")].find(c => c.textContent.includes('lighthouse')).querySelector('button').click()",
+        vec![],
+    )
+    .await;
+    app.wait_visible("attention").await;
+    app.wait_text("attention", "A kite over the dunes", Duration::from_secs(5))
+        .await;
+    let in_view = app
+        .js(
+            "const r = document.querySelector(\"[data-testid='attention']\").getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight",
+            vec![],
+        )
+        .await;
+    assert_eq!(in_view, true, "above the fold");
+    let below = app
+        .js(
+            "return document.getElementById('history').getBoundingClientRect().top >= innerHeight",
+            vec![],
+        )
+        .await;
+    assert_eq!(below, true, "the library itself starts below the fold");
+    app.screenshot("attention-above-the-fold").await;
+
+    app.click("attention-show").await;
+    app.wait_visible("try-again").await;
+    assert!(
+        !app.visible("attention").await,
+        "shown, it is no longer announced"
+    );
+    assert_eq!(env.posts(), 1);
+    app.quit().await;
+}
