@@ -7,7 +7,7 @@ import { firstLine } from './status.js';
 import { t, onLanguageChange } from './i18n.js';
 import { $ } from './dom.js';
 
-export function createAttention({ library, shownId, show }) {
+export function createAttention({ library, readable, shownId, show }) {
   const el = { box: $('attention'), text: $('attention-text'), show: $('attention-show') };
   const waiting = new Set(); // ids of jobs that need a click, kept as the library changes
   let firstId = '';
@@ -24,7 +24,7 @@ export function createAttention({ library, shownId, show }) {
     el.box.hidden = !firstId;
     if (!firstId) return;
     el.text.textContent = others.length === 1
-      ? t('attention.one', { name: firstLine(others[0].request.prompt, 40) })
+      ? t('attention.one', { name: firstLine(readable(others[0].request), 40) })
       : t('attention.many', { count: others.length });
     el.show.textContent = t(others.length === 1 ? 'attention.showOne' : 'attention.showFirst');
   }

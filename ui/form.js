@@ -4,6 +4,7 @@
 // beside the fields they belong to.
 import * as api from './api.js';
 import { t, sentences, formatSeconds, formatSecondsShort, onLanguageChange } from './i18n.js';
+import { toWire, toNames, reference } from './voice-names.js';
 import { $, $as } from './dom.js';
 
 // Catalogue keys (whole, so a test can find them) for the model's own values.
@@ -75,7 +76,8 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     generate_audio: false, multiShot: false, shot_type: '', shots: [], voices: ['', ''],
   };
   let keptShots = null;     // shots from before the storyboard was switched off, restored if switched back on
-  let lastPromptEl = null;  // where "Insert ‹voice N›" writes
+  let lastPromptEl = null;  // where "Insert [name]" writes
+  let shownNames = ['', '']; // the voice names the prompts are written with ("[Grandpa]")
   let errors = [];
   let revealed = false;     // until the first edit, messages are shown as quiet hints, so a fresh form is not scolded
   let validateTimer = 0;
@@ -90,6 +92,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     panel: $('form-panel'), audio: $as('generate-audio', HTMLInputElement), voice1: $as('voice-id-1', HTMLInputElement), voice2: $as('voice-id-2', HTMLInputElement),
     more: $as('more', HTMLDetailsElement),
     picks: [$as('voice-pick-1', HTMLSelectElement), $as('voice-pick-2', HTMLSelectElement)], legend: $('voice-legend'), missing: $('voice-missing'),
+    insert: [$as('insert-voice-1', HTMLButtonElement), $as('insert-voice-2', HTMLButtonElement)],
     multi: $as('multi-shot', HTMLInputElement), storyboard: $('storyboard'), shotType: $as('shot-type', HTMLSelectElement), shots: $('shots'),
     addShot: $as('add-shot', HTMLButtonElement), planFill: $('plan-fill'), planText: $('plan-text'),
   };
@@ -174,6 +177,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
       : [];
     const voices = Array.isArray(r.voice_ids) ? r.voice_ids.map((v) => String(v ?? '')) : [];
     state.voices = [voices[0] ?? '', voices[1] ?? ''];
+    shownNames = ['', '']; // the request's prompts are on the wire: renderPickers names its voices
     revealed = state.prompt.trim() !== '';
 
     el.prompt.value = state.prompt;
@@ -192,8 +196,9 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   // The wire shape: optional fields the creator left unset are omitted, not null.
   function getRequest() {
+    const names = slotNames();
     const r = {
-      prompt: state.prompt,
+      prompt: toWire(state.prompt, names),
       duration: state.duration,
       aspect_ratio: state.aspect_ratio,
       cfg_scale: Math.round(state.cfg_scale * 100) / 100,
@@ -201,7 +206,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     };
     if (state.negative_prompt !== '') r.negative_prompt = state.negative_prompt;
     if (state.multiShot) {
-      r.multi_prompt = state.shots.map((s) => ({ prompt: s.prompt, duration: s.duration }));
+      r.multi_prompt = state.shots.map((s) => ({ prompt: toWire(s.prompt, names), duration: s.duration }));
       r.shot_type = state.shot_type;
     }
     // Send voices as typed (Rust validates), dropping only empty boxes at the end.
@@ -232,12 +237,14 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     node.classList.toggle('over', n > max);
   }
 
+  // Counted as Segmind counts them: a voice's name as its "<<<voice_N>>>".
   function updateCounters() {
-    counter(el.promptCount, state.prompt, rules.promptMaxChars);
+    const names = slotNames();
+    counter(el.promptCount, toWire(state.prompt, names), rules.promptMaxChars);
     counter(el.negativeCount, state.negative_prompt, rules.promptMaxChars);
     state.shots.forEach((s, i) => {
       const c = $(`shot-count-${i + 1}`);
-      if (c) counter(c, s.prompt, rules.shotPromptMaxChars);
+      if (c) counter(c, toWire(s.prompt, names), rules.shotPromptMaxChars);
     });
   }
 
@@ -341,6 +348,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
       ta.value = shot.prompt;
       ta.setAttribute('aria-describedby', count.id);
       ta.dataset.describedby = count.id;
+      ta.addEventListener('input', (e) => namesOnPaste(ta, e));
       ['input', 'change'].forEach((t) => ta.addEventListener(t, () => { shot.prompt = ta.value; changed(); }));
 
       const slots = ['', '.prompt', '.duration'].map((suffix) => {
@@ -413,18 +421,55 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     const missing = [1, 2].filter((n) => state.voices[n - 1] && !voices.byVoiceId(state.voices[n - 1]));
     el.missing.textContent = missing.map((n) => t('form.voices.missing', { n })).join(' ');
     el.missing.hidden = missing.length === 0;
+    const names = slotNames();
+    el.insert.forEach((button, i) => {
+      button.textContent = names[i] ? t('form.voices.insertNamed', { name: names[i] }) : t(`form.voices.voice${i + 1}.insert`);
+    });
+    nameVoicesInPrompts(names);
     updateLegend();
   }
 
-  // Which voice each reference in the prompt means: "<<<voice_1>>> is Anna".
+  // The name of the voice in each slot ('' for none, or one not among the creator's).
+  function slotNames() {
+    return state.voices.map((id) => (id && voices.byVoiceId(id)?.name) || '');
+  }
+
+  // A slot's voice changed (chosen, renamed, removed): the prompts say so. A
+  // removed voice's name goes back to its reference, which the rules then name.
+  function nameVoicesInPrompts(names) {
+    if (names.every((name, i) => name === shownNames[i])) return;
+    const rewrite = (text) => toNames(toWire(text, shownNames), names);
+    state.prompt = rewrite(state.prompt);
+    if (el.prompt.value !== state.prompt) el.prompt.value = state.prompt;
+    state.shots.forEach((shot, i) => {
+      shot.prompt = rewrite(shot.prompt);
+      const ta = /** @type {HTMLTextAreaElement | null} */ (document.getElementById(`shot-prompt-${i + 1}`));
+      if (ta && ta.value !== shot.prompt) ta.value = shot.prompt;
+    });
+    shownNames = names;
+  }
+
+  // A pasted "<<<voice_1>>>" shows the voice's name at once; the cursor stays
+  // where the paste ended.
+  function namesOnPaste(ta, e) {
+    if (!(e instanceof InputEvent) || e.inputType !== 'insertFromPaste') return;
+    const named = toNames(ta.value, shownNames);
+    if (named === ta.value) return;
+    const fromEnd = ta.value.length - (ta.selectionEnd ?? ta.value.length);
+    ta.value = named;
+    ta.selectionStart = ta.selectionEnd = Math.max(0, named.length - fromEnd);
+  }
+
+  // Which voice each reference in the prompt means: "[Grandpa] speaks with Voice 1",
+  // or "<<<voice_1>>> is a voice made elsewhere" for one the app cannot name.
   function updateLegend() {
-    const text = [state.prompt, ...(state.multiShot ? state.shots.map((s) => s.prompt) : [])].join('\n');
+    const names = slotNames();
+    const text = toWire([state.prompt, ...(state.multiShot ? state.shots.map((s) => s.prompt) : [])].join('\n'), names);
     const parts = [1, 2]
       .filter((n) => text.includes(`<<<voice_${n}>>>`) && state.voices[n - 1])
-      .map((n) => {
-        const voice = voices.byVoiceId(state.voices[n - 1]);
-        return t('form.voices.legend', { ref: `<<<voice_${n}>>>`, name: voice ? voice.name : t('form.voices.unnamed') });
-      });
+      .map((n) => (names[n - 1]
+        ? t('form.voices.legendNamed', { ref: reference(n, names), n })
+        : t('form.voices.legend', { ref: `<<<voice_${n}>>>`, name: t('form.voices.unnamed') })));
     el.legend.textContent = parts.join(' · ');
     el.legend.hidden = parts.length === 0;
   }
@@ -449,7 +494,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   function insertVoice(n) {
     const ta = lastPromptEl && document.body.contains(lastPromptEl) ? lastPromptEl : el.prompt;
-    const token = `<<<voice_${n}>>>`;
+    const token = reference(n, slotNames());
     const start = Number.isInteger(ta.selectionStart) ? ta.selectionStart : ta.value.length;
     const end = Number.isInteger(ta.selectionEnd) ? ta.selectionEnd : start;
     ta.setRangeText(token, start, end, 'end');
@@ -590,6 +635,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   // Free text and the slider listen to both events: typing fires input, scripted or
   // pasted changes may only fire change. Duplicates are harmless (validation is debounced).
   const onEdit = (node, apply) => ['input', 'change'].forEach((t) => node.addEventListener(t, () => { apply(); changed(); }));
+  el.prompt.addEventListener('input', (e) => namesOnPaste(el.prompt, e));
   onEdit(el.prompt, () => { state.prompt = el.prompt.value; });
   onEdit(el.negative, () => { state.negative_prompt = el.negative.value; });
   el.duration.addEventListener('change', () => {
@@ -610,8 +656,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   el.shotType.addEventListener('change', () => { state.shot_type = el.shotType.value; changed(); });
   el.multi.addEventListener('change', () => setMultiShot(el.multi.checked));
   el.addShot.addEventListener('click', addShot);
-  $('insert-voice-1').addEventListener('click', () => insertVoice(1));
-  $('insert-voice-2').addEventListener('click', () => insertVoice(2));
+  el.insert.forEach((button, i) => button.addEventListener('click', () => insertVoice(i + 1)));
   document.addEventListener('focusin', (e) => {
     if (e.target instanceof HTMLTextAreaElement && e.target.classList.contains('prompt-input')) lastPromptEl = e.target;
   });

@@ -74,7 +74,7 @@ async function drawStill(canvas, src, stillWanted) {
 const MIN_CARD = 300;
 const GAP = 10;
 
-export function createHistory({ library, stills, onSelect, onRerun, announce }) {
+export function createHistory({ library, stills, readable, onSelect, onRerun, announce }) {
   const el = {
     section: $('history'), list: $('history-list'), count: $('history-count'), empty: $('history-empty'),
     filter: $as('history-filter', HTMLSelectElement), search: $as('history-search', HTMLInputElement), message: $('history-message'),
@@ -255,8 +255,9 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
     card.li.dataset.status = job.status;
     card.status.dataset.group = statusGroup(job);
     card.status.dataset.status = job.status;
-    card.title.textContent = firstLine(job.request.prompt);
-    card.title.title = job.request.prompt || '';
+    const prompt = readable(job.request); // voices by name: "[Grandpa] says…"
+    card.title.textContent = firstLine(prompt);
+    card.title.title = prompt;
     card.facts.textContent = factsText(job);
     card.status.textContent = statusLine(job);
     card.date.textContent = when(job.createdAtMs);
@@ -498,5 +499,11 @@ export function createHistory({ library, stills, onSelect, onRerun, announce }) 
   });
   render();
 
-  return { render, tick, setSelected };
+  // The voices' names changed (loaded, renamed): the cards' titles are worded again.
+  function reword() {
+    wordsVersion += 1;
+    render();
+  }
+
+  return { render, tick, setSelected, reword };
 }

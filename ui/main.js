@@ -8,6 +8,7 @@ import { createLibrary } from './library.js';
 import { createStage } from './stage.js';
 import { createTakes } from './takes.js';
 import { createAttention } from './attention.js';
+import { toNames } from './voice-names.js';
 import { createHistory } from './history.js';
 import { createStills } from './stills.js';
 import { createKey } from './key.js';
@@ -106,6 +107,12 @@ let cast = null;
 let formBroken = false; // form_rules could not be read: no form is offered (boot)
 let support = null;
 
+// A request's prompt as the creator wrote it: its voices by name, "[Grandpa]".
+function readablePrompt(request) {
+  const ids = Array.isArray(request.voice_ids) ? request.voice_ids : [];
+  return toNames(request.prompt || '', ids.map((id) => voices.byVoiceId(id)?.name || ''));
+}
+
 function createViews() {
   form = createForm({
     voices,
@@ -151,7 +158,16 @@ function createViews() {
     setCredits,
     announce,
   });
-  attention = createAttention({ library, shownId: () => stage.selectedId(), show: (id) => stage.select(id) });
+  attention = createAttention({ library, readable: readablePrompt, shownId: () => stage.selectedId(), show: (id) => stage.select(id) });
+  // Cards name their voices: worded again when a voice's name arrives or changes.
+  let voiceNames = '';
+  voices.subscribe(() => {
+    const now = voices.ready().map((v) => `${v.voiceId}=${v.name}`).join('\n');
+    if (now === voiceNames) return;
+    voiceNames = now;
+    historyView?.reword();
+    attention.render();
+  });
 
   // A still for each finished video: the moment it arrives, and lazily for videos
   // already in the library when their card first shows.
@@ -160,6 +176,7 @@ function createViews() {
   historyView = createHistory({
     library,
     stills,
+    readable: readablePrompt,
     onSelect: (id) => stage.select(id),
     onRerun: rerun,
     announce,

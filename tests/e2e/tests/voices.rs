@@ -135,7 +135,7 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     app.click("voice-dialog-close").await;
     assert_eq!(app.value("voice-pick-2").await, narrator);
 
-    // References go in where the cursor is; the prompt says whose voice each is.
+    // Voices go in where the cursor is, by name; the legend says which voice each is.
     app.type_into("prompt", "An old man at a kitchen table says: ")
         .await;
     app.click("insert-voice-1").await;
@@ -145,14 +145,32 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
         Duration::from_secs(5),
         || async {
             let legend = app.text("voice-legend").await;
-            legend.contains("Grandpa") && legend.contains("Narrator")
+            legend.contains("[Grandpa]") && legend.contains("[Narrator]")
         },
     )
     .await;
-    assert!(app
-        .value("prompt")
-        .await
-        .ends_with("<<<voice_1>>><<<voice_2>>>"));
+    assert!(
+        app.value("prompt")
+            .await
+            .ends_with("says: [Grandpa][Narrator]"),
+        "{}",
+        app.value("prompt").await
+    );
+    // A prompt pasted with Kling's own references shows the names too.
+    app.js(
+        "const ta = document.querySelector(\"[data-testid='prompt']\"); ta.focus(); ta.setSelectionRange(ta.value.length, ta.value.length); \
+         ta.setRangeText(' <<<voice_2>>> nods.', ta.value.length, ta.value.length, 'end'); \
+         ta.dispatchEvent(new InputEvent('input', { inputType: 'insertFromPaste', bubbles: true }))",
+        vec![],
+    )
+    .await;
+    assert!(
+        app.value("prompt")
+            .await
+            .ends_with("[Grandpa][Narrator] [Narrator] nods."),
+        "{}",
+        app.value("prompt").await
+    );
     app.screenshot("voice-06-legend").await;
     app.js(
         "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
@@ -179,6 +197,12 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     assert_eq!(
         post.json().unwrap()["voice_ids"],
         json!([grandpa, narrator])
+    );
+    // Segmind reads Kling's references, never the names.
+    let sent = post.json().unwrap()["prompt"].as_str().unwrap().to_string();
+    assert!(
+        sent.ends_with("says: <<<voice_1>>><<<voice_2>>> <<<voice_2>>> nods."),
+        "{sent}"
     );
     assert_eq!(env.fake.count("POST", "/v2/kling-create-voice"), 2);
     // The key went to the API and the asset store only, never to the file host.
@@ -256,6 +280,14 @@ async fn a_voice_made_in_the_app_speaks_in_the_video_and_stays() {
     })
     .await;
     assert_eq!(app.value("voice-pick-2").await, narrator);
+    // Grandpa by name; the deleted voice keeps Kling's reference.
+    assert!(
+        app.value("prompt")
+            .await
+            .ends_with("says: [Grandpa]<<<voice_2>>> <<<voice_2>>> nods."),
+        "{}",
+        app.value("prompt").await
+    );
     assert!(
         app.text("voice-missing").await.contains("Voice 2"),
         "{}",
