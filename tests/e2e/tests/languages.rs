@@ -1,11 +1,14 @@
 //! The app on a computer set to Chinese speaks 简体中文 on every screen a creator
-//! meets (first run, the form, a validation message, a failed job, the history),
-//! with no English sentence left but brand names; English chosen in Settings
-//! applies at once, and is remembered.
+//! meets (first run, the form, a validation message, a failed job, the history,
+//! the question before two videos, a ready take, takes side by side, Settings,
+//! the voices, a new voice, a video that needs a click), with no English sentence
+//! left but brand names; English chosen in Settings applies at once, and is
+//! remembered. Each screen is captured at the window's 1200×800.
 
 use std::time::Duration;
 
 use e2e::{keychain_clear, wait_until, App, Env, KEY};
+use fake_segmind::{Fault, Target};
 
 const JOB_LIMIT: Duration = Duration::from_secs(60);
 
@@ -117,5 +120,97 @@ async fn a_chinese_computer_gets_chinese_everywhere_and_english_is_one_click_awa
     app.wait_visible("prompt").await;
     let lang = app.js("return document.documentElement.lang", vec![]).await;
     assert_eq!(lang.as_str(), Some("en"));
+    app.quit().await;
+}
+
+/// Closes an open modal dialog the way a creator would: Esc.
+async fn close_dialog(app: &App, id: &str) {
+    app.js(
+        "document.querySelector(arguments[0]).dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })); document.querySelector(arguments[0]).close()",
+        vec![serde_json::json!(e2e::testid(id))],
+    )
+    .await;
+    wait_until(
+        &format!("{id} to close"),
+        Duration::from_secs(5),
+        || async { !app.visible(id).await },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_other_screen_speaks_chinese_too() {
+    e2e::keychain_store(KEY);
+    let env = Env::start_in_locale("zh-screens", "zh_CN.UTF-8").await;
+    env.add_ready_video("older", "暴风雨中的灯塔", 60_000);
+    let app = env.launch().await;
+    app.wait_visible("prompt").await;
+
+    // Two takes: the question before spending, then both ready on the stage.
+    app.type_into("prompt", "一只纸船在雨后的水洼里漂").await;
+    app.select("takes", "2").await;
+    wait_until("the form to be valid", Duration::from_secs(10), || async {
+        app.el("generate").await.is_enabled().await.unwrap()
+    })
+    .await;
+    app.screenshot("zh-05-form").await;
+    assert_all_chinese(&app, "the form").await;
+    app.click("generate").await;
+    app.wait_visible("money-dialog").await;
+    assert_all_chinese(&app, "the question before two videos").await;
+    app.screenshot("zh-06-two-videos-question").await;
+    app.click("money-confirm").await;
+    app.wait_for("two videos ready", JOB_LIMIT, || async {
+        app.history().await.iter().filter(|s| *s == "ready").count() == 3
+    })
+    .await;
+    app.wait_visible("compare-takes").await;
+    assert_all_chinese(&app, "a ready take").await;
+    app.screenshot("zh-07-ready-take").await;
+
+    app.click("compare-takes").await;
+    app.wait_visible("takes-dialog").await;
+    assert_all_chinese(&app, "takes side by side").await;
+    app.screenshot("zh-08-takes-side-by-side").await;
+    close_dialog(&app, "takes-dialog").await;
+
+    app.click("open-settings").await;
+    app.wait_visible("settings-dialog").await;
+    assert_all_chinese(&app, "settings").await;
+    app.screenshot("zh-09-settings").await;
+    close_dialog(&app, "settings-dialog").await;
+
+    app.click("open-voices-header").await;
+    app.wait_visible("voices-dialog").await;
+    assert_all_chinese(&app, "the voices").await;
+    app.screenshot("zh-10-voices").await;
+    app.click("voice-new").await;
+    app.wait_visible("voice-dialog").await;
+    assert_all_chinese(&app, "a new voice").await;
+    app.screenshot("zh-11-new-voice").await;
+    app.click("voice-dialog-close").await;
+    close_dialog(&app, "voices-dialog").await;
+
+    // A video that waits for a click, announced while another is on the stage.
+    env.fake.push_fault(
+        Target::Status,
+        Fault::Status {
+            code: 401,
+            body: r#"{"error":"Invalid API key"}"#.into(),
+            content_type: "application/json",
+        },
+    );
+    app.select("takes", "1").await;
+    app.type_into("prompt", "风筝飞过沙丘").await;
+    app.click("generate").await;
+    app.wait_visible("try-again").await;
+    app.js(
+        "[...document.querySelectorAll(\"[data-testid='history-item']\")].find(c => c.textContent.includes('灯塔')).querySelector('button').click()",
+        vec![],
+    )
+    .await;
+    app.wait_visible("attention").await;
+    assert_all_chinese(&app, "a video that needs a click").await;
+    app.screenshot("zh-12-attention").await;
     app.quit().await;
 }
