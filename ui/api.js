@@ -223,6 +223,15 @@ function callWithChannel(cmd, argName, onMessage, args) {
   return call(cmd, { ...args, [argName]: channel });
 }
 
+// ---------- pictures to start from ----------
+
+// A chosen picture's bytes (a Uint8Array) for the first or last frame: Rust
+// checks it, converts it if Kling would refuse it as it is, and keeps it.
+/** @type {(field: 'start_image_url' | 'end_image_url', bytes: Uint8Array) => Promise<import('./contract').PictureView>} */
+export const stagePicture = (field, bytes) => call('stage_picture', /** @type {any} */ (bytes), { headers: { 'x-frame-field': field } });
+/** @type {(name: string) => Promise<import('./contract').PictureView>} */
+export const picture = (name) => call('picture', { name });
+
 // ---------- voices ----------
 
 // The chosen clip's bytes go as the raw body; Rust checks them and keeps them for

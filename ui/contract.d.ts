@@ -5,9 +5,9 @@ export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in
 
 export type ErrorCode = "invalid_request" | "bad_request" | "auth" | "forbidden" | "not_found" | "job_expired" | "method_not_allowed" | "insufficient_credits" | "invalid_content_type" | "model_retired" | "job_failed" | "rate_limited" | "server_error" | "transient" | "network" | "timeout" | "download_incomplete" | "keychain_unavailable" | "keychain" | "no_api_key" | "duplicate_submission" | "over_limit" | "busy" | "job_not_found" | "voice_not_found" | "io" | "library_not_writable" | "unexpected_response" | "not_a_video" | "link_expired" | "internal" | "other";
 
-export type Reason = "job_stopped" | "no_longer_waiting" | "being_sent" | "downloading_paid" | "voice_being_made" | "nothing_to_fetch" | "not_ready" | "not_in_library" | "outside_library" | "still_not_kept" | "clip_gone" | "closed_while_sending" | "follow_deadline" | "no_video" | "unreadable_result" | "unusable_address" | "redirect_refused" | "upload" | "no_voice_id" | "voice_still_making" | "interrupted" | "certificate_refused" | "base_url_not_url" | "base_url_not_https" | "key_missing" | "below_estimate" | "record_job" | "delete_job" | "delete_video" | "record_voice" | "delete_voice" | "keep_clip" | "keep_still" | "write_video" | "save_video" | "save_video_as" | "remember_settings" | "open_folder" | "open_browser";
+export type Reason = "job_stopped" | "no_longer_waiting" | "being_sent" | "downloading_paid" | "voice_being_made" | "nothing_to_fetch" | "not_ready" | "not_in_library" | "outside_library" | "still_not_kept" | "clip_gone" | "picture_gone" | "closed_while_sending" | "follow_deadline" | "no_video" | "unreadable_result" | "unusable_address" | "redirect_refused" | "upload" | "upload_picture" | "no_voice_id" | "voice_still_making" | "interrupted" | "certificate_refused" | "base_url_not_url" | "base_url_not_https" | "key_missing" | "below_estimate" | "record_job" | "delete_job" | "delete_video" | "record_voice" | "delete_voice" | "keep_clip" | "keep_picture" | "keep_still" | "write_video" | "save_video" | "save_video_as" | "remember_settings" | "open_folder" | "open_browser";
 
-export type Rule = "prompt_required" | "too_long" | "duration_range" | "aspect_ratio_choice" | "cfg_scale_range" | "shot_type_choice" | "too_many_voices" | "voice_id_empty" | "voice_id_spaces" | "voices_need_sound" | "voice_reference" | "shots_required" | "too_many_shots" | "shot_prompt_required" | "shots_too_long" | "shots_too_short" | "takes_range" | "clip_not_audio" | "clip_damaged" | "clip_no_sound" | "clip_too_large" | "clip_too_short" | "clip_too_long" | "name_required" | "name_taken";
+export type Rule = "prompt_required" | "too_long" | "duration_range" | "aspect_ratio_choice" | "cfg_scale_range" | "shot_type_choice" | "too_many_voices" | "voice_id_empty" | "voice_id_spaces" | "voices_need_sound" | "voice_reference" | "shots_required" | "too_many_shots" | "shot_prompt_required" | "shots_too_long" | "shots_too_short" | "takes_range" | "clip_not_audio" | "clip_damaged" | "clip_no_sound" | "clip_too_large" | "clip_too_short" | "clip_too_long" | "picture_not_a_picture" | "picture_heic" | "picture_damaged" | "picture_too_small" | "picture_shape" | "picture_name" | "end_frame_needs_start" | "end_frame_with_shots" | "name_required" | "name_taken";
 
 export type KeptAsWritten<T> = T | string;
 
@@ -21,7 +21,21 @@ field: string, rule: KeptAsWritten<Rule>, params: JsonValue, };
 
 export type Billing = "not_billed" | "not_billed_failed" | "accepted" | "may_be_billed" | "unsaid";
 
-export type GenerationRequest = { prompt: string, negative_prompt?: string | null, duration: string, aspect_ratio: string, cfg_scale: number, generate_audio: boolean, multi_prompt?: Array<Shot> | null, shot_type?: string | null, voice_ids?: Array<string> | null, };
+export type GenerationRequest = { prompt: string, negative_prompt?: string | null, duration: string, aspect_ratio: string, cfg_scale: number, generate_audio: boolean, multi_prompt?: Array<Shot> | null, shot_type?: string | null, voice_ids?: Array<string> | null, 
+/**
+ * The first frame: a picture in the library, by name (`pictures::format_of`).
+ * Not sent as it is: uploaded as the job is sent, it goes as `start_image_url`.
+ */
+start_image?: string | null, 
+/**
+ * The last frame, the same way (`end_image_url`).
+ */
+end_image?: string | null, 
+/**
+ * The job whose last frame this one's first frame is ("Continue from here"),
+ * for the history; never sent.
+ */
+continues?: string | null, };
 
 export type Shot = { prompt: string, duration: string, };
 
@@ -205,6 +219,24 @@ pastLimitAgreed: boolean, };
 
 export type AnotherTake = { jobId: string, submissionId: string, pastLimitAgreed: boolean, };
 
+export type PictureView = { 
+/**
+ * Its name in the library: what `start_image` and `end_image` hold.
+ */
+name: string, width: number, height: number, bytes: number, 
+/**
+ * Re-encoded here (another format, turned upright, too large).
+ */
+converted: boolean, 
+/**
+ * The shape the form offers that is closest to the picture's.
+ */
+shape: string, 
+/**
+ * Where the thumbnail shows it from.
+ */
+url: string, };
+
 export type Estimate = { 
 /**
  * For one video.
@@ -264,4 +296,4 @@ export type HelpLink = "api_keys" | "top_up";
 export type SavedFile = { path: string, };
 
 /** Every command the page may `invoke`. */
-export type Command = "form_rules" | "validate_request" | "key_status" | "save_api_key" | "remove_api_key" | "get_credits" | "load_settings" | "remember_request" | "set_max_running_jobs" | "watch_jobs" | "start_job" | "another_take" | "keep_take" | "stop_following" | "resume_job" | "delete_job" | "quit_app" | "run_in_background" | "save_video" | "save_still" | "save_video_as" | "choose_output_folder" | "show_video_file" | "set_save_finished_videos" | "open_help_link" | "words" | "set_language" | "estimate_price" | "spend_summary" | "set_monthly_limit" | "stage_voice_clip" | "make_voice" | "rename_voice" | "delete_voice" | "open_logs_folder" | "support_details" | "menu_keys" | "choose_menu_item" | "page_shown";
+export type Command = "form_rules" | "validate_request" | "key_status" | "save_api_key" | "remove_api_key" | "get_credits" | "load_settings" | "remember_request" | "set_max_running_jobs" | "watch_jobs" | "start_job" | "another_take" | "keep_take" | "stop_following" | "resume_job" | "delete_job" | "quit_app" | "run_in_background" | "save_video" | "save_still" | "save_video_as" | "choose_output_folder" | "show_video_file" | "set_save_finished_videos" | "open_help_link" | "words" | "set_language" | "estimate_price" | "spend_summary" | "set_monthly_limit" | "stage_voice_clip" | "stage_picture" | "picture" | "make_voice" | "rename_voice" | "delete_voice" | "open_logs_folder" | "support_details" | "menu_keys" | "choose_menu_item" | "page_shown";

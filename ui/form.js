@@ -15,6 +15,7 @@ const FIELD_NAMES = {
   aspect_ratio: 'field.name.aspect_ratio', cfg_scale: 'field.name.cfg_scale', generate_audio: 'field.name.generate_audio',
   multi_prompt: 'field.name.multi_prompt', shot_type: 'field.name.shot_type', voice_ids: 'field.name.voice_ids',
   takes: 'field.name.takes', voice_clip: 'field.name.voice_clip', voice_name: 'field.name.voice_name',
+  start_image_url: 'field.name.start_image_url', end_image_url: 'field.name.end_image_url',
 };
 // Rust's validation rules (Rule in error/rule.rs), each with the numbers its words
 // need; keyed by every Rule, so tsc fails on one without words.
@@ -43,6 +44,14 @@ const RULES = {
   clip_too_short: 'field.rule.clip_too_short',
   clip_too_long: 'field.rule.clip_too_long',
   clip_too_large: 'field.rule.clip_too_large',
+  picture_not_a_picture: 'field.rule.picture_not_a_picture',
+  picture_heic: 'field.rule.picture_heic',
+  picture_damaged: 'field.rule.picture_damaged',
+  picture_too_small: 'field.rule.picture_too_small',
+  picture_shape: 'field.rule.picture_shape',
+  picture_name: 'field.rule.picture_name',
+  end_frame_needs_start: 'field.rule.end_frame_needs_start',
+  end_frame_with_shots: 'field.rule.end_frame_with_shots',
   name_required: 'field.rule.name_required',
   name_taken: 'field.rule.name_taken',
 };
@@ -79,7 +88,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
   let lastPromptEl = null;  // where "Insert [name]" writes
   let shownNames = ['', '']; // the voice names the prompts are written with ("[Grandpa]")
   let errors = [];
-  let revealed = false;     // until the first edit, messages are shown as quiet hints, so a fresh form is not scolded
+  let revealed = false;     // until the first edit the form shows no message: a fresh form is not scolded
   let validateTimer = 0;
   let sentSeq = 0;
   let appliedSeq = 0;
@@ -423,7 +432,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     el.missing.hidden = missing.length === 0;
     const names = slotNames();
     el.insert.forEach((button, i) => {
-      button.textContent = names[i] ? t('form.voices.insertNamed', { name: names[i] }) : t(`form.voices.voice${i + 1}.insert`);
+      button.textContent = names[i] ? t('form.voices.insertNamed', { name: names[i] }) : t(['form.voices.voice1.insert', 'form.voices.voice2.insert'][i]);
     });
     nameVoicesInPrompts(names);
     updateLegend();
@@ -600,25 +609,27 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
       grouped.get(problem.field).push(problemText(problem));
     }
     let k = 0;
+    // Before the first edit the form says nothing: Generate's own line invites a
+    // description, and an untouched form has nothing to fix yet.
+    if (!revealed) return;
     for (const [field, messages] of grouped) {
       const slot = slotFor(field, slots);
       if (!slot) continue;
       const p = document.createElement('p');
-      // Before the first edit a message is a quiet hint, not an alarm.
-      p.className = revealed ? 'field-error' : 'field-error pending';
+      p.className = 'field-error';
       p.id = `field-error-${k++}`;
       p.dataset.testid = 'field-error';
       p.dataset.field = field;
       p.textContent = sentences(messages);
       slot.append(p);
       const control = controlFor(field);
-      if (control && revealed) {
+      if (control) {
         if (control.dataset.describedby === undefined) control.dataset.describedby = control.getAttribute('aria-describedby') || '';
         control.setAttribute('aria-invalid', 'true');
         control.setAttribute('aria-describedby', `${control.dataset.describedby} ${p.id}`.trim());
       }
       // A message inside a closed "More options" would be invisible: open it.
-      if (revealed && el.more.contains(slot) && !el.more.open) el.more.open = true;
+      if (el.more.contains(slot) && !el.more.open) el.more.open = true;
     }
   }
 

@@ -34,6 +34,8 @@ pub const COMMANDS: &[&str] = &[
     "spend_summary",
     "set_monthly_limit",
     "stage_voice_clip",
+    "stage_picture",
+    "picture",
     "make_voice",
     "rename_voice",
     "delete_voice",

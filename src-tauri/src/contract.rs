@@ -73,6 +73,7 @@ fn declarations(cfg: &Config) -> Vec<String> {
         crate::studio::LibrarySnapshot::decl(cfg),
         Order::decl(cfg),
         AnotherTake::decl(cfg),
+        crate::studio::PictureView::decl(cfg),
         crate::price::Estimate::decl(cfg),
         crate::price::Spend::decl(cfg),
         crate::price::Tier::decl(cfg),

@@ -31,6 +31,7 @@ pub mod library_lock;
 pub mod logging;
 pub mod media_server;
 pub mod mutex;
+pub mod pictures;
 pub mod price;
 pub mod records;
 pub mod request;
@@ -195,6 +196,8 @@ pub fn run() {
             commands::videos::start_job,
             commands::videos::another_take,
             commands::videos::keep_take,
+            commands::videos::stage_picture,
+            commands::videos::picture,
             commands::videos::stop_following,
             commands::videos::resume_job,
             commands::videos::delete_job,

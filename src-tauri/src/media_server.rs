@@ -1,5 +1,5 @@
-//! Serves the app's own videos (and the clips voices were made from) to its
-//! webview for inline preview.
+//! Serves the app's own videos (and the clips voices were made from, and the
+//! pictures videos start from) to its webview for inline preview.
 //!
 //! WebKitGTK's media player cannot load Tauri's custom URL schemes, and pushing
 //! hundreds of MB through IPC is slow and memory-hungry. So the videos are served
@@ -25,12 +25,14 @@ struct Shared {
     token: String,
     videos: PathBuf,
     voices: PathBuf,
+    pictures: PathBuf,
     host: String,
 }
 
-/// The two folders served, each with the kinds of file the app puts there.
+/// The folders served, each with the kinds of file the app puts there.
 const VIDEO_KINDS: &[&str] = &["mp4", "jpg"];
 const VOICE_KINDS: &[&str] = &["mp3", "wav", "mp4", "mov"];
+const PICTURE_KINDS: &[&str] = &["jpg", "png"];
 
 pub struct MediaServer {
     addr: SocketAddr,
@@ -64,6 +66,7 @@ async fn serve_file(
     let (dir, kinds) = match folder.as_str() {
         "videos" => (&shared.videos, VIDEO_KINDS),
         "voices" => (&shared.voices, VOICE_KINDS),
+        "pictures" => (&shared.pictures, PICTURE_KINDS),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let host_ok = request
@@ -99,8 +102,8 @@ async fn serve_file(
 }
 
 impl MediaServer {
-    /// Starts serving the two folders on an ephemeral loopback port.
-    pub async fn start(videos: &Path, voices: &Path) -> std::io::Result<Self> {
+    /// Starts serving the folders on an ephemeral loopback port.
+    pub async fn start(videos: &Path, voices: &Path, pictures: &Path) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let token = uuid::Uuid::new_v4().simple().to_string();
@@ -108,6 +111,7 @@ impl MediaServer {
             token: token.clone(),
             videos: videos.to_path_buf(),
             voices: voices.to_path_buf(),
+            pictures: pictures.to_path_buf(),
             host: addr.to_string(),
         };
         let app = Router::new()
@@ -127,6 +131,11 @@ impl MediaServer {
     /// The URL the webview's `<audio>` plays for a voice's clip.
     pub fn voice_url_for(&self, file_name: &str) -> String {
         format!("http://{}/{}/voices/{}", self.addr, self.token, file_name)
+    }
+
+    /// The URL the webview shows a picture of the library from (a first frame).
+    pub fn picture_url_for(&self, file_name: &str) -> String {
+        format!("http://{}/{}/pictures/{}", self.addr, self.token, file_name)
     }
 }
 

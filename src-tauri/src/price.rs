@@ -43,12 +43,18 @@ impl Tier {
 /// $1). Checked 2026-11-24 against the upstream tiers in `shared/segmind-api.md`
 /// ("Price"): they give a 10 s video with sound ≈ $3.36, in line with Segmind's
 /// $3.31 average per Pro generation.
+/// From a first frame (image to video) Kling costs half as much a second
+/// (fal's Pro image-to-video tiers; Segmind's directory gives $1.94 against
+/// $3.31 on average), checked the same day.
 pub const TABLE_CHECKED: &str = "2026-11-24";
-pub fn table_rate(tier: Tier) -> f64 {
-    match tier {
-        Tier::Silent => 0.224,
-        Tier::Sound => 0.336,
-        Tier::Voice => 0.392,
+pub fn table_rate(tier: Tier, from_picture: bool) -> f64 {
+    match (tier, from_picture) {
+        (Tier::Silent, false) => 0.224,
+        (Tier::Sound, false) => 0.336,
+        (Tier::Voice, false) => 0.392,
+        (Tier::Silent, true) => 0.112,
+        (Tier::Sound, true) => 0.168,
+        (Tier::Voice, true) => 0.196,
     }
 }
 
@@ -92,7 +98,8 @@ pub fn estimate(request: &GenerationRequest, library: &[JobRecord]) -> Estimate 
 /// The per-second rate of each tier, learned from the library once, so pricing
 /// many requests (every video still being made) reads the library once.
 pub struct Rates {
-    learned: [Option<(f64, usize)>; 3],
+    /// By model (from text, from a picture), then by tier.
+    learned: [[Option<(f64, usize)>; 3]; 2],
 }
 
 const TIERS: [Tier; 3] = [Tier::Silent, Tier::Sound, Tier::Voice];
@@ -100,21 +107,23 @@ const TIERS: [Tier; 3] = [Tier::Silent, Tier::Sound, Tier::Voice];
 impl Rates {
     pub fn learn(library: &[JobRecord]) -> Self {
         Self {
-            learned: TIERS.map(|tier| learned_rate(tier, library)),
+            learned: [false, true]
+                .map(|from_picture| TIERS.map(|tier| learned_rate(tier, from_picture, library))),
         }
     }
 
     pub fn estimate(&self, request: &GenerationRequest) -> Estimate {
         let tier = Tier::of(request);
+        let from_picture = request.from_picture();
         let seconds = seconds_of(request);
         let learned = TIERS
             .iter()
             .position(|t| *t == tier)
-            .and_then(|i| self.learned[i]);
+            .and_then(|i| self.learned[usize::from(from_picture)][i]);
         let (per_second, basis) = match learned {
             Some((rate, videos)) => (rate, Basis::Learned { videos }),
             None => (
-                table_rate(tier),
+                table_rate(tier, from_picture),
                 Basis::Table {
                     checked: TABLE_CHECKED,
                 },
@@ -134,13 +143,14 @@ fn round_cents(usd: f64) -> f64 {
     (usd * 100.0).round() / 100.0
 }
 
-/// The median per-second cost of the creator's last videos of this tier: finished
+/// The median per-second cost of the creator's last videos of this tier and model: finished
 /// ones only (Segmind does not bill failures), and a median so one odd bill (a
 /// promotion, a price change mid-way) does not swing the estimate.
-fn learned_rate(tier: Tier, library: &[JobRecord]) -> Option<(f64, usize)> {
+fn learned_rate(tier: Tier, from_picture: bool, library: &[JobRecord]) -> Option<(f64, usize)> {
     let mut recent: Vec<&JobRecord> = library
         .iter()
         .filter(|r| r.status == RecordStatus::Ready && Tier::of(&r.request) == tier)
+        .filter(|r| r.request.from_picture() == from_picture)
         .filter(|r| r.billed_usd().is_some_and(|c| c > 0.0) && seconds_of(&r.request) > 0)
         .collect();
     recent.sort_by_key(|r| std::cmp::Reverse(r.created_at_ms));
@@ -460,7 +470,10 @@ mod tests {
                 let e = estimate(&request(seconds, sound, voices), &[]);
                 assert_eq!(e.tier, tier);
                 assert_eq!(e.seconds, seconds);
-                assert_eq!(e.usd, round_cents(table_rate(tier) * f64::from(seconds)));
+                assert_eq!(
+                    e.usd,
+                    round_cents(table_rate(tier, false) * f64::from(seconds))
+                );
                 assert_eq!(
                     e.basis,
                     Basis::Table {
@@ -729,5 +742,39 @@ mod tests {
         };
         assert!(ledger.remember("j-1", Some(bill)).is_err());
         assert!(blocked.path().join("spent.json").is_dir());
+    }
+
+    #[test]
+    fn a_video_from_a_picture_has_its_own_rates_table_and_learned() {
+        let picture = |r: GenerationRequest| GenerationRequest {
+            start_image: Some(format!("{}.jpg", "a".repeat(64))),
+            ..r
+        };
+        let rates = Rates::learn(&[]);
+        assert_eq!(rates.estimate(&picture(request(10, true, 0))).usd, 1.68);
+        assert_eq!(rates.estimate(&request(10, true, 0)).usd, 3.36);
+        // Three videos from text billed at $0.50 a second teach text only.
+        let library: Vec<JobRecord> = (1..=3)
+            .map(|i| billed(request(10, true, 0), Some(5.0), RecordStatus::Ready, i))
+            .collect();
+        let rates = Rates::learn(&library);
+        assert_eq!(rates.estimate(&request(10, true, 0)).usd, 5.0);
+        let from_picture = rates.estimate(&picture(request(10, true, 0)));
+        assert_eq!(from_picture.usd, 1.68);
+        assert!(matches!(from_picture.basis, Basis::Table { .. }));
+        // And three from pictures teach pictures.
+        let library: Vec<JobRecord> = (1..=3)
+            .map(|i| {
+                billed(
+                    picture(request(10, true, 0)),
+                    Some(2.0),
+                    RecordStatus::Ready,
+                    i,
+                )
+            })
+            .collect();
+        let rates = Rates::learn(&library);
+        assert_eq!(rates.estimate(&picture(request(10, true, 0))).usd, 2.0);
+        assert_eq!(rates.estimate(&request(10, true, 0)).usd, 3.36);
     }
 }

@@ -24,7 +24,8 @@ pub const SHOT_TYPE_INTELLIGENT: &str = "intelligent";
 pub const SHOT_TYPE_CUSTOMIZE: &str = "customize";
 pub const SHOT_TYPES: [&str; 2] = [SHOT_TYPE_CUSTOMIZE, SHOT_TYPE_INTELLIGENT];
 
-/// The JSON body of `POST /v2/kling-3-pro-text2video`.
+/// The JSON body of `POST /v2/kling-3-pro-text2video`, and of
+/// `kling-3-pro-image2video` with a first frame (`wire_body`).
 /// Durations are strings on the wire; optional fields left unset are omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -46,6 +47,28 @@ pub struct GenerationRequest {
     pub shot_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice_ids: Option<Vec<String>>,
+    /// The first frame: a picture in the library, by name (`pictures::format_of`).
+    /// Not sent as it is: uploaded as the job is sent, it goes as `start_image_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_image: Option<String>,
+    /// The last frame, the same way (`end_image_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_image: Option<String>,
+    /// The job whose last frame this one's first frame is ("Continue from here"),
+    /// for the history; never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<String>,
+}
+
+/// Fields of the request that stay in the app: the pictures go as the URLs
+/// their upload answered, and what a video continues is the history's.
+const NOT_SENT: [&str; 3] = ["start_image", "end_image", "continues"];
+
+/// Where a request's pictures were uploaded to, as the image-to-video body names them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrameUrls {
+    pub start: Option<String>,
+    pub end: Option<String>,
 }
 
 /// One shot of a multi-shot video.
@@ -82,6 +105,9 @@ impl Default for GenerationRequest {
             multi_prompt: None,
             shot_type: None,
             voice_ids: None,
+            start_image: None,
+            end_image: None,
+            continues: None,
         }
     }
 }
@@ -112,6 +138,29 @@ fn voice_references(text: &str) -> Vec<usize> {
 }
 
 impl GenerationRequest {
+    /// Whether Kling makes it from a picture (`kling-3-pro-image2video`).
+    pub fn from_picture(&self) -> bool {
+        self.start_image.is_some()
+    }
+
+    /// The body as Segmind reads it: the request without what stays in the app,
+    /// and the pictures' URLs under the image-to-video names.
+    pub fn wire_body(&self, frames: &FrameUrls) -> serde_json::Value {
+        let mut body = serde_json::to_value(self).unwrap_or_else(|_| json!({}));
+        if let Some(fields) = body.as_object_mut() {
+            for field in NOT_SENT {
+                fields.remove(field);
+            }
+            if let Some(url) = &frames.start {
+                fields.insert("start_image_url".into(), json!(url));
+            }
+            if let Some(url) = &frames.end {
+                fields.insert("end_image_url".into(), json!(url));
+            }
+        }
+        body
+    }
+
     /// Every problem at once, so the form can show them all beside their fields.
     /// Lengths count characters, not bytes: Chinese prompts are supported.
     pub fn validate(&self) -> Vec<FieldError> {
@@ -201,6 +250,26 @@ impl GenerationRequest {
             }
             if !voices.is_empty() && !self.generate_audio {
                 push("generate_audio".into(), Rule::VoicesNeedSound, json!({}));
+            }
+        }
+
+        for (field, name) in [
+            ("start_image_url", &self.start_image),
+            ("end_image_url", &self.end_image),
+        ] {
+            if name
+                .as_deref()
+                .is_some_and(|n| crate::pictures::format_of(n).is_none())
+            {
+                push(field.into(), Rule::PictureName, json!({}));
+            }
+        }
+        if self.end_image.is_some() {
+            if self.start_image.is_none() {
+                push("end_image_url".into(), Rule::EndFrameNeedsStart, json!({}));
+            } else if self.multi_prompt.is_some() {
+                // Kling's API refuses the pair (segmind-api.md, "Image to video").
+                push("end_image_url".into(), Rule::EndFrameWithShots, json!({}));
             }
         }
 
@@ -671,5 +740,88 @@ mod tests {
             fields(&req),
             ["prompt", "duration", "aspect_ratio", "cfg_scale"]
         );
+    }
+
+    const PICTURE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.jpg";
+
+    #[test]
+    fn the_body_carries_the_pictures_as_urls_and_keeps_the_rest_in_the_app() {
+        let text = valid();
+        let body = text.wire_body(&FrameUrls::default());
+        assert_eq!(
+            body,
+            serde_json::to_value(&text).unwrap(),
+            "text to video: as it is"
+        );
+        assert!(!text.from_picture());
+
+        let picture = GenerationRequest {
+            start_image: Some(PICTURE.into()),
+            end_image: Some(PICTURE.replace(".jpg", ".png")),
+            continues: Some("job-1".into()),
+            ..valid()
+        };
+        assert!(picture.from_picture());
+        let body = picture.wire_body(&FrameUrls {
+            start: Some("https://files.example/a.jpg".into()),
+            end: Some("https://files.example/b.png".into()),
+        });
+        assert_eq!(body["start_image_url"], "https://files.example/a.jpg");
+        assert_eq!(body["end_image_url"], "https://files.example/b.png");
+        for field in ["start_image", "end_image", "continues"] {
+            assert!(body.get(field).is_none(), "{field} stays in the app");
+        }
+        assert_eq!(body["prompt"], picture.prompt);
+    }
+
+    #[test]
+    fn a_last_frame_needs_a_first_and_no_storyboard() {
+        use crate::error::WireName;
+        let rules = |r: GenerationRequest| -> Vec<(String, String)> {
+            r.validate()
+                .into_iter()
+                .map(|e| (e.field.clone(), e.rule.name().to_string()))
+                .collect()
+        };
+        let named = |field: &str, rule: Rule| vec![(field.to_string(), rule.name().to_string())];
+        let end_only = GenerationRequest {
+            end_image: Some(PICTURE.into()),
+            ..valid()
+        };
+        assert_eq!(
+            rules(end_only),
+            named("end_image_url", Rule::EndFrameNeedsStart)
+        );
+        let both = GenerationRequest {
+            start_image: Some(PICTURE.into()),
+            end_image: Some(PICTURE.into()),
+            ..valid()
+        };
+        assert!(rules(both.clone()).is_empty());
+        let with_shots = GenerationRequest {
+            multi_prompt: Some(vec![Shot {
+                prompt: "a".into(),
+                duration: "5".into(),
+            }]),
+            shot_type: Some(SHOT_TYPE_CUSTOMIZE.into()),
+            ..both
+        };
+        assert_eq!(
+            rules(with_shots.clone()),
+            named("end_image_url", Rule::EndFrameWithShots)
+        );
+        let start_and_shots = GenerationRequest {
+            end_image: None,
+            ..with_shots
+        };
+        assert!(
+            rules(start_and_shots).is_empty(),
+            "a first frame with shots is fine"
+        );
+        let not_ours = GenerationRequest {
+            start_image: Some("../../etc/passwd".into()),
+            ..valid()
+        };
+        assert_eq!(rules(not_ours), named("start_image_url", Rule::PictureName));
     }
 }

@@ -34,11 +34,13 @@ pub use voice::{UploadProgress, VoiceAnswer, DEFAULT_UPLOAD_BASE, UPLOAD_BASE_EN
 
 use crate::api_key::ApiKey;
 use crate::error::{AppError, AppResult, ErrorCode, Reason};
-use crate::request::GenerationRequest;
+use crate::request::{FrameUrls, GenerationRequest};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.segmind.com";
 pub const BASE_URL_ENV: &str = "SEGMIND_BASE_URL";
 pub const MODEL_SLUG: &str = "kling-3-pro-text2video";
+/// The same model from a first frame (segmind-api.md, "Image to video").
+pub const IMAGE_MODEL_SLUG: &str = "kling-3-pro-image2video";
 pub const REQUESTS_PER_MINUTE_ENV: &str = "SEGMIND_REQUESTS_PER_MINUTE";
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 50;
 const RATE_LIMIT_RESET_HEADER: &str = "x-rate-limit-reset-at-utc";
@@ -265,14 +267,38 @@ impl SegmindClient {
             .ok_or_else(|| unexpected("the credits answer has no balance"))
     }
 
-    /// Sends one generation job. Validates first: an invalid request is never sent.
+    /// Sends one generation job from text. Validates first: an invalid request is
+    /// never sent.
     pub async fn submit(&self, request: &GenerationRequest) -> AppResult<SubmittedJob> {
+        self.submit_with(request, &FrameUrls::default()).await
+    }
+
+    /// Sends one generation job, from its first frame's uploaded URL when it has
+    /// one (image to video). Validates first: an invalid request is never sent.
+    pub async fn submit_with(
+        &self,
+        request: &GenerationRequest,
+        frames: &FrameUrls,
+    ) -> AppResult<SubmittedJob> {
         let problems = request.validate();
         if !problems.is_empty() {
             return Err(AppError::invalid_request(problems));
         }
-        self.open_job(self.endpoint(&format!("/v2/{MODEL_SLUG}")), request)
-            .await
+        let slug = if request.from_picture() {
+            if frames.start.is_none() || (request.end_image.is_some() && frames.end.is_none()) {
+                return Err(AppError::internal(
+                    "a picture was not uploaded before the send",
+                ));
+            }
+            IMAGE_MODEL_SLUG
+        } else {
+            MODEL_SLUG
+        };
+        self.open_job(
+            self.endpoint(&format!("/v2/{slug}")),
+            &request.wire_body(frames),
+        )
+        .await
     }
 
     /// Sends one billable async call (a video, a voice) once: answers where to follow it.

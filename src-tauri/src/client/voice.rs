@@ -40,9 +40,10 @@ impl SegmindClient {
         url
     }
 
-    /// Puts a clip in Segmind's asset store and answers its public URL. Free, so
-    /// a failure may be retried (the worst case is an unused copy of the clip).
-    pub async fn upload_clip(
+    /// Puts a file (a voice's clip, a first frame) in Segmind's asset store and
+    /// answers its public URL. Free, so a failure may be retried (the worst case
+    /// is an unused copy of the file).
+    pub async fn upload_asset(
         &self,
         clip: &[u8],
         mime: &str,

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::error::AppResult;
 use crate::error::FieldError;
+use crate::error::{AppError, AppResult};
 use crate::jobs::{JobView, StudioEvent};
 use crate::request::GenerationRequest;
 use crate::studio::form_rules::{form_rules as rules, FormRules};
-use crate::studio::{AnotherTake, LibrarySnapshot, Order, Studio};
+use crate::studio::{AnotherTake, LibrarySnapshot, Order, PictureView, Studio};
 
 /// Asked at start-up, before the page's modules load (ui/early.js).
 #[tauri::command]
@@ -64,6 +64,36 @@ pub async fn another_take(studio: State<'_, Studio>, order: AnotherTake) -> AppR
 pub async fn keep_take(studio: State<'_, Studio>, job_id: String) -> AppResult<JobView> {
     log::info!("command keep_take: job {job_id}");
     crate::blocking::run(|| studio.keep_take(&job_id))
+}
+
+/// A chosen picture's bytes, as a raw body; `field` says which frame it is for.
+#[tauri::command]
+pub async fn stage_picture(
+    studio: State<'_, Studio>,
+    request: tauri::ipc::Request<'_>,
+) -> AppResult<PictureView> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError::internal(
+            "stage_picture expects the picture as a raw body",
+        ));
+    };
+    let field = request
+        .headers()
+        .get(FRAME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    log::info!("command stage_picture: {field}, {} bytes", bytes.len());
+    crate::blocking::run(|| studio.stage_picture(&field, bytes))
+}
+
+/// Which frame a staged picture is for: a header beside its raw bytes.
+const FRAME_HEADER: &str = "x-frame-field";
+
+/// A picture of the library, for a request filled back into the form.
+#[tauri::command]
+pub async fn picture(studio: State<'_, Studio>, name: String) -> AppResult<PictureView> {
+    crate::blocking::run(|| studio.picture(&name))
 }
 
 #[tauri::command]

@@ -24,6 +24,7 @@ wire_names! {
     OutsideLibrary = "outside_library",
     StillNotKept = "still_not_kept",
     ClipGone = "clip_gone",
+    PictureGone = "picture_gone",
     // Following a paid job, and what its answer held.
     ClosedWhileSending = "closed_while_sending",
     FollowDeadline = "follow_deadline",
@@ -33,6 +34,7 @@ wire_names! {
     RedirectRefused = "redirect_refused",
     // Making a voice.
     Upload = "upload",
+    UploadPicture = "upload_picture",
     NoVoiceId = "no_voice_id",
     VoiceStillMaking = "voice_still_making",
     Interrupted = "interrupted",
@@ -49,6 +51,7 @@ wire_names! {
     RecordVoice = "record_voice",
     DeleteVoice = "delete_voice",
     KeepClip = "keep_clip",
+    KeepPicture = "keep_picture",
     KeepStill = "keep_still",
     WriteVideo = "write_video",
     SaveVideo = "save_video",

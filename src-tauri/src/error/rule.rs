@@ -32,6 +32,15 @@ wire_names! {
     ClipTooLarge = "clip_too_large",
     ClipTooShort = "clip_too_short",
     ClipTooLong = "clip_too_long",
+    // A picture to start from (pictures/), and the frames in a request.
+    PictureNotAPicture = "picture_not_a_picture",
+    PictureHeic = "picture_heic",
+    PictureDamaged = "picture_damaged",
+    PictureTooSmall = "picture_too_small",
+    PictureShape = "picture_shape",
+    PictureName = "picture_name",
+    EndFrameNeedsStart = "end_frame_needs_start",
+    EndFrameWithShots = "end_frame_with_shots",
     NameRequired = "name_required",
     NameTaken = "name_taken",
 }

@@ -13,6 +13,7 @@ use crate::clock::now_ms;
 use crate::error::{AppError, AppResult, ErrorCode, Reason};
 use crate::jobs::library::{JobRecord, RecordStatus};
 use crate::mutex::lock;
+use crate::request::{FrameUrls, GenerationRequest};
 
 impl JobManager {
     pub(super) async fn drive(self: &Arc<Self>, id: &str, attempt: Attempt) {
@@ -221,6 +222,16 @@ impl JobManager {
         }
         // The key as it is now, after any wait: a removed key is never billed.
         let client = self.client_for(&record.id).await?;
+        // Pictures go up first (free): a failed upload leaves the job waiting,
+        // unsent, with nothing spent, for "Try again".
+        let frames = match self.upload_frames(&client, &record.request).await {
+            Ok(frames) => frames,
+            Err(error) => {
+                self.advance(&record.id, |r| r.error = Some(error.clone()))
+                    .await?;
+                return Err(error);
+            }
+        };
         // On disk before the POST: a crash from here on is never a silent re-send.
         // Only a waiting job is sent, so no second drive could ever send it too. A
         // disk that cannot take it holds the job back, unsent, until it can.
@@ -267,7 +278,7 @@ impl JobManager {
             self.pause(&record.id, self.poll.retry_pause(troubles))
                 .await;
         }
-        match client.submit(&record.request).await {
+        match client.submit_with(&record.request, &frames).await {
             Ok(job) => {
                 *rate_limited = 0;
                 let sent_at = now_ms();
@@ -324,6 +335,46 @@ pub(super) enum Next {
     Continue,
     /// Nothing more to do now.
     Done,
+}
+
+impl JobManager {
+    /// Uploads a request's first and last frames from the library, answering
+    /// their URLs (none for a video from text).
+    async fn upload_frames(
+        &self,
+        client: &SegmindClient,
+        request: &GenerationRequest,
+    ) -> AppResult<FrameUrls> {
+        Ok(FrameUrls {
+            start: self
+                .upload_frame(client, request.start_image.as_deref())
+                .await?,
+            end: self
+                .upload_frame(client, request.end_image.as_deref())
+                .await?,
+        })
+    }
+
+    async fn upload_frame(
+        &self,
+        client: &SegmindClient,
+        name: Option<&str>,
+    ) -> AppResult<Option<String>> {
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        let (bytes, format) = self.library.pictures().read(name)?;
+        let url = client
+            .upload_asset(&bytes, format.mime(), Arc::new(|_, _| {}))
+            .await
+            .map_err(|e| AppError {
+                // Nothing is billed by an upload, whatever went wrong.
+                may_be_billed: false,
+                ..e.because(Reason::UploadPicture)
+            })?;
+        log::info!("picture {name} uploaded ({} bytes)", bytes.len());
+        Ok(Some(url))
+    }
 }
 
 /// Why a drive runs: a new attempt (a click, a start) or a planned later look,

@@ -321,10 +321,12 @@ impl Record for JobRecord {
     }
 }
 
-/// The jobs' records (`jobs/<id>.json`) and their videos and stills (`videos/`).
+/// The jobs' records (`jobs/<id>.json`), their videos and stills (`videos/`),
+/// and the pictures they start and end on (`pictures/`).
 pub struct Library {
     records: RecordStore<JobRecord>,
     videos_dir: PathBuf,
+    pictures: crate::pictures::Pictures,
 }
 
 impl Library {
@@ -340,7 +342,12 @@ impl Library {
         Ok(Self {
             records,
             videos_dir,
+            pictures: crate::pictures::Pictures::open(root)?,
         })
+    }
+
+    pub fn pictures(&self) -> &crate::pictures::Pictures {
+        &self.pictures
     }
 
     pub fn videos_dir(&self) -> &Path {

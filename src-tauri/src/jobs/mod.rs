@@ -106,6 +106,11 @@ impl JobManager {
         self.media.voice_url_for(file_name)
     }
 
+    /// Where the webview shows a picture of the library from.
+    pub fn picture_url(&self, file_name: &str) -> String {
+        self.media.picture_url_for(file_name)
+    }
+
     pub fn library(&self) -> &Library {
         &self.library
     }

@@ -8,6 +8,7 @@ mod account;
 mod files;
 pub mod form_rules;
 mod money;
+mod pictures;
 mod preferences;
 mod support;
 mod videos;
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 pub use account::SavedKey;
 pub use money::{PriceView, SpendView};
+pub use pictures::PictureView;
 pub use preferences::{LoadedSettings, DEFAULT_MAX_RUNNING_JOBS, MAX_RUNNING_JOBS_LIMIT};
 pub use videos::{AnotherTake, Order, MAX_TAKES};
 
@@ -96,7 +98,9 @@ impl Studio {
         let library = Library::open(&paths.library_dir)?;
         let voices = Arc::new(VoiceBook::open(&paths.library_dir)?);
         making::recover_interrupted(&voices);
-        let media = MediaServer::start(library.videos_dir(), voices.dir()).await?;
+        let media =
+            MediaServer::start(library.videos_dir(), voices.dir(), library.pictures().dir())
+                .await?;
         let voice_polling = VoicePolling {
             interval: poll.interval,
             max_pause: poll.max_retry_pause,

@@ -69,7 +69,7 @@ pub async fn make(
         total: info.bytes,
     });
     let clip_url = client
-        .upload_clip(
+        .upload_asset(
             &bytes,
             info.format.mime(),
             Arc::new(move |sent, total| uploading(VoiceProgress::Uploading { sent, total })),

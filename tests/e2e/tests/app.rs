@@ -131,6 +131,11 @@ async fn an_invalid_form_shows_its_messages_and_sends_nothing() {
     })
     .await;
     assert!(!generate_enabled(&app).await, "nothing to send yet");
+    assert_eq!(
+        app.field_errors().await,
+        Vec::<String>::new(),
+        "an untouched form shows no error"
+    );
 
     app.type_into("prompt", "").await;
     app.select("duration", "5").await;

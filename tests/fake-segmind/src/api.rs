@@ -17,8 +17,9 @@ use crate::reply::{self, ApiError};
 use crate::state::{JobView, NewJob, Phase, Shared};
 use crate::validate;
 
-/// The only model this fake serves.
+/// The models this fake serves: from text, and from a first frame.
 pub(crate) const MODEL: &str = "kling-3-pro-text2video";
+pub(crate) const IMAGE_MODEL: &str = "kling-3-pro-image2video";
 /// Makes a voice from an uploaded clip: `{"voice_url": …}` → `voice_id`.
 pub(crate) const CREATE_VOICE: &str = "kling-create-voice";
 const EMAIL: &str = "test@example.com";
@@ -96,13 +97,39 @@ fn insufficient_credits() -> ApiError {
 }
 
 /// Everything both submit routes check, in order, before the job is opened and billed.
-fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<NewJob, ApiError> {
+fn admit(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+    from_picture: bool,
+) -> Result<NewJob, ApiError> {
     authorize(shared, headers)?;
     require_json(headers)?;
     let body: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {e}")))?;
-    let accepted = validate::generation_request(&body)
+    let accepted = validate::generation_request(&body, from_picture)
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
+    // Each picture is one this fake's asset store handed out, and one Kling reads:
+    // a JPEG or PNG of at most 10 MB (the contract's image limits).
+    for url in &accepted.pictures {
+        let asset = url
+            .strip_prefix(&format!("{}/assets/", shared.file_base))
+            .and_then(|name| shared.asset(name))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "Image URL must be a file uploaded to Segmind.",
+                )
+            })?;
+        let picture = asset.bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+            || asset.bytes.starts_with(b"\x89PNG\r\n\x1a\n");
+        if !picture || asset.bytes.len() > 10 * 1024 * 1024 {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "Image pixel is invalid",
+            ));
+        }
+    }
     shared
         .open_job(&accepted)
         .map_err(|_| insufficient_credits())
@@ -187,11 +214,11 @@ async fn submit(
     if slug == CREATE_VOICE {
         return create_voice(shared, headers, body).await;
     }
-    if slug != MODEL {
+    if slug != MODEL && slug != IMAGE_MODEL {
         return unknown_model(&shared, &headers);
     }
     faults::answer(&shared, Target::Submit, || async {
-        match admit(&shared, &headers, &body) {
+        match admit(&shared, &headers, &body, slug == IMAGE_MODEL) {
             Ok(job) => accepted(&shared, job),
             Err(e) => e.into_response(),
         }
@@ -210,7 +237,7 @@ async fn submit_blocking(
         return unknown_model(&shared, &headers);
     }
     faults::answer(&shared, Target::SubmitBlocking, || async {
-        let job = match admit(&shared, &headers, &body) {
+        let job = match admit(&shared, &headers, &body, false) {
             Ok(job) => job,
             Err(e) => return e.into_response(),
         };

@@ -40,6 +40,10 @@
 //!   `{"voice_url": …}` accepts only URLs it issued (else 400), bills `voice_cost`,
 //!   and follows the job lifecycle; its result is `{"output":{"voice_id":"…"}}`. A
 //!   WAV clip outside 5-30 s makes the job FAIL (refunded).
+//! - Pictures: the same upload takes JPEG and PNG. `POST /v2/kling-3-pro-image2video`
+//!   takes the text-to-video fields plus `start_image_url` (required) and
+//!   `end_image_url` (not with `multi_prompt`), each a URL its asset store issued
+//!   of a JPEG or PNG of at most 10 MB (else 400), and bills as text-to-video.
 //!
 //! # Admin HTTP API (API origin; never recorded, never faulted)
 //! | call | body | answer |

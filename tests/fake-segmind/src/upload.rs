@@ -77,6 +77,8 @@ fn read_data_urls(body: &[u8]) -> Result<Vec<(&'static str, Asset)>, String> {
                 "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
                 "video/mp4" | "audio/mp4" => "mp4",
                 "video/quicktime" => "mov",
+                "image/jpeg" => "jpg",
+                "image/png" => "png",
                 other => return Err(format!("Unsupported file type: {other}")),
             };
             let bytes = base64::engine::general_purpose::STANDARD

@@ -20,6 +20,8 @@ const FIELDS: &[&str] = &[
     "shot_type",
     "voice_ids",
 ];
+/// The image-to-video model takes these too (the contract's "Image to video").
+const PICTURE_FIELDS: &[&str] = &["start_image_url", "end_image_url"];
 const MAX_PROMPT_CHARS: usize = 2500;
 const MAX_SHOT_PROMPT_CHARS: usize = 512;
 const DEFAULT_DURATION: u32 = 5;
@@ -38,19 +40,40 @@ pub(crate) struct Accepted {
     pub seconds: u32,
     pub sound: bool,
     pub voices: usize,
+    /// The image-to-video model's picture URLs: the first frame, and the last if any.
+    pub pictures: Vec<String>,
 }
 
-/// Checks a parsed body; `Err` is the 400 message.
-pub(crate) fn generation_request(body: &Value) -> Result<Accepted, String> {
+/// Checks a parsed body, of the image-to-video model when `from_picture`;
+/// `Err` is the 400 message.
+pub(crate) fn generation_request(body: &Value, from_picture: bool) -> Result<Accepted, String> {
     let Value::Object(fields) = body else {
         return Err("The request body must be a JSON object.".into());
     };
+    let known = |k: &str| FIELDS.contains(&k) || (from_picture && PICTURE_FIELDS.contains(&k));
     if REJECT_UNKNOWN_FIELDS {
-        if let Some(name) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        if let Some(name) = fields.keys().find(|k| !known(k)) {
             return Err(format!(
                 "Unknown field {name:?}; accepted fields: {}.",
                 FIELDS.join(", ")
             ));
+        }
+    }
+    let mut pictures = Vec::new();
+    if from_picture {
+        match fields.get("start_image_url") {
+            Some(Value::String(url)) if !url.is_empty() => pictures.push(url.clone()),
+            _ => return Err("start_image_url is required.".into()),
+        }
+        match fields.get("end_image_url") {
+            None => {}
+            Some(Value::String(url)) if !url.is_empty() => {
+                if fields.contains_key("multi_prompt") {
+                    return Err("end_image_url cannot be used with multi_prompt.".into());
+                }
+                pictures.push(url.clone());
+            }
+            Some(_) => return Err("end_image_url must be a URL.".into()),
         }
     }
 
@@ -97,6 +120,7 @@ pub(crate) fn generation_request(body: &Value) -> Result<Accepted, String> {
         seconds: duration,
         sound: generate_audio,
         voices,
+        pictures,
     })
 }
 
@@ -262,7 +286,7 @@ mod tests {
     use serde_json::json;
 
     fn check(body: Value) -> Result<Accepted, String> {
-        generation_request(&body)
+        generation_request(&body, false)
     }
 
     fn rejects(body: Value, field: &str) {
