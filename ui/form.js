@@ -5,6 +5,7 @@
 import * as api from './api.js';
 import { t, sentences, formatSeconds, formatSecondsShort, onLanguageChange } from './i18n.js';
 import { toWire, toNames, reference } from './voice-names.js';
+import { createFrames } from './frames.js';
 import { $, $as } from './dom.js';
 
 // Catalogue keys (whole, so a test can find them) for the model's own values.
@@ -63,8 +64,13 @@ const chars = (s) => Array.from(String(s ?? '')).length; // Rust counts characte
 // names its field.
 export function problemText(problem) {
   const key = Object.hasOwn(RULES, problem.rule) ? RULES[problem.rule] : null;
-  return key ? t(key, problem.params || {}) : t('field.rule.unknown');
+  return key ? t(key, pixelsAsWritten(problem.params || {})) : t('field.rule.unknown');
 }
+
+// A picture's size reads "1280 × 720", never "1,280 × 720".
+const pixelsAsWritten = (params) => ('width' in params && 'height' in params
+  ? { ...params, width: String(params.width), height: String(params.height) }
+  : params);
 
 // A creator-facing name for a field path such as "multi_prompt[2].prompt".
 export function fieldName(path) {
@@ -105,6 +111,12 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     multi: $as('multi-shot', HTMLInputElement), storyboard: $('storyboard'), shotType: $as('shot-type', HTMLSelectElement), shots: $('shots'),
     addShot: $as('add-shot', HTMLButtonElement), planFill: $('plan-fill'), planText: $('plan-text'),
   };
+  // The first and last frames (frames.js): their names go in the request.
+  const pictures = createFrames({
+    onChange: () => changed(),
+    getShape: () => state.aspect_ratio,
+    setShape: (shape) => { state.aspect_ratio = shape; changed(); },
+  });
 
   // ---------- building the controls from Rust's rules ----------
 
@@ -200,6 +212,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     el.multi.checked = state.multiShot;
     el.shotType.value = state.shot_type;
     renderShots();
+    pictures.setFromRequest(r);
     syncDisplays();
   }
 
@@ -222,7 +235,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     const voices = state.voices.slice(0, rules.maxVoices);
     while (voices.length && voices[voices.length - 1] === '') voices.pop();
     if (voices.length) r.voice_ids = voices;
-    return r;
+    return Object.assign(r, pictures.request());
   }
 
   function syncDisplays() {
@@ -237,6 +250,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     updateCounters();
     updatePlan();
     updateLegend();
+    pictures.refresh();
   }
 
   function counter(node, text, max) {
@@ -566,11 +580,14 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     } finally {
       showBusy(); // after the messages are drawn, and even if drawing failed
     }
-    return list || [];
+    // A refused picture holds Generate back too: the creator chose it, so a
+    // video from text alone would not be what they asked for.
+    return [...(list || []), ...pictures.problems()];
   }
 
   function showErrors(list, { reveal = false } = {}) {
-    errors = Array.isArray(list) ? list : [];
+    // The frames' own refusals are drawn from frames.js, never twice.
+    errors = (Array.isArray(list) ? list : []).filter((p) => !pictures.problems().includes(p));
     if (reveal) revealed = true;
     renderErrors();
     onValidated?.();
@@ -604,7 +621,7 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     const slots = new Map();
     /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-slot]')).forEach((s) => slots.set(s.dataset.slot, s));
     const grouped = new Map();
-    for (const problem of errors) {
+    for (const problem of [...errors, ...pictures.problems()]) {
       if (!grouped.has(problem.field)) grouped.set(problem.field, []);
       grouped.get(problem.field).push(problemText(problem));
     }
@@ -635,9 +652,10 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
 
   // "Fix 2 things above: Prompt: …": the first reason, in the creator's words.
   function reasonText() {
-    if (!errors.length) return '';
-    const first = errors[0];
-    const count = new Set(errors.map((e) => e.field)).size;
+    const all = [...errors, ...pictures.problems()];
+    if (!all.length) return '';
+    const first = all[0];
+    const count = new Set(all.map((e) => e.field)).size;
     return t('form.fix_reason', { count, field: fieldName(first.field), problem: problemText(first) });
   }
 
@@ -687,7 +705,8 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     validateNow,
     showErrors,
     reasonText,
-    hasErrors: () => errors.length > 0,
+    hasErrors: () => errors.length > 0 || pictures.problems().length > 0,
+    startFrom: (picture, jobId) => pictures.startFrom(picture, jobId),
     revealed: () => revealed,
     aspect: () => state.aspect_ratio,
   };
