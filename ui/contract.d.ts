@@ -83,6 +83,10 @@ videoUrl: string | null,
  */
 stillUrl: string | null, 
 /**
+ * Where the picture it started from shows from (image to video).
+ */
+firstFrameUrl: string | null, 
+/**
  * Download progress in bytes, while downloading.
  */
 received: number | null, total: number | null, 

@@ -23,6 +23,14 @@ export function $as(id, kind) {
   return found;
 }
 
+// Words are set only when they change: replacing a button's text between a
+// press and its release (a redraw on a field's change, a job's progress) loses
+// the click.
+/** @param {Node} node @param {string} text */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 // A click on a modal <dialog>'s dimmed backdrop lands on the dialog itself,
 // outside its box: true for that click only.
 /** @param {HTMLDialogElement} dialog @param {MouseEvent} e */

@@ -707,6 +707,16 @@ export function createForm({ onChange, onValidated, voices, onNewVoice }) {
     reasonText,
     hasErrors: () => errors.length > 0 || pictures.problems().length > 0,
     startFrom: (picture, jobId) => pictures.startFrom(picture, jobId),
+    setShape: (shape) => {
+      if (!rules || !rules.aspectRatios.includes(shape)) return;
+      state.aspect_ratio = shape;
+      changed();
+    },
+    // The cursor in the prompt, its words selected: typing writes what happens next.
+    focusPrompt: () => {
+      el.prompt.focus();
+      el.prompt.select();
+    },
     revealed: () => revealed,
     aspect: () => state.aspect_ratio,
   };

@@ -6,11 +6,7 @@
 // the wire's field (`start_image_url`, `end_image_url`), and nothing is sent.
 import * as api from './api.js';
 import { t, onLanguageChange } from './i18n.js';
-import { $, $as } from './dom.js';
-
-// Words are set only when they change: replacing a button's text between a
-// press and its release (a field's change event on blur redraws) loses the click.
-const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
+import { $, $as, setText } from './dom.js';
 
 // A shape in a sentence ("tall (9:16)").
 const SHAPE_WORDS = { '16:9': 'form.frames.shapeWide', '9:16': 'form.frames.shapeTall', '1:1': 'form.frames.shapeSquare' };

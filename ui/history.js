@@ -43,30 +43,52 @@ function clearCanvas(canvas) {
   }
 }
 
+// `src` is the still's address and the first frame's, on two lines: the still
+// fills the poster with the first frame inset at its corner; a video with no
+// still yet (being made) shows the picture it starts from.
 async function drawStill(canvas, src, stillWanted) {
-  let bitmap = null;
+  const [still, first] = src.split('\n');
+  const bitmaps = [];
   // A loopback fetch that never settles must not hold a drawing slot for ever.
   const giveUp = new AbortController();
   const timer = setTimeout(() => giveUp.abort(), STILL_GIVE_UP_MS);
+  const load = async (url) => {
+    const response = await fetch(url, { cache: 'no-store', signal: giveUp.signal });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const bitmap = await createImageBitmap(await response.blob());
+    bitmaps.push(bitmap);
+    return bitmap;
+  };
   try {
-    const response = await fetch(src, { cache: 'no-store', signal: giveUp.signal });
-    if (!response.ok) return false;
-    bitmap = await createImageBitmap(await response.blob());
+    const main = await load(still || first);
+    const inset = still && first ? await load(first).catch(() => null) : null;
     if (!stillWanted()) return false; // the card shows another video by now
-    // Letterboxed like the player: the whole frame, centred, never cropped.
-    const fit = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
-    const w = Math.round(bitmap.width * fit);
-    const h = Math.round(bitmap.height * fit);
     const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(bitmap, Math.round((canvas.width - w) / 2), Math.round((canvas.height - h) / 2), w, h);
+    // Letterboxed like the player: the whole frame, centred, never cropped.
+    const place = (bitmap, boxW, boxH, x, y) => {
+      const fit = Math.min(boxW / bitmap.width, boxH / bitmap.height);
+      const w = Math.round(bitmap.width * fit);
+      const h = Math.round(bitmap.height * fit);
+      ctx.drawImage(bitmap, x + Math.round((boxW - w) / 2), y + Math.round((boxH - h) / 2), w, h);
+      return [x + Math.round((boxW - w) / 2), y + Math.round((boxH - h) / 2), w, h];
+    };
+    place(main, canvas.width, canvas.height, 0, 0);
+    if (inset) {
+      const box = Math.round(canvas.height * 0.45);
+      const pad = Math.round(canvas.height * 0.05);
+      const [x, y, w, h] = place(inset, box, box, pad, canvas.height - box - pad);
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = Math.max(1, Math.round(canvas.height / 72));
+      ctx.strokeRect(x, y, w, h);
+    }
     return true;
   } catch {
     return false; // the placeholder stays
   } finally {
     clearTimeout(timer);
-    bitmap?.close();
+    bitmaps.forEach((b) => b.close());
   }
 }
 
@@ -185,16 +207,17 @@ export function createHistory({ library, stills, readable, onSelect, onRerun, an
 
   function updatePoster(card, job) {
     card.poster.dataset.state = isResumable(job) ? 'paused' : (isActive(job) ? 'active' : job.status);
-    const src = job.status === 'ready' && job.stillUrl ? job.stillUrl : '';
+    const still = job.status === 'ready' && job.stillUrl ? job.stillUrl : '';
+    const first = job.firstFrameUrl || '';
+    const src = still || first ? `${still}\n${first}` : '';
     if (card.still === src) return;
     card.still = src;
     card.poster.dataset.still = 'none';
     clearCanvas(card.canvas);
-    // A calm placeholder; a finished video without a still gets one made.
-    if (!src) {
-      if (job.status === 'ready') stills?.want(job);
-      return;
-    }
+    // A finished video without a still gets one made.
+    if (job.status === 'ready' && !job.stillUrl) stills?.want(job);
+    // A calm placeholder, or the picture it starts from.
+    if (!src) return;
     card.poster.dataset.still = 'loading';
     stillQueue.push({ card, src });
     if (!placingCards) pumpStills(); // place() pumps once its cards are in order
@@ -237,6 +260,9 @@ export function createHistory({ library, stills, readable, onSelect, onRerun, an
     // Takes share a title: which take (and the one kept) comes first, never cut off.
     const take = takeText(job);
     if (take) parts.push(job.kept ? t('stage.job.takeKept', { take }) : take);
+    // A shot that continues another names it.
+    const before = r.continues ? library.get(r.continues) : null;
+    if (r.continues) parts.push(t('history.card.continues', { name: before ? firstLine(readable(before.request), 24) : t('history.card.deletedVideo') }));
     if (r.duration) parts.push(formatSecondsShort(r.duration));
     if (r.aspect_ratio) parts.push(r.aspect_ratio);
     if (Array.isArray(r.multi_prompt) && r.multi_prompt.length) parts.push(t('history.card.shots', { count: r.multi_prompt.length }));

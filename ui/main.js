@@ -10,7 +10,7 @@ import { createTakes } from './takes.js';
 import { createAttention } from './attention.js';
 import { toNames } from './voice-names.js';
 import { createHistory } from './history.js';
-import { createStills } from './stills.js';
+import { createStills, videoFrame } from './stills.js';
 import { createKey } from './key.js';
 import { createMoney } from './money.js';
 import { createVoices } from './voices.js';
@@ -146,6 +146,7 @@ function createViews() {
     library,
     takes: createTakes({ library, announce }),
     onAnotherTake: anotherTake,
+    onContinue: continueFrom,
     getAspect: () => form.aspect(),
     onErrorAction: (id) => {
       if (id === 'top_up') api.openHelpLink('top_up').catch(() => {});
@@ -379,6 +380,19 @@ async function anotherTake(job) {
     refreshGenerate();
     syncTicker();
   }
+}
+
+// "Continue from here": the last frame of the downloaded video (decoded from the
+// file by the web view, not a still) becomes the first frame of a new request of
+// the same shape, and the cursor waits in the prompt for what happens next.
+async function continueFrom(job) {
+  const bytes = await videoFrame(job.videoUrl, { at: (duration) => Math.max(0, duration - 0.001) });
+  const picture = await api.stagePicture('start_image_url', bytes);
+  form.startFrom(picture, job.id);
+  form.setShape(job.request.aspect_ratio);
+  stage.refreshShape();
+  form.focusPrompt();
+  announce(t('stage.announce.continuing'));
 }
 
 // ---------- Fill the form (a card): the form gets exactly that video's settings; nothing is sent ----------

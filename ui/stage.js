@@ -13,10 +13,10 @@ import {
 } from './status.js';
 import { setOf } from './takes.js';
 import { t, formatBytes, formatMoney, language, onLanguageChange } from './i18n.js';
-import { $, $as } from './dom.js';
+import { $, $as, setText } from './dom.js';
 
 
-export function createStage({ library, takes, getAspect, onErrorAction, onSelect, onAnotherTake, setCredits, announce }) {
+export function createStage({ library, takes, getAspect, onErrorAction, onSelect, onAnotherTake, onContinue, setCredits, announce }) {
   let selection = null;   // { id } for a library job, or { pending } while a Generate click is on its way
   const session = [];     // ids of jobs started in this session, oldest first
   const playErrors = new Set();
@@ -35,7 +35,7 @@ export function createStage({ library, takes, getAspect, onErrorAction, onSelect
     note: $('job-note'), extra: $('job-extra'), stop: $as('stop-following', HTMLButtonElement), fetchStopped: $as('fetch-stopped', HTMLButtonElement),
     errorBox: $('error-box'), errorMessage: $('error-message'), errorAction: $('error-action'), errorRetry: $as('error-retry', HTMLButtonElement), errorButtons: $('error-buttons'),
     errorDetails: $as('error-details', HTMLDetailsElement), errorDetailText: $('error-detail-text'),
-    next: $('stage-next'), anotherTake: $as('another-take', HTMLButtonElement), compare: $as('compare-takes', HTMLButtonElement),
+    next: $('stage-next'), continueHere: $as('continue-from-here', HTMLButtonElement), anotherTake: $as('another-take', HTMLButtonElement), compare: $as('compare-takes', HTMLButtonElement),
     keep: $as('keep-take', HTMLButtonElement),
     save: $as('save-video', HTMLButtonElement), saveAs: $as('save-video-as', HTMLButtonElement), show: $as('show-in-folder', HTMLButtonElement), savedPath: $('saved-path'),
     folder: $('output-folder'), folderLabel: $('folder-label'), changeFolder: $as('change-folder', HTMLButtonElement),
@@ -294,7 +294,7 @@ export function createStage({ library, takes, getAspect, onErrorAction, onSelect
     el.errorMessage.replaceChildren(...parts.flatMap((p, i) => (i && gap ? [document.createTextNode(gap), p] : [p])));
     el.errorRetry.hidden = !retry;
     el.errorRetry.disabled = busyAction === 'resume';
-    el.errorRetry.textContent = busyAction === 'resume' ? t('stage.action.retrying') : t('stage.action.retry');
+    setText(el.errorRetry, busyAction === 'resume' ? t('stage.action.retrying') : t('stage.action.retry'));
     el.errorAction.hidden = !d.action;
     if (d.action) {
       el.errorAction.textContent = d.action.label;
@@ -319,8 +319,8 @@ export function createStage({ library, takes, getAspect, onErrorAction, onSelect
     el.show.disabled = !ready || !!busyAction;
     el.show.title = ready && !saved ? t('stage.action.showTitle') : '';
     el.changeFolder.disabled = busyAction === 'folder';
-    el.save.textContent = busyAction === 'save' ? t('stage.action.saving') : t('stage.action.save');
-    el.saveAs.textContent = busyAction === 'as' ? t('stage.action.choosing') : t('stage.action.saveAs');
+    setText(el.save, busyAction === 'save' ? t('stage.action.saving') : t('stage.action.save'));
+    setText(el.saveAs, busyAction === 'as' ? t('stage.action.choosing') : t('stage.action.saveAs'));
     let text = '';
     if (busyAction === 'save' || busyAction === 'show') text = t('stage.action.saving');
     else if (busyAction === 'as') text = t('stage.action.chooseWhere');
@@ -339,13 +339,15 @@ export function createStage({ library, takes, getAspect, onErrorAction, onSelect
     const count = takes.count(set);
     if (!takePrice || takePrice.id !== job.id) askTakePrice(job);
     const price = takePrice && takePrice.id === job.id && takePrice.usd !== null ? formatMoney(takePrice.usd) : '';
-    el.anotherTake.textContent = price ? t('stage.next.anotherPriced', { price }) : t('stage.next.another');
+    setText(el.continueHere, busyAction === 'continue' ? t('stage.next.continuing') : t('stage.next.continue'));
+    el.continueHere.disabled = !!busyAction;
+    setText(el.anotherTake, price ? t('stage.next.anotherPriced', { price }) : t('stage.next.another'));
     el.anotherTake.disabled = !!busyAction;
     el.compare.hidden = count < 2;
-    el.compare.textContent = t('stage.next.compare', { count });
+    setText(el.compare, t('stage.next.compare', { count }));
     el.keep.hidden = count < 2;
     el.keep.disabled = !!job.kept || !!busyAction;
-    el.keep.textContent = job.kept ? t('stage.next.kept') : t('stage.next.keep');
+    setText(el.keep, job.kept ? t('stage.next.kept') : t('stage.next.keep'));
     el.keep.setAttribute('aria-pressed', String(!!job.kept));
   }
 
@@ -488,6 +490,12 @@ export function createStage({ library, takes, getAspect, onErrorAction, onSelect
     });
   }
 
+  // "Continue from here": the video's last frame starts the next one (main.js
+  // puts it in the form); a problem shows in the stage's error box.
+  el.continueHere.addEventListener('click', () => {
+    const job = readyJob();
+    if (job) runAction('continue', () => onContinue(job));
+  });
   el.anotherTake.addEventListener('click', () => {
     const job = readyJob();
     if (job) onAnotherTake?.(job);

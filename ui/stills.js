@@ -33,7 +33,9 @@ export function createStills({ library }) {
         const job = library.get(queue.pop());
         if (!job || job.status !== 'ready' || job.stillUrl || !job.videoUrl) continue;
         try {
-          const jpeg = await drawFrame(job.videoUrl);
+          const jpeg = await videoFrame(job.videoUrl, {
+            at: (duration) => Math.max(0.1, Math.min(1, duration / 3)), width: WIDTH, type: 'image/jpeg',
+          });
           library.put(await api.saveStill(job.id, jpeg));
         } catch (err) {
           console.warn('No still for a video; its card keeps a placeholder.', err);
@@ -47,8 +49,11 @@ export function createStills({ library }) {
   return { want };
 }
 
-// One frame, a little way in (the very first is often black), as JPEG bytes.
-function drawFrame(url) {
+// One frame of a video as picture bytes: at `at(duration)` seconds (for a still,
+// a little way in: the very first is often black), `width` pixels wide (0: as
+// the video is), as `type`. "Continue from here" takes the last frame, whole, as
+// a PNG.
+export function videoFrame(url, { at, width = 0, type = 'image/png' }) {
   return new Promise((resolve, reject) => {
     const video = document.createElement('video');
     video.muted = true;
@@ -67,14 +72,14 @@ function drawFrame(url) {
     video.addEventListener('error', () => finish(reject, new Error('the video could not be loaded')), { once: true });
     video.addEventListener('loadeddata', () => {
       const duration = Number.isFinite(video.duration) ? video.duration : 0;
-      video.currentTime = Math.max(0.1, Math.min(1, duration / 3));
+      video.currentTime = at(duration);
     }, { once: true });
     video.addEventListener('seeked', () => {
       try {
         const ratio = video.videoWidth > 0 ? video.videoHeight / video.videoWidth : 9 / 16;
         const canvas = document.createElement('canvas');
-        canvas.width = WIDTH;
-        canvas.height = Math.max(1, Math.round(WIDTH * ratio));
+        canvas.width = width || video.videoWidth;
+        canvas.height = width ? Math.max(1, Math.round(width * ratio)) : video.videoHeight;
         canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
         canvas.toBlob((blob) => {
           if (!blob) {
@@ -82,7 +87,7 @@ function drawFrame(url) {
             return;
           }
           blob.arrayBuffer().then((bytes) => finish(resolve, new Uint8Array(bytes)), (err) => finish(reject, err));
-        }, 'image/jpeg', QUALITY);
+        }, type, QUALITY);
       } catch (err) {
         finish(reject, err); // a tainted canvas, say
       }

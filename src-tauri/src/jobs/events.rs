@@ -21,6 +21,7 @@ pub struct JobView {
     pub record: JobRecord,
     pub video_url: Option<String>,
     pub still_url: Option<String>,
+    pub first_frame_url: Option<String>,
     pub received: Option<u64>,
     pub total: Option<u64>,
     pub waiting_until_ms: Option<i64>,
@@ -69,6 +70,8 @@ pub struct JobOnTheWire<'a> {
     video_url: Option<&'a str>,
     /// The video's still for the history's card, once one is made.
     still_url: Option<&'a str>,
+    /// Where the picture it started from shows from (image to video).
+    first_frame_url: Option<&'a str>,
     /// Download progress in bytes, while downloading.
     received: Option<u64>,
     total: Option<u64>,
@@ -112,6 +115,7 @@ impl<'a> From<&'a JobView> for JobOnTheWire<'a> {
             saved_to: record.saved_to.as_ref(),
             video_url: view.video_url.as_deref(),
             still_url: view.still_url.as_deref(),
+            first_frame_url: view.first_frame_url.as_deref(),
             received: view.received,
             total: view.total,
             waiting_until_ms: view.waiting_until_ms,
@@ -202,9 +206,16 @@ impl JobManager {
         let video_url = ready.then(|| self.media.url_for(&format!("{}.mp4", record.id)));
         let still_url = (ready && self.library.still_path(&record.id).is_file())
             .then(|| self.media.url_for(&format!("{}.jpg", record.id)));
+        let first_frame_url = record
+            .request
+            .start_image
+            .as_deref()
+            .filter(|name| crate::pictures::format_of(name).is_some())
+            .map(|name| self.media.picture_url_for(name));
         JobView {
             video_url,
             still_url,
+            first_frame_url,
             received: progress.filter(|_| downloading).and_then(|p| p.received),
             total: progress.filter(|_| downloading).and_then(|p| p.total),
             // A 429 holds a submission back, before or while it is being sent.
@@ -322,6 +333,7 @@ mod tests {
             record,
             video_url: None,
             still_url: None,
+            first_frame_url: None,
             received: Some(5),
             total: None,
             waiting_until_ms: None,

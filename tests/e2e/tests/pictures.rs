@@ -141,3 +141,111 @@ async fn a_video_starts_from_a_chosen_picture_and_a_small_one_is_refused_for_fre
     .await;
     app.quit().await;
 }
+
+/// A frame of `video` decoded by ffmpeg, independently of the web view.
+fn ffmpeg_frame(video: &std::path::Path, last: bool, out: &std::path::Path) -> image::RgbImage {
+    let mut command = std::process::Command::new("ffmpeg");
+    command.args(["-v", "error", "-y"]);
+    if last {
+        // Decodes the last half second and keeps writing over one file: the last frame stays.
+        command
+            .args(["-sseof", "-0.5", "-i"])
+            .arg(video)
+            .args(["-update", "1"]);
+    } else {
+        command.arg("-i").arg(video).args(["-frames:v", "1"]);
+    }
+    let status = command
+        .arg(out)
+        .status()
+        .expect("ffmpeg runs (make test-deps installs it)");
+    assert!(status.success(), "ffmpeg decoded {video:?}");
+    image::open(out).unwrap().to_rgb8()
+}
+
+/// The mean difference of two pictures of one size, per channel, 0-255.
+fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(
+        a.dimensions(),
+        b.dimensions(),
+        "the frame keeps the video's size"
+    );
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}
+
+#[tokio::test]
+async fn continue_from_here_starts_the_next_video_on_the_last_frame_of_the_file() {
+    keychain_store(KEY);
+    let env = Env::start("continue").await;
+    let app = env.launch().await;
+    app.generate("A paper boat reaches the end of the street")
+        .await;
+    app.wait_for("the first video", JOB_LIMIT, || async {
+        app.history().await == ["ready"]
+    })
+    .await;
+
+    app.click("continue-from-here").await;
+    app.wait_visible("start-image").await;
+    let focused = app
+        .js("return document.activeElement.dataset.testid", vec![])
+        .await;
+    assert_eq!(focused, "prompt", "the cursor waits in the prompt");
+
+    // The picture is the file's last frame: compared with ffmpeg's decoding of
+    // the same file, it is far closer to its last frame than to its first.
+    let kept: Vec<_> = std::fs::read_dir(env.library_dir().join("pictures"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let taken = image::open(&kept[0]).unwrap().to_rgb8();
+    let video = &env.library_videos()[0];
+    let last = ffmpeg_frame(video, true, &env.files_dir().join("last.png"));
+    let first = ffmpeg_frame(video, false, &env.files_dir().join("first.png"));
+    let (to_last, to_first) = (
+        mean_difference(&taken, &last),
+        mean_difference(&taken, &first),
+    );
+    assert!(
+        to_last < 4.0 && to_first > 2.0 * to_last,
+        "to the last frame {to_last:.2}, to the first {to_first:.2}"
+    );
+    app.screenshot("picture-04-continue").await;
+
+    app.type_into("prompt", "It sails on into the harbour")
+        .await;
+    app.click("generate").await;
+    app.wait_for("the next video", JOB_LIMIT, || async {
+        app.history().await == ["ready", "ready"]
+    })
+    .await;
+    assert_eq!(
+        env.fake.count("POST", IMAGE_SUBMIT),
+        1,
+        "the next one from the picture"
+    );
+    assert_eq!(env.posts(), 1, "the first one from text");
+    let facts = app
+        .js(
+            "return [...document.querySelectorAll('.h-facts')].map(e => e.textContent).join(' | ')",
+            vec![],
+        )
+        .await;
+    assert!(
+        facts
+            .as_str()
+            .unwrap_or_default()
+            .contains("continues “A paper boat"),
+        "{facts}"
+    );
+    app.screenshot("picture-05-continued").await;
+    app.quit().await;
+}

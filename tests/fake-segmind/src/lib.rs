@@ -95,7 +95,8 @@ pub use tls::TestRoot;
 
 use state::Shared;
 
-/// The MP4 served as every job's output: 2 s, 320x180, 24 fps, H.264 + AAC, faststart.
+/// The MP4 served as every job's output: 2 s, 640x360 (each side past Kling's 300 px
+/// for a first frame, as its own videos are), 24 fps, H.264 + AAC, faststart.
 pub(crate) const CLIP: &[u8] = include_bytes!("../assets/clip.mp4");
 
 /// How the fake behaves; `Config::default()` suits most tests.
