@@ -750,6 +750,17 @@ impl App {
 
     /// Clicks an element, as a person would (see `on_element`).
     pub async fn click(&self, id: &str) {
+        // As a person would: an element under the form's sticky footer (or
+        // scrolled away) is scrolled to the middle first; WebDriver's own
+        // scrolling stops once it is in the viewport, even if it is covered.
+        self.js(
+            "const e = document.querySelector(arguments[0]); if (!e) return; \
+             const r = e.getBoundingClientRect(); \
+             const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+             if (!top || !(e === top || e.contains(top))) e.scrollIntoView({ block: 'center', inline: 'nearest' });",
+            vec![json!(testid(id))],
+        )
+        .await;
         self.on_element(
             id,
             "click",

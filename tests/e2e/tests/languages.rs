@@ -1,9 +1,9 @@
 //! The app on a computer set to Chinese speaks 简体中文 on every screen a creator
 //! meets (first run, the form, a validation message, a failed job, the history,
 //! the question before two videos, a ready take, takes side by side, Settings,
-//! the voices, a new voice, a video that needs a click), with no English sentence
-//! left but brand names; English chosen in Settings applies at once, and is
-//! remembered. Each screen is captured at the window's 1200×800.
+//! the voices, a new voice, a video that needs a click, a picture to start from),
+//! with no English sentence left but brand names; English chosen in Settings
+//! applies at once, and is remembered. Each screen is captured at the window's 1200×800.
 
 use std::time::Duration;
 
@@ -212,5 +212,35 @@ async fn every_other_screen_speaks_chinese_too() {
     app.wait_visible("attention").await;
     assert_all_chinese(&app, "a video that needs a click").await;
     app.screenshot("zh-12-attention").await;
+
+    // A picture to start from: refused in Chinese, then shown with its size.
+    for (name, w, h) in [("small.png", 200, 200), ("tall.png", 720, 1280)] {
+        let path = env.files_dir().join(name);
+        image::RgbImage::from_pixel(w, h, image::Rgb([40, 90, 160]))
+            .save(&path)
+            .unwrap();
+        app.el("start-image-file")
+            .await
+            .send_keys(path.to_str().unwrap())
+            .await
+            .unwrap();
+        if w < 300 {
+            wait_until("the picture's problem", Duration::from_secs(10), || async {
+                app.field_errors()
+                    .await
+                    .contains(&"start_image_url".to_string())
+            })
+            .await;
+            assert_all_chinese(&app, "a refused picture").await;
+        }
+    }
+    app.wait_visible("start-image").await;
+    app.js(
+        "document.querySelector(\"[data-testid='start-image']\").scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await;
+    assert_all_chinese(&app, "a picture to start from").await;
+    app.screenshot("zh-13-picture").await;
     app.quit().await;
 }

@@ -1,7 +1,9 @@
 //! A picture to start from, in the real window: a picture chosen in the form
 //! shows as a thumbnail with its size, the video is made from it (one upload,
-//! one POST to image-to-video) and is ready; a 200×200 picture is refused under
-//! its frame, naming the rule, with nothing sent.
+//! one POST to image-to-video) and is ready, and Fill the form puts the picture
+//! back; a 200×200 picture is refused under its frame, naming the rule, with
+//! nothing sent. "Continue from here" starts the next video on the last frame of
+//! the file, compared pixel by pixel with ffmpeg's decoding of it.
 
 use std::time::Duration;
 
@@ -133,12 +135,27 @@ async fn a_video_starts_from_a_chosen_picture_and_a_small_one_is_refused_for_fre
     );
     app.screenshot("picture-03-ready").await;
 
-    // Removed, the form is back to text alone.
+    // Removed, the form is back to text alone; Fill the form puts it back.
     app.click("remove-start-image").await;
     wait_until("the picture to go", Duration::from_secs(5), || async {
         !app.visible("start-image").await
     })
     .await;
+    app.js(
+        "document.querySelector(\"[data-testid='history-rerun']\").scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await;
+    app.next_frame().await;
+    app.click("history-rerun").await;
+    app.wait_visible("start-image").await;
+    app.wait_text("start-image-size", "720 × 1280", Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        env.fake.count("POST", IMAGE_SUBMIT),
+        1,
+        "filling the form sends nothing"
+    );
     app.quit().await;
 }
 
