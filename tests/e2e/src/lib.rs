@@ -749,6 +749,22 @@ impl App {
     }
 
     /// Clicks an element, as a person would (see `on_element`).
+    /// Chooses a file in the `<input type="file">` with this test id, as the
+    /// system's file panel would.
+    pub async fn choose_file(&self, id: &str, path: &std::path::Path) {
+        self.el(id)
+            .await
+            .send_keys(path.to_str().unwrap())
+            .await
+            .unwrap();
+    }
+
+    /// Each history card's facts line ("Take 1 of 2 · 5 s · 16:9 · $3.00"), in order.
+    pub async fn card_facts(&self) -> Vec<String> {
+        self.strings("return [...document.querySelectorAll('.h-facts')].map(e => e.textContent)")
+            .await
+    }
+
     pub async fn click(&self, id: &str) {
         // As a person would: an element under the form's sticky footer (or
         // scrolled away) is scrolled to the middle first; WebDriver's own

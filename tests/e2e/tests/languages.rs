@@ -219,11 +219,7 @@ async fn every_other_screen_speaks_chinese_too() {
         image::RgbImage::from_pixel(w, h, image::Rgb([40, 90, 160]))
             .save(&path)
             .unwrap();
-        app.el("start-image-file")
-            .await
-            .send_keys(path.to_str().unwrap())
-            .await
-            .unwrap();
+        app.choose_file("start-image-file", &path).await;
         if w < 300 {
             wait_until("the picture's problem", Duration::from_secs(10), || async {
                 app.field_errors()

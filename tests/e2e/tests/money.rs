@@ -122,13 +122,7 @@ async fn takes_are_sent_once_each_compared_side_by_side_kept_and_grown() {
     })
     .await;
     assert_eq!(env.posts(), 2, "one POST per take, each once");
-    let facts = app
-        .js(
-            "return [...document.querySelectorAll('.h-facts')].map(e => e.textContent).join(' | ')",
-            vec![],
-        )
-        .await;
-    let facts = facts.as_str().unwrap_or_default().to_string();
+    let facts = app.card_facts().await.join(" | ");
     assert!(
         facts.contains("Take 1 of 2") && facts.contains("Take 2 of 2"),
         "{facts}"
@@ -200,19 +194,8 @@ async fn takes_are_sent_once_each_compared_side_by_side_kept_and_grown() {
         !app.visible("takes-dialog").await
     })
     .await;
-    let facts = app
-        .js(
-            "return [...document.querySelectorAll('.h-facts')].map(e => e.textContent).join(' | ')",
-            vec![],
-        )
-        .await;
-    assert!(
-        facts
-            .as_str()
-            .unwrap_or_default()
-            .contains("Take 2 of 2, kept"),
-        "{facts}"
-    );
+    let facts = app.card_facts().await.join(" | ");
+    assert!(facts.contains("Take 2 of 2, kept"), "{facts}");
 
     // Another take of the video on the stage: its price on the button, one POST.
     app.wait_text("another-take", "$1.68", Duration::from_secs(10))
@@ -225,14 +208,15 @@ async fn takes_are_sent_once_each_compared_side_by_side_kept_and_grown() {
     assert_eq!(env.posts(), 3, "one more POST, once");
     app.wait_text("compare-takes", "3 takes", Duration::from_secs(10))
         .await;
-    let facts = app
-        .js(
-            "return [...document.querySelectorAll('.h-facts')].map(e => e.textContent.split(' · ')[0]).join(' | ')",
-            vec![],
-        )
-        .await;
+    let takes: Vec<String> = app
+        .card_facts()
+        .await
+        .iter()
+        .map(|f| f.split(" · ").next().unwrap_or_default().to_string())
+        .collect();
     assert_eq!(
-        facts, "Take 1 of 3 | Take 2 of 3, kept | Take 3 of 3",
+        takes,
+        ["Take 1 of 3", "Take 2 of 3, kept", "Take 3 of 3"],
         "the set stays together, in take order"
     );
     app.quit().await;

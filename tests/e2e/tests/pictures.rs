@@ -22,14 +22,6 @@ fn picture(env: &Env, name: &str, w: u32, h: u32) -> std::path::PathBuf {
     path
 }
 
-async fn choose(app: &App, testid: &str, path: &std::path::Path) {
-    app.el(testid)
-        .await
-        .send_keys(path.to_str().unwrap())
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_video_starts_from_a_chosen_picture_and_a_small_one_is_refused_for_free() {
     keychain_store(KEY);
@@ -39,12 +31,8 @@ async fn a_video_starts_from_a_chosen_picture_and_a_small_one_is_refused_for_fre
         .await;
 
     // Too small: refused under its frame, nothing sent, Generate held back.
-    choose(
-        &app,
-        "start-image-file",
-        &picture(&env, "tiny.png", 200, 200),
-    )
-    .await;
+    app.choose_file("start-image-file", &picture(&env, "tiny.png", 200, 200))
+        .await;
     wait_until("the picture's problem", Duration::from_secs(10), || async {
         app.field_errors()
             .await
@@ -70,12 +58,8 @@ async fn a_video_starts_from_a_chosen_picture_and_a_small_one_is_refused_for_fre
     );
 
     // A good one: a thumbnail with its size; the tall picture offers its shape.
-    choose(
-        &app,
-        "start-image-file",
-        &picture(&env, "boat.png", 720, 1280),
-    )
-    .await;
+    app.choose_file("start-image-file", &picture(&env, "boat.png", 720, 1280))
+        .await;
     app.wait_visible("start-image").await;
     app.wait_text("start-image-size", "720 × 1280", Duration::from_secs(10))
         .await;
@@ -250,19 +234,8 @@ async fn continue_from_here_starts_the_next_video_on_the_last_frame_of_the_file(
         "the next one from the picture"
     );
     assert_eq!(env.posts(), 1, "the first one from text");
-    let facts = app
-        .js(
-            "return [...document.querySelectorAll('.h-facts')].map(e => e.textContent).join(' | ')",
-            vec![],
-        )
-        .await;
-    assert!(
-        facts
-            .as_str()
-            .unwrap_or_default()
-            .contains("continues “A paper boat"),
-        "{facts}"
-    );
+    let facts = app.card_facts().await.join(" | ");
+    assert!(facts.contains("continues “A paper boat"), "{facts}");
     app.screenshot("picture-05-continued").await;
     app.quit().await;
 }

@@ -24,11 +24,7 @@ async fn ready_state(app: &App, id: &str) -> i64 {
 }
 
 async fn choose_file(app: &App, path: &std::path::Path) {
-    app.el("voice-file")
-        .await
-        .send_keys(path.to_str().unwrap())
-        .await
-        .unwrap();
+    app.choose_file("voice-file", path).await;
 }
 
 /// Opens "Your voices", then its "New voice" dialog.
