@@ -19,7 +19,10 @@ export function createAttention({ library, readable, shownId, show }) {
 
   function render() {
     const onStage = shownId();
-    const others = library.all().filter((job) => waiting.has(job.id) && job.id !== onStage);
+    // Only the few waiting jobs are looked at, never the whole library.
+    const others = [...waiting].map((id) => library.get(id))
+      .filter((job) => job && job.id !== onStage)
+      .sort((a, b) => b.createdAtMs - a.createdAtMs);
     firstId = others.length ? others[0].id : '';
     el.box.hidden = !firstId;
     if (!firstId) return;

@@ -49,6 +49,20 @@ impl Pictures {
         let bytes = std::fs::read(self.dir.join(name)).map_err(|_| gone())?;
         Ok((bytes, format))
     }
+
+    /// A kept picture's width, height and bytes, from its header alone.
+    pub fn size_of(&self, name: &str) -> AppResult<(u32, u32, u64)> {
+        let gone = || AppError::new(ErrorCode::NotFound).because(Reason::PictureGone);
+        format_of(name).ok_or_else(gone)?;
+        let path = self.dir.join(name);
+        let bytes = std::fs::metadata(&path).map_err(|_| gone())?.len();
+        let (width, height) = image::ImageReader::open(&path)
+            .and_then(|reader| reader.with_guessed_format())
+            .map_err(|_| gone())?
+            .into_dimensions()
+            .map_err(|_| gone())?;
+        Ok((width, height, bytes))
+    }
 }
 
 /// A picture's name as the library writes it: 64 hex digits and its extension.

@@ -48,27 +48,33 @@ impl Studio {
             ready.bytes.len(),
             if ready.converted { ", converted" } else { "" }
         );
-        Ok(self.picture_view(&name, &ready))
+        let size = (ready.width, ready.height, ready.bytes.len() as u64);
+        Ok(self.picture_view(&name, size, ready.converted))
     }
 
-    fn picture_view(&self, name: &str, ready: &check::Prepared) -> PictureView {
+    fn picture_view(
+        &self,
+        name: &str,
+        (width, height, bytes): (u32, u32, u64),
+        converted: bool,
+    ) -> PictureView {
         PictureView {
             url: self.jobs.picture_url(name),
             name: name.to_string(),
-            width: ready.width,
-            height: ready.height,
-            bytes: ready.bytes.len() as u64,
-            converted: ready.converted,
-            shape: check::closest_shape(ready.width, ready.height, &ASPECT_RATIOS),
+            width,
+            height,
+            bytes,
+            converted,
+            shape: check::closest_shape(width, height, &ASPECT_RATIOS),
         }
     }
 
-    /// A picture already in the library (a request filled back into the form):
-    /// its view, read again from its bytes.
+    /// A picture already in the library (a request filled back into the form,
+    /// also at start-up): kept pictures were checked when chosen, so only their
+    /// size is read, from the file's header, never the whole picture decoded.
     pub fn picture(&self, name: &str) -> AppResult<PictureView> {
-        let (bytes, _) = self.jobs.library().pictures().read(name)?;
-        let ready = check::prepare(&bytes).map_err(|p| picture_error(FRAME_FIELDS[0], &p))?;
-        Ok(self.picture_view(name, &ready))
+        let size = self.jobs.library().pictures().size_of(name)?;
+        Ok(self.picture_view(name, size, false))
     }
 }
 
@@ -98,7 +104,16 @@ mod tests {
             .stage_picture("end_image_url", &jpeg(720, 1280))
             .unwrap();
         assert_eq!(again.name, kept.name, "the same bytes are one picture");
-        assert_eq!(studio.picture(&kept.name).unwrap().name, kept.name);
+        let again = studio.picture(&kept.name).unwrap();
+        assert_eq!(again.name, kept.name);
+        assert_eq!(
+            (again.width, again.height, again.bytes, again.shape),
+            (720, 1280, kept.bytes, "9:16")
+        );
+        assert_eq!(
+            studio.picture("../x.jpg").unwrap_err().code,
+            ErrorCode::NotFound
+        );
 
         let refused = studio
             .stage_picture("end_image_url", &jpeg(200, 200))
